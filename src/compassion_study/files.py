@@ -1,0 +1,137 @@
+"""Safe, deterministic file writing shared by every stage.
+
+* Every write goes to a temporary file in the destination folder and is then
+  renamed over the target with :func:`os.replace`, which is atomic on POSIX
+  and Windows: a crash leaves the previous file intact, never half a file.
+* Nothing is ever written under ``data/raw/`` (raw data is immutable).
+* CSVs are written with fixed line endings and float formatting so that a
+  re-run on the same inputs gives byte-identical files.
+* Text that a spreadsheet would evaluate (a leading ``=``, ``+``, ``-``,
+  ``@``, tab or carriage return) is neutralised in every CSV the package
+  writes, reversibly: :func:`read_csv` undoes it.  See OWASP, "CSV Injection".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+#: First characters that make a spreadsheet treat a cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE = "'"
+
+
+def _refuse_raw(path: Path) -> None:
+    parts = path.resolve().parts
+    for i in range(len(parts) - 1):
+        if parts[i] == "data" and parts[i + 1] == "raw":
+            raise PermissionError(f"refusing to write under data/raw/ (raw data is read-only): {path}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    On any exception the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    _refuse_raw(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Atomically write ``data`` to ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Atomically write UTF-8 ``text`` (``\\n`` line endings) to ``path``."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def neutralise(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would evaluate (reversible).
+
+    Text already starting with ``'`` is prefixed too, so that
+    :func:`restore` is an exact inverse.
+    """
+    if text and (text[0] in FORMULA_TRIGGERS or text[0] == _QUOTE):
+        return _QUOTE + text
+    return text
+
+
+def restore(text: str) -> str:
+    """Undo :func:`neutralise`."""
+    if len(text) > 1 and text[0] == _QUOTE and (text[1] in FORMULA_TRIGGERS or text[1] == _QUOTE):
+        return text[1:]
+    return text
+
+
+def _text_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c])]
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """Deterministic CSV bytes for ``df`` with formula triggers neutralised."""
+    out = df.copy()
+    for col in _text_columns(out):
+        out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Atomically write ``df`` as a deterministic, injection-safe CSV."""
+    return write_bytes(path, csv_bytes(df))
+
+
+def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_csv`, restoring neutralised text.
+
+    Parameters
+    ----------
+    path : path-like
+    text : sequence of str
+        Columns to read as text: empty cells become ``""`` rather than NaN
+        and neutralised formula triggers are restored.  Other string columns
+        are restored too.
+    """
+    present = pd.read_csv(path, nrows=0).columns
+    dtypes = {c: str for c in text if c in present}
+    df = pd.read_csv(path, dtype=dtypes)
+    for col in dtypes:
+        df[col] = df[col].fillna("")
+    for col in _text_columns(df):
+        df[col] = df[col].map(lambda v: restore(v) if isinstance(v, str) else v)
+    return df

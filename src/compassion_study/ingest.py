@@ -1,0 +1,429 @@
+"""Ingest: workshop notes (.txt, .md, .docx) -> ``units.csv``.
+
+A *unit* is one comment a breakout group recorded, or one question the groups
+put to the speaker.  The notes' structure is recovered from its shape, never
+from a list of one document's theme names:
+
+* the first plain (non-bullet) line is the session title;
+* a plain line ending in ``?`` is a discussion **prompt**;
+* a plain line that mentions *question(s)* without ending in ``?`` opens the
+  speaker-**questions** block (its bullets are units, section ``questions``);
+* a plain line about *resources*, *links*, *reading* or *references* opens a
+  block whose content is not units;
+* under a prompt, a short plain line is a **section** (``Key Themes –
+  positives`` gives ``positives``);
+* among the bullets of a prompt, a **theme heading** is a short bullet (at
+  most :data:`HEADING_MAX_WORDS` words, no closing punctuation) followed by a
+  longer bullet, never directly after another heading.  A bullet list whose
+  first item is not heading-shaped has no themes.  In a ``.docx`` with nested
+  lists, the outer items that have inner items are the headings instead;
+* every other bullet is a comment, kept verbatim except for Word export
+  residue (``[bookmark: …]``, stray bullet glyphs, non-breaking, zero-width and
+  doubled spaces).
+
+``unit_id`` is ``u`` + the first 10 hex digits of the SHA-256 of the unit's
+text, so it survives re-runs and edits to other comments; repeated texts get
+``-2``, ``-3`` … in document order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import files, provenance
+from .errors import InputError, where
+from .paths import NOTE_SUFFIXES, Paths
+
+#: Column order of ``units.csv`` (design.md contract, then extras).
+COLUMNS = ["unit_id", "source", "prompt", "section", "theme", "position", "text", "session"]
+TEXT_COLUMNS = ("unit_id", "source", "prompt", "section", "theme", "text", "session")
+
+#: Longest bullet (in words) that can be a theme heading.
+HEADING_MAX_WORDS = 5
+HEADING_MAX_CHARS = 45
+#: Longest plain line (in words) that can be a section heading under a prompt.
+SECTION_MAX_WORDS = 8
+#: Largest notes file read (bytes); notes are a few pages, not a corpus.
+MAX_BYTES = 50 * 1024 * 1024
+
+#: Bullet glyphs Word, LibreOffice and Google Docs leave in text exports
+#: (U+F0B7 etc. are the Symbol-font bullets of Word's private-use area).
+_GLYPHS = "\u00b7\u2022\u25aa\u25ab\u25e6\u2023\u2219\u25cf\u25cb\u25a0\u25a1\u27a2\u2043\uf0b7\uf0a7\uf076\uf0d8\uf0fc"
+_BULLET = re.compile(rf"^[ \t]*(?:[{_GLYPHS}][ \t]*|[-*+o\u2013\u2014][ \t]+|\(?\d{{1,3}}[.)][ \t]+|\(?[a-z][.)][ \t]+)")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
+_MD_EMPHASIS = re.compile(r"^(\*\*|__)(.+)\1$")
+_RESIDUE = re.compile(r"\[bookmark: [^\]]*\]")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u2009\u2002\u2003]+")
+_STRAY_LEADING = re.compile(rf"^(?:[{_GLYPHS}][ \t\u00a0]*)+")
+_PRIVATE_GLYPHS = re.compile(r"[\uf0b7\uf0a7\uf076\uf0d8\uf0fc]")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_SECTION_PREFIX = re.compile(r"^key\s+themes?\s*[\u2013\u2014:-]\s*", re.IGNORECASE)
+_QUESTIONS = re.compile(r"\bquestions?\b", re.IGNORECASE)
+_RESOURCES = re.compile(r"^(further\s+|useful\s+|additional\s+)?(resources?|reading|links?|references?)\b", re.IGNORECASE)
+_CLOSING_PUNCT = tuple(".?!:;,")
+
+
+@dataclass
+class Line:
+    """One line (or .docx paragraph) of a notes file."""
+
+    number: int
+    text: str
+    bullet: bool
+    level: int = 0
+    heading: bool = False  # a styled heading (.md '#', .docx 'Heading n')
+
+
+@dataclass
+class Parsed:
+    """Units recovered from one notes file, plus what was passed over."""
+
+    source: str
+    session: str
+    units: list[dict] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def clean(text: str) -> str:
+    """Remove Word export residue and normalise spacing; keep the wording.
+
+    >>> clean("[bookmark: _GoBack]Pace of  work\\u00a0has")
+    'Pace of work has'
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _RESIDUE.sub("", text)
+    text = _PRIVATE_GLYPHS.sub("", text)
+    text = _SPACES.sub(" ", text).strip()
+    return _STRAY_LEADING.sub("", text)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: not a text file (it contains binary data); expected UTF-8 text notes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = ""
+        try:
+            data.decode("cp1252")
+            hint = "; it looks like a legacy Windows-1252 (cp1252) file: re-save it as UTF-8"
+        except UnicodeDecodeError:
+            pass
+        raise InputError(
+            f"{where(path, f'line {line}')}: byte 0x{data[exc.start]:02x} at column {col} is not UTF-8{hint}"
+        ) from None
+
+
+def _text_lines(path: Path, markdown: bool) -> list[Line]:
+    data = path.read_bytes()
+    text = _decode(path, data)
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        heading = False
+        if markdown and _MD_HEADING.match(raw):
+            raw, heading = _MD_HEADING.sub("", raw), True
+        m = _BULLET.match(raw)
+        # a bare "- " line or glyph with nothing after is not a bullet
+        bullet = bool(m) and bool(raw[m.end():].strip()) and not heading
+        body = raw[m.end():] if bullet else raw
+        indent = len(raw) - len(raw.lstrip(" \t"))
+        if markdown:
+            body = _MD_EMPHASIS.sub(r"\2", body.strip())
+        lines.append(Line(number, clean(body), bullet, level=indent // 2 if bullet else 0, heading=heading))
+    return lines
+
+
+def _docx_lines(path: Path) -> list[Line]:
+    try:
+        import docx  # python-docx
+        from docx.opc.exceptions import PackageNotFoundError
+    except ImportError as exc:  # pragma: no cover - dependency of the package
+        raise InputError(f"{path}: reading .docx needs python-docx ({exc})") from None
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable Word .docx file ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # lxml and zip errors of damaged files
+        raise InputError(f"{path}: not a readable Word .docx file ({type(exc).__name__})") from None
+
+    def numbering_level(paragraph) -> int | None:
+        ppr = paragraph._p.pPr
+        if ppr is not None and ppr.numPr is not None:
+            ilvl = ppr.numPr.ilvl
+            return int(ilvl.val) if ilvl is not None else 0
+        style = paragraph.style
+        while style is not None:  # numbering inherited from the paragraph style
+            spr = style.element.pPr
+            if spr is not None and spr.numPr is not None:
+                if spr.numPr.ilvl is not None:
+                    return int(spr.numPr.ilvl.val)
+                # Word's "List Bullet 2" style: a separate list, one level in
+                m = re.search(r"(\d+)$", style.name or "")
+                return int(m.group(1)) - 1 if m else 0
+            style = style.base_style
+        return None
+
+    lines = []
+    for number, paragraph in enumerate(document.paragraphs, start=1):
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        level = numbering_level(paragraph)
+        bullet = level is not None or style.lower().startswith("list")
+        if bullet and level is None:
+            m = re.search(r"(\d+)$", style)
+            level = int(m.group(1)) - 1 if m else 0
+        heading = style.lower().startswith(("heading", "title"))
+        lines.append(Line(number, clean(paragraph.text), bullet and not heading, level or 0, heading))
+    return lines
+
+
+def read_lines(path: str | Path) -> list[Line]:
+    """Read a notes file into :class:`Line` records (bullets marked).
+
+    Raises
+    ------
+    InputError
+        Missing, empty, binary, non-UTF-8, oversized or corrupt files, and
+        unsupported extensions.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in NOTE_SUFFIXES:
+        raise InputError(f"{path}: unsupported file type '{path.suffix or '(none)'}'; notes must be {', '.join(NOTE_SUFFIXES)}")
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path}: file is empty")
+    if size > MAX_BYTES:
+        raise InputError(f"{path}: file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit for notes")
+    try:
+        lines = _docx_lines(path) if suffix == ".docx" else _text_lines(path, markdown=suffix == ".md")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if not any(line.text for line in lines):
+        raise InputError(f"{path}: file has no text")
+    return lines
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def _heading_shaped(text: str) -> bool:
+    return (
+        0 < _words(text) <= HEADING_MAX_WORDS
+        and len(text) <= HEADING_MAX_CHARS
+        and not text.endswith(_CLOSING_PUNCT)
+        and ". " not in text
+    )
+
+
+def theme_flags(bullets: Sequence[Line]) -> list[bool]:
+    """Which bullets of one prompt/section block are theme headings.
+
+    Parameters
+    ----------
+    bullets : sequence of Line
+        Consecutive bullets of one block (plain lines between them removed).
+
+    Returns
+    -------
+    list of bool
+        ``True`` where the bullet is a theme heading (see the module notes).
+    """
+    n = len(bullets)
+    if n == 0:
+        return []
+    levels = {b.level for b in bullets}
+    if len(levels) > 1:  # nested lists: outer items with inner items are headings
+        top = min(levels)
+        return [
+            b.level == top and i + 1 < n and bullets[i + 1].level > top
+            for i, b in enumerate(bullets)
+        ]
+    if not _heading_shaped(bullets[0].text):
+        return [False] * n
+    flags: list[bool] = []
+    for i, b in enumerate(bullets):
+        follows_heading = bool(flags) and flags[-1]
+        nxt = bullets[i + 1] if i + 1 < n else None
+        flags.append(
+            not follows_heading
+            and nxt is not None
+            and _heading_shaped(b.text)
+            and _words(nxt.text) > _words(b.text)
+        )
+    return flags
+
+
+def parse(lines: Sequence[Line], source: str) -> Parsed:
+    """Recover session, prompts, sections, themes and units from ``lines``.
+
+    Raises
+    ------
+    InputError
+        When no prompt or no comment can be recognised.
+    """
+    session = ""
+    prompt = section = ""
+    mode = "preamble"  # preamble | prompt | questions | skip
+    out = Parsed(source=source, session="")
+    block: list[tuple[Line, tuple[str, str, str]]] = []  # bullets of the current block
+    prompts_seen = 0
+
+    def flush() -> None:
+        if not block:
+            return
+        bullets = [b for b, _ in block]
+        flags = theme_flags(bullets) if block[0][1][0] == "prompt" else [False] * len(bullets)
+        theme = ""
+        for (line, (_, p, s)), is_heading in zip(block, flags):
+            if is_heading:
+                theme = line.text
+                continue
+            out.units.append({"prompt": p, "section": s, "theme": theme, "text": line.text, "line": line.number})
+        block.clear()
+
+    for line in lines:
+        text = line.text
+        if not text:
+            continue
+        if line.bullet:
+            if mode in ("prompt", "questions") and not _URL.fullmatch(text):
+                block.append((line, (mode, prompt, section)))
+            else:
+                out.skipped.append(line.number)
+            continue
+        # a plain line: a heading of some kind, or prose
+        flush()
+        if not session and not prompts_seen and not text.endswith("?"):
+            session = text
+        elif _RESOURCES.match(text) or _URL.search(text):
+            mode = "skip" if _RESOURCES.match(text) else mode
+            out.skipped.append(line.number)
+        elif _QUESTIONS.search(text) and not text.endswith("?") and _words(text) <= SECTION_MAX_WORDS:
+            prompt, section, mode = text, "questions", "questions"
+            prompts_seen += 1
+        elif text.endswith("?"):
+            prompt, section, mode = text, "", "prompt"
+            prompts_seen += 1
+        elif mode == "prompt" and (_SECTION_PREFIX.match(text) or _words(text) <= SECTION_MAX_WORDS) and not text.endswith("."):
+            section = _SECTION_PREFIX.sub("", text).strip() or text
+        elif mode == "skip" or mode == "preamble":
+            if mode == "skip":
+                out.skipped.append(line.number)
+        else:
+            out.skipped.append(line.number)  # prose under a prompt: not a bullet comment
+    flush()
+
+    out.session = session
+    if not prompts_seen:
+        raise InputError(
+            f"{source}: no discussion prompt found; expected a plain heading line ending in '?' "
+            "(or a 'Questions …' heading) with bullet comments under it"
+        )
+    if not out.units:
+        raise InputError(f"{source}: no comments found; expected bullet lines under a discussion prompt")
+    return out
+
+
+# --------------------------------------------------------------------------- ids and tables
+
+
+def unit_ids(texts: Iterable[str]) -> list[str]:
+    """Stable ids: ``u`` + 10 hex digits of SHA-256(text), ``-k`` for repeats."""
+    seen: dict[str, int] = {}
+    ids = []
+    for text in texts:
+        base = "u" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def expand(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files named, plus the notes files inside folders named (sorted)."""
+    found: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in NOTE_SUFFIXES and not q.name.startswith((".", "~$"))))
+        else:
+            found.append(p)
+    return found
+
+
+def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
+    """Parse notes files into a units table (columns :data:`COLUMNS`).
+
+    Every file is checked before anything is returned; all problems are
+    raised together as one :class:`~compassion_study.errors.InputError`.
+    """
+    paths = expand(inputs)
+    if not paths:
+        raise InputError("no notes files given (expected .txt, .md or .docx files or a folder holding them)")
+    problems, parsed = [], []
+    for path in paths:
+        try:
+            parsed.append(parse(read_lines(path), source=path.name))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems, summary=f"cannot ingest {len(problems)} notes file(s):" if len(problems) > 1 else None)
+    rows = []
+    for p in parsed:
+        for position, unit in enumerate(p.units, start=1):
+            rows.append({"source": p.source, "position": position, "session": p.session, **unit})
+    df = pd.DataFrame(rows)
+    df["unit_id"] = unit_ids(df["text"])
+    return df[COLUMNS].reset_index(drop=True)
+
+
+def read_units(path: str | Path) -> pd.DataFrame:
+    """Read ``units.csv`` back (text columns as strings, neutralised text restored)."""
+    try:
+        return files.read_csv(path, text=TEXT_COLUMNS)
+    except FileNotFoundError:
+        raise InputError(f"{path}: not found; run 'compassion-study ingest' first") from None
+
+
+def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = None, paths: Paths | None = None) -> pd.DataFrame:
+    """Stage: notes files -> ``units.csv`` (and the manifest entry).
+
+    Parameters
+    ----------
+    inputs : iterable of path-like, optional
+        Notes files or folders (default: ``data/raw/notes/``).
+    out : path-like, optional
+        Where to write (default: ``data/processed/units.csv``).
+    paths : Paths, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        The units written.
+    """
+    paths = paths or Paths.from_root()
+    sources = expand(inputs if inputs else [paths.notes])
+    out = Path(out) if out else paths.units
+    units = read_notes(sources)
+    files.write_csv(units, out)
+    provenance.record(paths, "ingest", inputs=sources, outputs=[out], parameters={"heading_max_words": HEADING_MAX_WORDS})
+    return units

@@ -1,0 +1,242 @@
+"""Ingest: structure recovered from the notes, verbatim text, stable ids, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from compassion_study import ingest
+from compassion_study.cli import main
+from compassion_study.errors import InputError
+
+from .conftest import DATA, NOTES, tree_hashes
+
+BARRIERS = "What stops us leading compassionately?"
+FUTURE = ("Reflecting on what had helped during the crisis, what can we do as leaders to create "
+          "a better culture for the future?")
+QUESTIONS = "Questions from the group discussions"
+THEMES = [
+    "Self-care", "Empathy", "Pace of work", "Anxiety", "Recognition", "Space for Reflection",
+    "Innovation", "Collaborative working", "Compassion", "Technology",
+    "Listening and supporting", "Leadership styles", "Challenges of working virtually",
+    "Caring for each other", "Reconnecting teams",
+]
+
+
+@pytest.fixture(scope="module")
+def units() -> pd.DataFrame:
+    return ingest.read_notes([NOTES])
+
+
+def _bullets_of_seed() -> list[str]:
+    """Every bullet line of the raw notes, cleaned by hand-written rules."""
+    out = []
+    for line in NOTES.read_text(encoding="utf-8").splitlines():
+        if line.startswith("\u00b7"):
+            text = line[1:].replace("[bookmark: _GoBack]", "")
+            out.append(" ".join(text.split()))
+    return out
+
+
+def test_prompts_sections_and_themes_in_order(units):
+    assert list(dict.fromkeys(units["prompt"])) == [BARRIERS, FUTURE, QUESTIONS]
+    assert list(dict.fromkeys(units["section"])) == ["", "positives", "areas to improve", "questions"]
+    assert [t for t in dict.fromkeys(units["theme"]) if t] == THEMES
+    assert units.groupby("section", sort=False).size().to_dict() == {
+        "": 14, "positives": 11, "areas to improve": 10, "questions": 5,
+    }
+    assert (units.loc[units["section"] == "questions", "theme"] == "").all()
+    assert units["session"].iloc[0].startswith("1st July Michael West – Leading Beyond the Crisis")
+
+
+def test_every_comment_verbatim_and_no_heading_is_a_unit(units):
+    bullets = _bullets_of_seed()
+    comments = [b for b in bullets if b not in THEMES]
+    assert units["text"].tolist() == comments
+    assert not set(units["text"]) & set(THEMES)
+    joined = " ".join(units["text"])
+    assert "youtube" not in joined.lower() and "Further resources" not in joined
+    assert "[bookmark" not in joined and "\u00a0" not in joined and "  " not in joined
+    # wording otherwise exact, including the notes' own typos and curly quotes
+    assert "a a lack of resources" in joined
+    assert "'it’s not ok, to not be ok'" in joined
+    assert units.loc[26, "text"].startswith("Pace of work has impacted leadership style")
+
+
+def test_positions_and_ids(units):
+    assert units["position"].tolist() == list(range(1, 41))
+    assert units["unit_id"].is_unique
+    assert units["unit_id"].str.fullmatch(r"u[0-9a-f]{10}").all()
+    assert list(units.columns[:7]) == ["unit_id", "source", "prompt", "section", "theme", "position", "text"]
+
+
+def test_second_notes_file_in_a_different_layout():
+    df = ingest.read_notes([DATA / "notes_team_wellbeing_2021.txt"])
+    assert list(dict.fromkeys(df["prompt"])) == [
+        "What drains our energy at work?", "What would help us feel valued?", "Questions for the facilitator",
+    ]
+    assert list(dict.fromkeys(df["section"])) == ["", "what works", "what we would change", "questions"]
+    assert [t for t in dict.fromkeys(df["theme"]) if t] == [
+        "Rota gaps", "Paperwork", "Email", "Thank-you notes", "Protected breaks", "Career paths", "Meeting culture",
+    ]
+    assert df.groupby("theme", sort=False).size().to_dict() == {
+        "Rota gaps": 2, "Paperwork": 1, "Email": 3, "Thank-you notes": 1, "Protected breaks": 1,
+        "Career paths": 3, "Meeting culture": 1, "": 3,
+    }
+    assert "Being asked before changes are made, not told afterwards." in set(df["text"])
+    assert not df["text"].str.contains("example.org|intranet").any()
+    assert df["session"].iloc[0] == "Team Wellbeing Huddle – 14 March 2021 – Community Mental Health Services"
+
+
+def test_markdown_notes(tmp_path):
+    md = tmp_path / "notes.md"
+    md.write_text(
+        "# Away day\n\n## What gets in the way?\n\n- **Time**\n- There is never enough time to meet as a team.\n"
+        "- Too many meetings without a purpose.\n\n## Questions for the panel\n\n1. How do we protect time to think?\n",
+        encoding="utf-8",
+    )
+    df = ingest.read_notes([md])
+    assert df["text"].tolist() == [
+        "There is never enough time to meet as a team.", "Too many meetings without a purpose.",
+        "How do we protect time to think?",
+    ]
+    assert df["theme"].tolist() == ["Time", "Time", ""]
+    assert df["section"].tolist() == ["", "", "questions"]
+
+
+def _docx_from_txt(txt: Path, out: Path) -> Path:
+    """Rebuild the notes as Word would hold them: plain paragraphs and real list bullets."""
+    import docx
+
+    document = docx.Document()
+    for line in txt.read_text(encoding="utf-8").splitlines():
+        if line.startswith("\u00b7"):
+            document.add_paragraph(line[1:].strip(), style="List Bullet")
+        else:
+            document.add_paragraph(line)
+    document.save(out)
+    return out
+
+
+def test_docx_gives_the_same_units_as_txt(tmp_path, units):
+    docx_path = _docx_from_txt(NOTES, tmp_path / "notes.docx")
+    from_docx = ingest.read_notes([docx_path])
+    cols = ["unit_id", "prompt", "section", "theme", "position", "text"]
+    pd.testing.assert_frame_equal(from_docx[cols], units[cols])
+
+
+def test_docx_nested_lists_use_levels(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("What slows decisions down?")
+    document.add_paragraph("Sign-off chains that are far too long", style="List Bullet")
+    document.add_paragraph("Three signatures for a small purchase.", style="List Bullet 2")
+    document.add_paragraph("Waiting for the monthly panel.", style="List Bullet 2")
+    document.add_paragraph("Unclear ownership", style="List Bullet")
+    document.add_paragraph("Nobody knows who decides.", style="List Bullet 2")
+    document.save(tmp_path / "nested.docx")
+    df = ingest.read_notes([tmp_path / "nested.docx"])
+    assert df["theme"].tolist() == ["Sign-off chains that are far too long"] * 2 + ["Unclear ownership"]
+
+
+def test_rerun_is_byte_identical(project):
+    ingest.ingest(paths=project)
+    first = tree_hashes(project.processed)
+    ingest.ingest(paths=project)
+    assert tree_hashes(project.processed) == first
+
+
+def test_ids_stable_under_an_edit(tmp_path, units):
+    edited = tmp_path / "edited.txt"
+    text = NOTES.read_text(encoding="utf-8").replace("Not remembering to celebrate successes",
+                                                     "Not remembering to celebrate our successes")
+    edited.write_text(text, encoding="utf-8")
+    after = ingest.read_notes([edited])
+    changed = units["unit_id"] != after["unit_id"]
+    assert changed.sum() == 1
+    assert units.loc[changed, "text"].item() == "Not remembering to celebrate successes"
+
+
+def test_ids_unique_for_repeated_text(tmp_path):
+    notes = tmp_path / "dup.txt"
+    notes.write_text("Day\nWhat helps?\n· More time to talk together as a team.\n· More time to talk together as a team.\n",
+                     encoding="utf-8")
+    ids = ingest.read_notes([notes])["unit_id"].tolist()
+    assert len(set(ids)) == 2 and ids[1] == ids[0] + "-2"
+
+
+# --------------------------------------------------------------------------- bad input
+
+def _corrupt_docx(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<not-closed")
+
+
+BAD = [
+    ("empty.txt", b"", "empty.txt: file is empty"),
+    ("blank.txt", b"  \n\n \n", "blank.txt: file has no text"),
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary.txt: not a text file"),
+    ("legacy.txt", "Day\nWhat helps?\n· It\u2019s the little things.\n".encode("cp1252"),
+     "legacy.txt › line 3: byte 0xb7 at column 1 is not UTF-8; it looks like a legacy Windows-1252 (cp1252) file"),
+    ("notes.pdf", b"%PDF-1.4", "notes.pdf: unsupported file type '.pdf'"),
+    ("prose.txt", b"Minutes\nWe met and talked about many things.\nEveryone agreed to meet again.\n",
+     "prose.txt: no discussion prompt found"),
+    ("nobullets.txt", b"Day\nWhat helps?\nWe talked about it at length.\n", "nobullets.txt: no comments found"),
+    ("broken.docx", None, "broken.docx: not a readable Word .docx file"),
+    ("fake.docx", b"this is not a zip file", "fake.docx: not a readable Word .docx file"),
+]
+
+
+@pytest.mark.parametrize("name,content,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_clear_message_and_nothing_is_written(project, capsys, name, content, message):
+    bad = project.root / name
+    if content is None:
+        _corrupt_docx(bad)
+    else:
+        bad.write_bytes(content)
+    ingest.ingest(paths=project)  # a good earlier run whose outputs must survive
+    before = tree_hashes(project.processed)
+    status = main(["--root", str(project.root), "ingest", str(bad)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert tree_hashes(project.processed) == before
+
+
+def test_missing_file_and_every_problem_listed(project, capsys):
+    (project.root / "empty.txt").write_bytes(b"")
+    status = main(["--root", str(project.root), "ingest", str(project.root / "nope.txt"), str(project.root / "empty.txt")])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "nope.txt: file not found" in err and "empty.txt: file is empty" in err
+    assert not project.units.exists()
+
+
+def test_read_notes_raises_input_error_not_a_crash(tmp_path):
+    with pytest.raises(InputError):
+        ingest.read_notes([])
+
+
+def test_cli_entry_points(project):
+    """Both the console script and ``python -m`` run the stage."""
+    out = project.processed / "alt.csv"
+    done = subprocess.run([sys.executable, "-m", "compassion_study", "--root", str(project.root), "ingest", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(out).shape[0] == 40
+    done = subprocess.run([sys.executable, "-m", "compassion_study", "ingest", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "notes files or folders" in done.stdout
+
+
+def test_raw_data_is_never_written(project):
+    from compassion_study import files
+
+    with pytest.raises(PermissionError):
+        files.write_text(project.notes / "x.txt", "no")
