@@ -59,3 +59,37 @@ def units_by_part(units: pd.DataFrame) -> pd.DataFrame:
     order = list(dict.fromkeys(parts))
     counts = parts.value_counts().reindex(order)
     return pd.DataFrame({"part": order, "units": counts.to_numpy(), "share": (counts / len(units)).to_numpy()})
+
+
+def codes_applied(codings: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
+    """How often each coder applied each code, per round.
+
+    Parameters
+    ----------
+    codings : pandas.DataFrame
+        ``codings.csv`` (``round, coder, unit_id, code_id, applied``).
+    code_order : list of str, optional
+        Codebook order of the codes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``round, code_id, coder, units_coded, applied, share`` (share of the
+        coder's coded units carrying the code).
+    """
+    coded = codings.groupby(["round", "coder"])["unit_id"].nunique().rename("units_coded")
+    out = (codings.groupby(["round", "code_id", "coder"], sort=False)["applied"].sum().reset_index()
+           .join(coded, on=["round", "coder"]))
+    out["share"] = out["applied"] / out["units_coded"]
+    if code_order is not None:
+        out["_o"] = out["code_id"].map({c: i for i, c in enumerate(code_order)})
+        out = out.sort_values(["round", "_o", "coder"], kind="stable").drop(columns="_o")
+    return out[["round", "code_id", "coder", "units_coded", "applied", "share"]].reset_index(drop=True)
+
+
+def codes_by_coder(codings: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
+    """Wide view of :func:`codes_applied`: one row per round × code, a column per coder."""
+    long = codes_applied(codings, code_order)
+    wide = long.pivot_table(index=["round", "code_id"], columns="coder", values="applied", sort=False)
+    wide.columns.name = None
+    return wide.reset_index().astype({c: int for c in wide.columns})

@@ -35,6 +35,58 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_codebook(args: argparse.Namespace, paths: Paths) -> int:
+    from . import codebook
+    from .ingest import read_units
+
+    if args.action == "diff":
+        old, new = codebook.load(args.old), codebook.load(args.new)
+        changes = codebook.diff(old, new)
+        print(f"codebook diff {old.full_version} -> {new.full_version}")
+        if changes.empty:
+            print("no changes")
+        for row in changes.itertuples(index=False):
+            if row.change == "changed":
+                print(f"changed  {row.code_id}.{row.field}:\n  - {row.old}\n  + {row.new}")
+            else:
+                print(f"{row.change:<8} {row.code_id}")
+        return 0
+    units = read_units(paths.units) if paths.units.is_file() else None
+    targets = [args.file] if args.file else codebook.available(paths)
+    if not targets:
+        raise InputError(f"{paths.relative(paths.codebooks)}: no codebook YAML files found")
+    for target in targets:
+        book = codebook.load(target, units)
+        if args.action == "show":
+            print(book.table().to_csv(index=False), end="")
+        say(f"codebook: {paths.relative(target)} is valid: {len(book.ids)} codes, version {book.full_version}"
+            + ("" if units is not None else " (examples not checked: no units.csv yet)"))
+    return 0
+
+
+def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
+    from . import sheets
+
+    coders = [c.strip() for c in args.coders.split(",") if c.strip()]
+    written = sheets.export(paths, args.round, coders, shared=args.shared, sample=args.sample, seed=args.seed,
+                            out=args.out, codebook_version=args.codebook, illustrative=args.illustrative)
+    for path in written:
+        print(path)
+    say(f"sheets: {len(written) - 1} workbook(s) for round {args.round}; return them to "
+        f"{paths.relative(paths.coding_round(args.round))}/")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
+    from . import sheets
+
+    codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths)
+    n = codings.groupby(["round", "coder"])["unit_id"].nunique() if len(codings) else {}
+    detail = ", ".join(f"{r}/{c}: {k} units" for (r, c), k in dict(n).items())
+    say(f"import: {len(codings)} coding rows ({detail}) -> {paths.relative(paths.codings)}")
+    return 0
+
+
 def cmd_figures(args: argparse.Namespace, paths: Paths) -> int:
     from . import figures
 
@@ -55,8 +107,14 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     """Every stage, in order, on the bundled (or given) data."""
+    has_coding = paths.coding.is_dir() and any(paths.coding.rglob("*.*"))
     steps: list[tuple[str, Callable[[], int]]] = [
         ("ingest", lambda: cmd_ingest(argparse.Namespace(notes=None, out=None), paths)),
+        ("codebook", lambda: cmd_codebook(argparse.Namespace(action="check", file=None), paths)),
+    ]
+    if has_coding:
+        steps.append(("import", lambda: cmd_import(argparse.Namespace(paths=None, round=None), paths)))
+    steps += [
         ("figures", lambda: cmd_figures(args, paths)),
         ("report", lambda: cmd_report(argparse.Namespace(parameters=args.parameters, pdf=args.pdf), paths)),
     ]
@@ -86,6 +144,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notes", nargs="*", help="notes files or folders (default: data/raw/notes/)")
     p.add_argument("--out", help="output CSV (default: data/processed/units.csv)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("codebook", help="check, show or compare codebooks",
+                       description="Check codebooks (every example must cite a unit), print one as CSV, or compare two.")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (("check", "validate codebook YAML files (default: all in data/raw/codebook/)"),
+                         ("show", "validate and print a codebook as CSV")):
+        q = csub.add_parser(action, help=text, description=text)
+        q.add_argument("file", nargs="?", help="codebook YAML (default: every file in data/raw/codebook/)")
+        q.set_defaults(func=cmd_codebook)
+    q = csub.add_parser("diff", help="list codes added, removed and changed (by field) between two codebooks")
+    q.add_argument("old")
+    q.add_argument("new")
+    q.set_defaults(func=cmd_codebook)
+
+    p = sub.add_parser("sheets", help="write coding workbooks for a round",
+                       description="Write one .xlsx per coder (blind coding), or one shared workbook with a tab per coder.")
+    p.add_argument("--round", required=True, help="round name, e.g. round-1")
+    p.add_argument("--coders", required=True, help="comma-separated coder names, e.g. alice,bob")
+    p.add_argument("--shared", action="store_true", help="one workbook with a Coding tab per coder")
+    p.add_argument("--sample", type=float, help="fraction double-coded (stratified by prompt); the rest is split among coders")
+    p.add_argument("--seed", type=int, default=0, help="random seed for --sample (default 0)")
+    p.add_argument("--codebook", help="codebook version (default: the newest in data/raw/codebook/)")
+    p.add_argument("--illustrative", action="store_true", help="label the workbooks as ILLUSTRATIVE example data")
+    p.add_argument("--out", help="output folder (default: exports/<round>/)")
+    p.set_defaults(func=cmd_sheets)
+
+    p = sub.add_parser("import", help="returned workbooks -> data/processed/codings.csv",
+                       description="Read returned coding workbooks (.xlsx, .ods, .csv), check every cell, write codings.csv.")
+    p.add_argument("paths", nargs="*", help="files or folders (default: data/raw/coding/)")
+    p.add_argument("--round", help="the round these files belong to (default: their folder name)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("figures", help="processed data -> reports/figures/*.png|svg")
     p.set_defaults(func=cmd_figures)

@@ -159,6 +159,46 @@ class Table:
         return html.replace('<table border="0" class="dataframe cs-table">', f'<table class="cs-table">{caption}', 1)
 
 
+@dataclass
+class Note:
+    """A highlighted paragraph (e.g. the ILLUSTRATIVE data banner) for notebooks and the report."""
+
+    text: str
+
+    def _repr_html_(self) -> str:
+        return f'<div class="cs-banner" role="note"><p>{escape(self.text)}</p></div>'
+
+    def _repr_markdown_(self) -> str:
+        return f"> **{self.text}**"
+
+
+@dataclass
+class CodeDefinitions:
+    """Every code's full MacQueen entry as expandable blocks (id, label, fields)."""
+
+    codebook_table: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        fields = [("brief", "Brief"), ("definition", "Definition"), ("use_when", "Use when"),
+                  ("do_not_use_when", "Do not use when"), ("example", "Example"), ("source", "Source"),
+                  ("keywords", "Keywords")]
+        blocks = []
+        for row in self.codebook_table.to_dict("records"):
+            items = "".join(f"<dt>{name}</dt><dd>{escape(str(row[key]))}</dd>" for key, name in fields)
+            blocks.append(f'<details class="cs-code"><summary><strong>{escape(row["label"])}</strong> '
+                          f'(<code>{escape(row["id"])}</code>, {escape(row["group"])})</summary><dl>{items}</dl></details>')
+        return "".join(blocks)
+
+
+def illustrative_note(rounds: pd.DataFrame) -> Note | None:
+    """The banner shown wherever illustrative coding is used (None if there is none)."""
+    if rounds.empty or not rounds["illustrative"].astype(bool).any():
+        return None
+    which = ", ".join(sorted(set(rounds.loc[rounds["illustrative"].astype(bool), "round"])))
+    return Note(f"ILLUSTRATIVE DATA: the coding of {which} was made up by the project team to demonstrate the "
+                "method. It is not a real coding study; do not cite its numbers as findings.")
+
+
 def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("share",), digits: int = 3) -> Table:
     """Wrap ``data`` for display in a notebook and the report."""
     return Table(data.reset_index(drop=True), caption, tuple(c for c in percent if c in data.columns), digits)

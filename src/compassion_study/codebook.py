@@ -1,0 +1,233 @@
+"""Codebook: the coding framework as versioned YAML, validated and compared.
+
+One YAML file per framework version under ``data/raw/codebook/``.  Each code
+has the fields of MacQueen et al. (1998) plus what the project needs:
+``id, label, group, brief, definition, use_when, do_not_use_when, example,
+source, keywords``.  ``example`` quotes a comment of the notes by ``unit_id``.
+
+A codebook's version is its human version string plus a hash of its content,
+e.g. ``1.0+3f9a2c1b7d0e``: editing any field without bumping the version still
+gives a different version, so a round always records exactly what its coders
+saw.
+
+References
+----------
+MacQueen, K. M., McLellan, E., Kay, K., & Milstein, B. (1998). Codebook
+development for team-based qualitative analysis. *Cultural Anthropology
+Methods*, 10(2), 31-36.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .errors import InputError, where
+from .paths import Paths
+
+FIELDS = ("id", "label", "group", "brief", "definition", "use_when", "do_not_use_when", "example", "source", "keywords")
+TOP_FIELDS = ("name", "version", "codes")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A validated codebook.
+
+    Attributes
+    ----------
+    name, version, title, description : str
+    groups : dict
+        Group name -> description.
+    codes : tuple of dict
+        One dict per code with every field in :data:`FIELDS`.
+    path : pathlib.Path or None
+    """
+
+    name: str
+    version: str
+    title: str
+    description: str
+    groups: dict
+    codes: tuple
+    path: Path | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """First 12 hex digits of SHA-256 over the canonical JSON of the content."""
+        content = {"name": self.name, "version": self.version, "title": self.title,
+                   "description": self.description, "groups": self.groups, "codes": list(self.codes)}
+        blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def full_version(self) -> str:
+        """``<version>+<content hash>``, recorded with every round."""
+        return f"{self.version}+{self.content_hash}"
+
+    @property
+    def ids(self) -> list[str]:
+        return [c["id"] for c in self.codes]
+
+    def table(self) -> pd.DataFrame:
+        """One row per code, every field as a column (keywords joined by ``; ``)."""
+        rows = []
+        for c in self.codes:
+            row = {f: c[f] for f in FIELDS}
+            row["example"] = f"{c['example']['unit_id']}: “{c['example']['quote']}”"
+            row["keywords"] = "; ".join(c["keywords"])
+            rows.append(row)
+        return pd.DataFrame(rows, columns=list(FIELDS))
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def validate(data: Any, label: str, units: pd.DataFrame | None = None) -> list[str]:
+    """Every problem with a parsed codebook, as ``file › place: message`` lines."""
+    if not isinstance(data, dict):
+        return [f"{label}: a codebook is a YAML mapping with {', '.join(TOP_FIELDS)}"]
+    problems = [f"{where(label, key)}: missing" for key in TOP_FIELDS if key not in data]
+    if "version" in data and not _text(str(data["version"])):
+        problems.append(f"{where(label, 'version')}: empty")
+    codes = data.get("codes")
+    if codes is None:
+        return problems
+    if not isinstance(codes, list) or not codes:
+        return problems + [f"{where(label, 'codes')}: expected a non-empty list of codes"]
+    unit_text = dict(zip(units["unit_id"], units["text"])) if units is not None else None
+    groups = data.get("groups") or {}
+    seen: dict[str, int] = {}
+    for i, code in enumerate(codes):
+        place = f"codes[{i}]" + (f" ({code.get('id')})" if isinstance(code, dict) and code.get("id") else "")
+        if not isinstance(code, dict):
+            problems.append(f"{where(label, place)}: expected a mapping of fields")
+            continue
+        missing = [f for f in FIELDS if f not in code]
+        if missing:
+            problems.append(f"{where(label, place)}: missing field(s) {', '.join(missing)}")
+        for f in ("label", "group", "brief", "definition", "use_when", "do_not_use_when", "source"):
+            if f in code and not _text(code[f]):
+                problems.append(f"{where(label, place, f)}: must be non-empty text")
+        cid = code.get("id")
+        if cid is not None:
+            if not isinstance(cid, str) or not _ID.match(cid):
+                problems.append(f"{where(label, place, 'id')}: '{cid}' must be lower-case letters, digits and _ (at most 31), starting with a letter")
+            elif cid in seen:
+                problems.append(f"{where(label, place, 'id')}: duplicate id '{cid}' (also codes[{seen[cid]}])")
+            else:
+                seen[cid] = i
+        if groups and _text(code.get("group")) and code["group"] not in groups:
+            problems.append(f"{where(label, place, 'group')}: '{code['group']}' is not one of the groups {sorted(groups)}")
+        if "keywords" in code:
+            kw = code["keywords"]
+            if not isinstance(kw, list) or not kw or not all(_text(k) for k in kw):
+                problems.append(f"{where(label, place, 'keywords')}: must be a non-empty list of words or phrases")
+        if "example" in code:
+            ex = code["example"]
+            if not isinstance(ex, dict) or not _text(ex.get("unit_id")) or not _text(ex.get("quote")):
+                problems.append(f"{where(label, place, 'example')}: must give unit_id and quote")
+            elif unit_text is not None:
+                if ex["unit_id"] not in unit_text:
+                    problems.append(f"{where(label, place, 'example')}: cites unknown unit '{ex['unit_id']}'")
+                elif ex["quote"] not in unit_text[ex["unit_id"]]:
+                    problems.append(f"{where(label, place, 'example')}: quote is not in the text of unit '{ex['unit_id']}'")
+    return problems
+
+
+def load(path: str | Path, units: pd.DataFrame | None = None) -> Codebook:
+    """Read and validate a codebook YAML file.
+
+    Parameters
+    ----------
+    path : path-like
+    units : pandas.DataFrame, optional
+        ``units.csv``; when given, every example must cite a real unit and
+        quote its text.
+
+    Raises
+    ------
+    InputError
+        With every problem found.
+    """
+    path = Path(path)
+    label = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: codebook not found") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"{where(label, place)}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    problems = validate(data, label, units)
+    if problems:
+        raise InputError(problems, summary=f"codebook {label} has {len(problems)} problem(s):")
+    codes = tuple({**{f: c[f] for f in FIELDS}, "keywords": [str(k) for k in c["keywords"]]} for c in data["codes"])
+    return Codebook(
+        name=str(data["name"]), version=str(data["version"]), title=str(data.get("title", "")),
+        description=str(data.get("description", "")), groups=dict(data.get("groups") or {}), codes=codes, path=path,
+    )
+
+
+def available(paths: Paths) -> list[Path]:
+    """Codebook files under ``data/raw/codebook/``, sorted by name."""
+    return sorted(paths.codebooks.glob("*.y*ml"))
+
+
+def find(paths: Paths, version: str | None = None) -> Codebook:
+    """The codebook with ``version`` (human or full), or the newest one.
+
+    "Newest" compares human version strings numerically (``1.10`` > ``1.9``).
+    """
+    books = [load(p) for p in available(paths)]
+    if not books:
+        raise InputError(f"{paths.relative(paths.codebooks)}: no codebook YAML files found")
+    if version is None:
+        return max(books, key=lambda b: [int(x) if x.isdigit() else x for x in re.split(r"[.\-]", b.version)])
+    for book in books:
+        if version in (book.version, book.full_version):
+            return book
+    known = ", ".join(b.full_version for b in books)
+    raise InputError(f"codebook version '{version}' not found in {paths.relative(paths.codebooks)} (have {known})")
+
+
+def diff(old: Codebook, new: Codebook) -> pd.DataFrame:
+    """Codes added, removed and changed (field by field) from ``old`` to ``new``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``change`` (added, removed, changed), ``code_id``, ``field``,
+        ``old``, ``new``; ordered by the new codebook, removed codes last.
+    """
+    a = {c["id"]: c for c in old.codes}
+    b = {c["id"]: c for c in new.codes}
+    rows = []
+    for cid in new.ids:
+        if cid not in a:
+            rows.append(("added", cid, "", "", b[cid]["label"]))
+            continue
+        for f in FIELDS[1:]:
+            if a[cid][f] != b[cid][f]:
+                rows.append(("changed", cid, f, _show(a[cid][f]), _show(b[cid][f])))
+    rows += [("removed", cid, "", a[cid]["label"], "") for cid in old.ids if cid not in b]
+    return pd.DataFrame(rows, columns=["change", "code_id", "field", "old", "new"])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)

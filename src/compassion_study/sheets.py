@@ -1,0 +1,772 @@
+"""Sheets: coding workbooks for coders, and reading what they return.
+
+Export
+    One ``.xlsx`` per coder (blind coding) or one shared workbook with a
+    ``Coding <coder>`` tab per coder.  Sheets: *Instructions*, *Codebook*,
+    *Coding* (and a hidden *Assignment* listing the units each coder was
+    given).  Row 1 of every Coding sheet carries the round, coder, codebook
+    version, number of units and status, so that even a single tab downloaded
+    as CSV says what it is.  Row 2 is the header; one row per unit follows.
+    Text that a spreadsheet would evaluate is written as a literal string with
+    Excel's quote prefix (formula injection; OWASP "CSV Injection").
+
+Import
+    ``.xlsx`` (openpyxl), ``.ods`` (odfpy via pandas) and ``.csv`` (one tab as
+    Google Sheets downloads it; comma, semicolon or tab separated; UTF-8 with
+    or without BOM, or Windows-1252 where the bytes cannot be UTF-8).  Units
+    are matched by ``unit_id``, never by row.  Every problem in every file is
+    collected, located as ``file › sheet › cell``, and raised together; a
+    rejected import writes nothing.
+
+Marks
+    Applied: ``1``, ``x``, ``✓``, ``✔``, ``y``, ``yes``, ``true``.  Not
+    applied: empty, ``0``, ``n``, ``no``, ``false`` (any case).  A row with no
+    applied mark and no "no code applies" is *not coded yet* (missing: no rows
+    in ``codings.csv``); "no code applies" is a real answer (every code 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import codebook as cbmod
+from . import files, provenance
+from .errors import InputError, where
+from .ingest import read_units
+from .paths import Paths
+
+APPLIED = frozenset({"1", "x", "✓", "✔", "y", "yes", "true"})
+NOT_APPLIED = frozenset({"", "0", "n", "no", "false"})
+MARKS_HELP = "1, x, ✓, yes or true for applied; empty, 0, no or false for not applied"
+
+FIXED = ("unit_id", "prompt", "section", "theme", "comment")
+NO_CODE = "no code applies"
+MEMO = "memo"
+META_ROW, HEADER_ROW = 1, 2  # 1-based spreadsheet rows
+META_KEYS = ("round", "coder", "codebook", "units", "status")
+ILLUSTRATIVE = "ILLUSTRATIVE"
+
+#: Largest returned file read (bytes), and largest uncompressed zip content.
+MAX_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED = 500 * 1024 * 1024
+SUFFIXES = (".xlsx", ".ods", ".csv")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
+_FILE_NAME = re.compile(r"^(?P<round>[A-Za-z0-9-]+)_(?P<coder>[A-Za-z0-9-]+)(?:_[A-Za-z0-9-]+)*(?: - (?P<sheet>.+))?$")
+
+CODINGS_COLUMNS = ["round", "coder", "unit_id", "code_id", "applied"]
+ROUNDS_COLUMNS = ["round", "coder", "source", "sheet", "sha256", "codebook_version", "illustrative", "units_assigned", "units_coded"]
+MEMOS_COLUMNS = ["round", "coder", "unit_id", "memo"]
+
+
+def check_name(kind: str, value: str) -> str:
+    """Rounds and coders become file and sheet names: keep them simple."""
+    if not _NAME.match(value or ""):
+        raise InputError(f"{kind} '{value}': use 1-20 letters, digits or '-', starting with a letter or digit")
+    return value
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell(row0: int, col0: int) -> str:
+    """0-based (row, column) -> ``A1`` address."""
+    return f"{column_letter(col0)}{row0 + 1}"
+
+
+# =========================================================================== export
+
+
+def assign(units: pd.DataFrame, coders: Sequence[str], sample: float | None = None, seed: int = 0) -> pd.DataFrame:
+    """Which coder codes which unit.
+
+    Without ``sample`` every coder gets every unit.  With ``sample`` (0-1) a
+    double-coded subset is drawn, stratified by prompt (at least one unit per
+    prompt, ``round(sample * n)`` otherwise), and given to every coder; the
+    other units are shuffled and dealt out in turn, one coder each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit_id, coder, double_coded`` in unit order, then coder order.
+    """
+    if len(set(coders)) != len(coders) or not coders:
+        raise InputError(f"--coders: give distinct coder names (got {', '.join(coders) or 'none'})")
+    ids = units["unit_id"].to_numpy()
+    if sample is None:
+        double = np.ones(len(ids), dtype=bool)
+    else:
+        if not 0 < sample <= 1:
+            raise InputError(f"--sample {sample}: must be a fraction in (0, 1]")
+        rng = np.random.default_rng(seed)
+        double = np.zeros(len(ids), dtype=bool)
+        for _, idx in units.groupby("prompt", sort=False).indices.items():
+            k = max(1, int(round(sample * len(idx))))
+            double[rng.permutation(idx)[:k]] = True
+        rest = rng.permutation(np.flatnonzero(~double))
+    rows = []
+    owner = {} if sample is None else {i: coders[j % len(coders)] for j, i in enumerate(rest)}
+    for i, uid in enumerate(ids):
+        for coder in coders:
+            if double[i] or owner.get(i) == coder:
+                rows.append((uid, coder, bool(double[i])))
+    return pd.DataFrame(rows, columns=["unit_id", "coder", "double_coded"])
+
+
+def _instructions(ws, round_: str, coders: Sequence[str], book: cbmod.Codebook, illustrative: bool, shared: bool) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    rows = [
+        ("compassion_study coding workbook", ""),
+        ("Round", round_),
+        ("Coder" if not shared else "Coders", ", ".join(coders)),
+        ("Codebook", f"{book.name} {book.full_version}"),
+        ("Status", f"{ILLUSTRATIVE}: example data, not real coding" if illustrative else "for coding"),
+        ("", ""),
+        ("How to code", ""),
+        ("1", "Code on your own: do not discuss units with other coders until the round is closed."),
+        ("2", "Read the Codebook sheet first. For each comment on the Coding sheet, mark every code that applies "
+              "with 1 (the dropdown). Leave a code empty when it does not apply."),
+        ("3", f"If no code fits, mark 1 in '{NO_CODE}'. A row with nothing marked counts as not coded yet."),
+        ("4", "Write anything you were unsure about in the memo column; it is shown at the consensus meeting."),
+        ("5", f"Accepted marks: {MARKS_HELP}."),
+        ("6", "Do not edit the comment text, ids or headers, do not add or delete rows, and do not rename sheets. "
+              "The comment columns are protected against accidental edits."),
+        ("7", "Save in the same format (or download the Coding tab as CSV from Google Sheets) and return the file "
+              f"to the study team, who will put it in data/raw/coding/{round_}/."),
+    ]
+    for r in rows:
+        ws.append(list(r))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A7"].font = Font(bold=True)
+    for r in range(2, 6):
+        ws.cell(r, 1).font = Font(bold=True)
+    if illustrative:
+        ws["B5"].font = Font(bold=True, color="9C0006")
+        ws["B5"].fill = PatternFill("solid", fgColor="FFC7CE")
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 100
+    for row in ws.iter_rows(min_row=8):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.protection.sheet = True
+
+
+def _codebook_sheet(ws, book: cbmod.Codebook) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    table = book.table()
+    ws.append(list(table.columns))
+    for values in table.itertuples(index=False):
+        ws.append(list(values))
+    _literal_strings(ws)
+    widths = {"id": 18, "label": 20, "group": 11, "brief": 34, "definition": 50, "use_when": 40,
+              "do_not_use_when": 40, "example": 40, "source": 36, "keywords": 30}
+    for i, name in enumerate(table.columns):
+        ws.column_dimensions[column_letter(i)].width = widths.get(name, 20)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B2"
+    ws.protection.sheet = True
+
+
+def _literal_strings(ws) -> None:
+    """Make every text cell that looks like a formula a literal string."""
+    for row in ws.iter_rows():
+        for c in row:
+            if c.data_type == "f" or (isinstance(c.value, str) and c.value[:1] in files.FORMULA_TRIGGERS):
+                c.data_type = "s"
+                c.quotePrefix = True
+
+
+def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.Codebook, illustrative: bool) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    meta = ["round", round_, "coder", coder, "codebook", book.full_version, "units", len(units),
+            "status", ILLUSTRATIVE if illustrative else "coding"]
+    ws.append(meta)
+    header = [*FIXED, *book.ids, NO_CODE, MEMO]
+    ws.append(header)
+    for u in units.itertuples(index=False):
+        ws.append([u.unit_id, u.prompt, u.section, u.theme, u.text] + [None] * (len(book.ids) + 2))
+    _literal_strings(ws)
+
+    n_codes, first_code = len(book.ids), len(FIXED)
+    last_row = HEADER_ROW + len(units)
+    bold = Font(bold=True)
+    for c in ws[META_ROW]:
+        c.font = Font(italic=True, color="555555")
+    if illustrative:
+        ws.cell(META_ROW, 10).font = Font(bold=True, color="9C0006")
+        ws.cell(META_ROW, 10).fill = PatternFill("solid", fgColor="FFC7CE")
+    labels = {c["id"]: c for c in book.codes}
+    for j, name in enumerate(header):
+        c = ws.cell(HEADER_ROW, j + 1)
+        c.font = bold
+        c.alignment = Alignment(text_rotation=90 if first_code <= j < first_code + n_codes + 1 else 0,
+                                wrap_text=True, vertical="bottom", horizontal="center")
+        if name in labels:
+            c.comment = Comment(f"{labels[name]['label']}: {labels[name]['brief']}", "compassion_study")
+    ws.row_dimensions[HEADER_ROW].height = 120
+    widths = [13, 22, 12, 16, 60] + [4.5] * (n_codes + 1) + [36]
+    for j, w in enumerate(widths):
+        ws.column_dimensions[column_letter(j)].width = w
+    wrap = Alignment(wrap_text=True, vertical="top")
+    editable = Protection(locked=False)
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row):
+        for j, c in enumerate(row):
+            c.alignment = wrap if j < first_code or j == len(header) - 1 else Alignment(horizontal="center", vertical="top")
+            if j >= first_code:
+                c.protection = editable
+    if len(units):
+        dv = DataValidation(type="list", formula1='"1,0"', allow_blank=True, errorStyle="warning",
+                            showErrorMessage=True, errorTitle="Mark",
+                            error=f"Use 1 when the code applies and leave it empty otherwise ({MARKS_HELP}).")
+        dv.add(f"{column_letter(first_code)}{HEADER_ROW + 1}:{column_letter(first_code + n_codes)}{last_row}")
+        ws.add_data_validation(dv)
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, first_code + 1)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{column_letter(len(header) - 1)}{last_row}"
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False  # False = allowed in OOXML's inverted sense
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def write_workbook(path: Path, round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,
+                   illustrative: bool = False) -> Path:
+    """Write one coding workbook holding a Coding tab per coder in ``assignments``.
+
+    One coder gives a *Coding* sheet; several give ``Coding <coder>`` sheets
+    (the shared workbook).
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    shared = len(assignments) > 1
+    _instructions(wb.active, round_, list(assignments), book, illustrative, shared)
+    wb.active.title = "Instructions"
+    _codebook_sheet(wb.create_sheet("Codebook"), book)
+    for coder, units in assignments.items():
+        _coding_sheet(wb.create_sheet(f"Coding {coder}" if shared else "Coding"), round_, coder, units, book, illustrative)
+    hidden = wb.create_sheet("Assignment")
+    hidden.append(["coder", "unit_id"])
+    for coder, units in assignments.items():
+        for uid in units["unit_id"]:
+            hidden.append([coder, uid])
+    hidden.sheet_state = "hidden"
+    hidden.protection.sheet = True
+    wb.properties.creator = "compassion_study"
+    with files.atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def workbook_name(round_: str, coder: str, illustrative: bool = False) -> str:
+    return f"{round_}_{coder}{'_' + ILLUSTRATIVE if illustrative else ''}.xlsx"
+
+
+def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence[str] = ("alice", "bob"),
+           shared: bool = False, sample: float | None = None, seed: int = 0, out: str | Path | None = None,
+           codebook_version: str | None = None, illustrative: bool = False) -> list[Path]:
+    """Stage: units + codebook -> coding workbooks (``exports/<round>/`` by default).
+
+    Returns the paths written, plus ``assignment.csv`` beside them.
+    """
+    paths = paths or Paths.from_root()
+    check_name("round", round_)
+    for c in coders:
+        check_name("coder", c)
+    if shared and "shared" in coders:
+        raise InputError("coder name 'shared' is reserved for the shared workbook")
+    units = read_units(paths.units)
+    book = cbmod.find(paths, codebook_version)
+    cbmod.load(book.path, units)  # examples must cite these units
+    plan = assign(units, list(coders), sample, seed)
+    folder = Path(out) if out else paths.exports / round_
+    per_coder = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in coders}
+    written = []
+    if shared:
+        written.append(write_workbook(folder / workbook_name(round_, "shared", illustrative), round_, per_coder, book, illustrative))
+    else:
+        for coder, sub in per_coder.items():
+            written.append(write_workbook(folder / workbook_name(round_, coder, illustrative), round_, {coder: sub}, book, illustrative))
+    written.append(files.write_csv(plan, folder / "assignment.csv"))
+    provenance.record(paths, f"sheets:{round_}", inputs=[paths.units, book.path], outputs=written,
+                      parameters={"round": round_, "coders": list(coders), "shared": shared, "sample": sample, "seed": seed},
+                      codebook_version=book.full_version)
+    return written
+
+
+# =========================================================================== import
+
+
+@dataclass
+class Tab:
+    """One Coding sheet read into a grid of strings (``None`` for a formula)."""
+
+    file: Path
+    sheet: str
+    grid: list[list[object]]
+    assigned: list[str] | None = None  # unit ids from the hidden Assignment sheet
+    instructions_coder: str | None = None
+
+
+@dataclass
+class Result:
+    codings: list[tuple] = field(default_factory=list)
+    rounds: list[dict] = field(default_factory=list)
+    memos: list[tuple] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class _Formula(str):
+    """A cell that holds a formula (its text is the formula)."""
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_container(path: Path) -> str | None:
+    """Why a workbook file cannot be opened safely (None if it can)."""
+    if not zipfile.is_zipfile(path):
+        head = path.read_bytes()[:8]
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            return "is encrypted (password-protected) or an old binary .xls; save it unprotected as .xlsx"
+        return "is not a spreadsheet (not a zip archive): empty, truncated or another kind of file"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+            if total > MAX_UNZIPPED:
+                return f"expands to {total:,} bytes, over the {MAX_UNZIPPED:,}-byte limit (zip bomb?)"
+            bad = zf.testzip()
+            if bad:
+                return f"is damaged (member {bad} fails its checksum)"
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"is damaged or truncated ({exc})"
+    return None
+
+
+def _read_xlsx(path: Path) -> list[Tab]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        names = wb.sheetnames
+        tabs = []
+        assigned: dict[str, list[str]] = {}
+        if "Assignment" in names:
+            for row in wb["Assignment"].iter_rows(min_row=2, values_only=True):
+                if row and row[0] is not None and len(row) > 1:
+                    assigned.setdefault(str(row[0]), []).append(_as_text(row[1]))
+        instr_coder = None
+        if "Instructions" in names:
+            for row in wb["Instructions"].iter_rows(max_row=6, values_only=True):
+                if row and row[0] == "Coder" and len(row) > 1:
+                    instr_coder = _as_text(row[1])
+        for name in names:
+            if not name.startswith("Coding"):
+                continue
+            grid = []
+            for row in wb[name].iter_rows():
+                grid.append([_Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row])
+            tabs.append(Tab(path, name, grid, None, instr_coder if name == "Coding" else None))
+        for t in tabs:
+            coder = t.sheet[len("Coding "):] if t.sheet.startswith("Coding ") else (instr_coder or "")
+            t.assigned = assigned.get(coder) if assigned else None
+        return tabs
+    finally:
+        wb.close()
+
+
+def _read_ods(path: Path) -> list[Tab]:
+    sheets = pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+    assigned: dict[str, list[str]] = {}
+    if "Assignment" in sheets:
+        for row in sheets["Assignment"].iloc[1:].itertuples(index=False):
+            assigned.setdefault(_as_text(row[0]), []).append(_as_text(row[1]))
+    instr_coder = None
+    if "Instructions" in sheets:
+        for row in sheets["Instructions"].head(6).itertuples(index=False):
+            if _as_text(row[0]) == "Coder":
+                instr_coder = _as_text(row[1])
+    tabs = []
+    for name, df in sheets.items():
+        if name.startswith("Coding"):
+            coder = name[len("Coding "):] if name.startswith("Coding ") else (instr_coder or "")
+            grid = [[None if pd.isna(v) else v for v in row] for row in df.itertuples(index=False)]
+            tabs.append(Tab(path, name, grid, assigned.get(coder) if assigned else None,
+                            instr_coder if name == "Coding" else None))
+    return tabs
+
+
+def decode_text(data: bytes, label: str) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 where that is unambiguous."""
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{label}: not a CSV text file (it contains binary data)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{where(label, f'line {line}')}: neither UTF-8 nor Windows-1252 text; save the CSV as UTF-8") from None
+
+
+def _read_csv(path: Path) -> list[Tab]:
+    text = decode_text(path.read_bytes(), path.name)
+    sample = "\n".join(text.splitlines()[:5])
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    grid = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    m = _FILE_NAME.match(path.stem)
+    sheet = (m.group("sheet") if m and m.group("sheet") else "Coding")
+    return [Tab(path, sheet, grid)]
+
+
+def read_tabs(path: Path) -> list[Tab]:
+    """Read every Coding tab of a returned file.
+
+    Raises
+    ------
+    InputError
+        Missing, oversized, unreadable, encrypted or mislabelled files.
+    """
+    label = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{label}: unsupported file type '{path.suffix}'; return .xlsx, .ods or .csv")
+    if not path.is_file():
+        raise InputError(f"{label}: file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{label}: file is empty")
+    if size > MAX_BYTES:
+        raise InputError(f"{label}: file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit")
+    if suffix == ".csv":
+        tabs = _read_csv(path)
+    else:
+        why = _check_container(path)
+        if why:
+            raise InputError(f"{label}: {why}")
+        try:
+            tabs = _read_xlsx(path) if suffix == ".xlsx" else _read_ods(path)
+        except InputError:
+            raise
+        except Exception as exc:  # openpyxl/odfpy raise many types for damaged files
+            raise InputError(f"{label}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None
+    if not tabs:
+        raise InputError(f"{label}: has no 'Coding' sheet")
+    return tabs
+
+
+def parse_mark(value: object) -> bool | None:
+    """True (applied), False (not applied) or None (not a documented mark)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, _Formula):
+        return {1: True, 0: False}.get(value) if float(value).is_integer() else None
+    text = _as_text(value).strip().casefold()
+    if text in APPLIED:
+        return True
+    if text in NOT_APPLIED:
+        return False
+    return None
+
+
+def _expected_coder(tab: Tab) -> str | None:
+    if tab.sheet.startswith("Coding "):
+        return tab.sheet[len("Coding "):]
+    m = _FILE_NAME.match(tab.file.stem)
+    if m and m.group("coder") != "shared":
+        return m.group("coder")
+    return tab.instructions_coder
+
+
+def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected_round: str | None,
+              result: Result) -> None:
+    """Check one Coding tab and add its codings, memos and problems to ``result``."""
+    label, sheet = tab.file.name, tab.sheet
+    problems = result.problems
+    at = lambda r, c: where(label, sheet, cell(r, c))  # noqa: E731
+    grid = tab.grid
+    if len(grid) < HEADER_ROW:
+        problems.append(f"{where(label, sheet)}: sheet is empty or truncated (no header row)")
+        return
+    meta = [_as_text(v).strip() for v in grid[META_ROW - 1]]
+    info = {meta[i].lower(): (meta[i + 1] if i + 1 < len(meta) else "", i + 1) for i in range(0, len(meta), 2) if meta[i]}
+    missing_meta = [k for k in META_KEYS[:3] if k not in info]
+    if missing_meta:
+        problems.append(f"{where(label, sheet, 'row 1')}: missing {', '.join(missing_meta)}; row 1 must be the exported "
+                        "'round … coder … codebook …' line")
+        return
+    round_, rcol = info["round"]
+    coder, ccol = info["coder"]
+    version, vcol = info["codebook"]
+    if expected_round and round_ != expected_round:
+        problems.append(f"{at(META_ROW - 1, rcol)}: sheet is for round '{round_}', but it is being imported as round '{expected_round}'")
+    want = _expected_coder(tab)
+    if want and want != coder:
+        problems.append(f"{at(META_ROW - 1, ccol)}: sheet says coder '{coder}', but the file/tab is for '{want}'")
+    if not _NAME.match(coder):
+        problems.append(f"{at(META_ROW - 1, ccol)}: '{coder}' is not a valid coder name")
+    book = books.get(version)
+    if book is None:
+        problems.append(f"{at(META_ROW - 1, vcol)}: codebook version '{version}' is not in data/raw/codebook/ "
+                        f"(have {', '.join(sorted(books)) or 'none'})")
+        return
+    header = [_as_text(v).strip() for v in grid[HEADER_ROW - 1]]
+    while header and header[-1] == "":
+        header.pop()
+    col = {}
+    for j, name in enumerate(header):
+        key = name.casefold().replace("_", " ") if name.casefold().replace("_", " ") == NO_CODE else name
+        if key in col:
+            problems.append(f"{at(HEADER_ROW - 1, j)}: column '{name}' appears twice")
+        col[key] = j
+    known = set(FIXED) | set(book.ids) | {NO_CODE, MEMO}
+    for j, name in enumerate(header):
+        key = NO_CODE if name.casefold().replace("_", " ") == NO_CODE else name
+        if key not in known:
+            problems.append(f"{at(HEADER_ROW - 1, j)}: unknown column '{name}' (not a code of codebook {version})")
+    absent = [n for n in (*FIXED[:1], FIXED[4], *book.ids, NO_CODE) if n not in col]
+    if absent:
+        problems.append(f"{where(label, sheet, 'row 2')}: missing column(s) {', '.join(absent)}")
+        return
+    text_of = dict(zip(units["unit_id"], units["text"]))
+    n_before = len(problems)
+    seen: dict[str, int] = {}
+    rows_out, memos_out, coded = [], [], 0
+    code_cols = [(cid, col[cid]) for cid in book.ids]
+    for r in range(HEADER_ROW, len(grid)):
+        row = grid[r]
+        values = lambda j: row[j] if j < len(row) else None  # noqa: E731
+        uid = _as_text(values(col["unit_id"])).strip()
+        marks_present = any(_as_text(values(j)).strip() for _, j in code_cols) or _as_text(values(col[NO_CODE])).strip()
+        if not uid:
+            if marks_present:
+                problems.append(f"{at(r, col['unit_id'])}: row has marks but no unit_id")
+            continue
+        if uid not in text_of:
+            problems.append(f"{at(r, col['unit_id'])}: unknown unit '{uid}' (not in units.csv)")
+            continue
+        if uid in seen:
+            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' appears twice (also row {seen[uid] + 1})")
+            continue
+        seen[uid] = r
+        shown = values(col["comment"])
+        if isinstance(shown, _Formula) or _as_text(shown) != text_of[uid]:
+            problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
+        applied = []
+        for cid, j in code_cols:
+            v = values(j)
+            mark = None if isinstance(v, _Formula) else parse_mark(v)
+            if mark is None:
+                what = "a formula" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
+                problems.append(f"{at(r, j)}: mark {what} is not a documented mark ({MARKS_HELP})")
+            elif mark:
+                applied.append(cid)
+        v = values(col[NO_CODE])
+        none_mark = None if isinstance(v, _Formula) else parse_mark(v)
+        if none_mark is None:
+            what = "a formula" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
+            problems.append(f"{at(r, col[NO_CODE])}: mark {what} is not a documented mark ({MARKS_HELP})")
+            continue
+        if none_mark and applied:
+            problems.append(f"{at(r, col[NO_CODE])}: '{NO_CODE}' is marked but so are {', '.join(applied)}")
+            continue
+        if MEMO in col:
+            memo = _as_text(values(col[MEMO])).strip()
+            if memo:
+                memos_out.append((round_, coder, uid, memo))
+        if not applied and not none_mark:
+            continue  # not coded yet: missing, never zeros
+        coded += 1
+        chosen = set(applied)
+        rows_out.extend((round_, coder, uid, cid, int(cid in chosen)) for cid in book.ids)
+    declared = info.get("units", ("", 0))[0]
+    if tab.assigned is not None:
+        lost = [u for u in tab.assigned if u not in seen]
+        if lost:
+            problems.append(f"{where(label, sheet)}: {len(lost)} assigned unit row(s) missing: {', '.join(lost[:10])}"
+                            + (" …" if len(lost) > 10 else ""))
+    elif declared.isdigit() and len(seen) < int(declared) and len(problems) == n_before:
+        problems.append(f"{where(label, sheet)}: {int(declared) - len(seen)} unit row(s) missing "
+                        f"(row 1 says {declared} units were assigned, {len(seen)} found)")
+    if len(problems) > n_before:
+        return
+    result.codings.extend(rows_out)
+    result.memos.extend(memos_out)
+    result.rounds.append({
+        "round": round_, "coder": coder, "source": tab.file, "sheet": sheet,
+        "codebook_version": version, "illustrative": info.get("status", ("", 0))[0].upper() == ILLUSTRATIVE,
+        "units_assigned": len(seen), "units_coded": coded,
+    })
+
+
+def expand(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files named, plus returned workbooks inside folders named (recursively, sorted)."""
+    out: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in SUFFIXES and q.is_file()
+                              and not q.name.startswith((".", "~$", ".~lock")) and q.name != "assignment.csv"))
+        else:
+            out.append(p)
+    return out
+
+
+def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
+                  round_: str | None = None, raw_coding: Path | None = None) -> Result:
+    """Read and check returned coding files; ``result.problems`` lists every problem."""
+    result = Result()
+    for path in expand(inputs):
+        try:
+            tabs = read_tabs(path)
+        except InputError as exc:
+            result.problems.extend(exc.problems)
+            continue
+        expected = round_
+        if expected is None and raw_coding is not None and path.resolve().parent.parent == raw_coding.resolve():
+            expected = path.resolve().parent.name
+        for tab in tabs:
+            parse_tab(tab, units, books, expected, result)
+    seen: dict[tuple[str, str], str] = {}
+    for r in result.rounds:
+        key = (r["round"], r["coder"])
+        here = where(r["source"].name, r["sheet"])
+        if key in seen:
+            result.problems.append(f"{here}: coder '{key[1]}' in round '{key[0]}' is also in {seen[key]}")
+        seen[key] = here
+    versions = {}
+    for r in result.rounds:
+        versions.setdefault(r["round"], set()).add(r["codebook_version"])
+    for rnd, vs in versions.items():
+        if len(vs) > 1:
+            result.problems.append(f"round '{rnd}': coded with several codebook versions ({', '.join(sorted(vs))})")
+    return result
+
+
+def _frames(result: Result, paths: Paths, units: pd.DataFrame, books: dict[str, cbmod.Codebook]) -> tuple[pd.DataFrame, ...]:
+    order = {u: i for i, u in enumerate(units["unit_id"])}
+    codings = pd.DataFrame(result.codings, columns=CODINGS_COLUMNS)
+    if len(codings):
+        code_order = {}
+        for r in result.rounds:
+            code_order.setdefault(r["round"], {c: i for i, c in enumerate(books[r["codebook_version"]].ids)})
+        codings["_u"] = codings["unit_id"].map(order)
+        codings["_c"] = [code_order[r][c] for r, c in zip(codings["round"], codings["code_id"])]
+        codings = codings.sort_values(["round", "coder", "_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
+    rounds = pd.DataFrame(result.rounds)
+    if len(rounds):
+        rounds["sha256"] = [files.sha256(p) for p in rounds["source"]]
+        rounds["source"] = [paths.relative(p) for p in rounds["source"]]
+        rounds = rounds.sort_values(["round", "coder"], kind="stable")
+    rounds = rounds.reindex(columns=ROUNDS_COLUMNS)
+    memos = pd.DataFrame(result.memos, columns=MEMOS_COLUMNS)
+    memos["_u"] = memos["unit_id"].map(order)
+    memos = memos.sort_values(["round", "coder", "_u"], kind="stable").drop(columns="_u")
+    return codings.reset_index(drop=True), rounds.reset_index(drop=True), memos.reset_index(drop=True)
+
+
+def _merge(path: Path, new: pd.DataFrame, rounds: set[str], columns: list[str]) -> pd.DataFrame:
+    """Existing rows of other rounds + ``new`` (re-importing a round replaces it)."""
+    if path.is_file():
+        old = files.read_csv(path, text=[c for c in columns if c not in ("applied", "units_assigned", "units_coded", "illustrative")])
+        old = old[~old["round"].astype(str).isin(rounds)]
+        new = pd.concat([old, new], ignore_index=True) if len(old) else new
+    return new.sort_values("round", kind="stable").reset_index(drop=True)[columns]
+
+
+def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
+                   paths: Paths | None = None) -> pd.DataFrame:
+    """Stage: returned workbooks -> ``codings.csv``, ``rounds.csv``, ``memos.csv``.
+
+    Parameters
+    ----------
+    inputs : iterable of path-like, optional
+        Files or folders (default: every round under ``data/raw/coding/``).
+    round_ : str, optional
+        The round these files belong to (checked against each sheet); by
+        default the folder name under ``data/raw/coding/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``codings.csv`` as written (all rounds).
+
+    Raises
+    ------
+    InputError
+        With every problem in every file; nothing is written.
+    """
+    paths = paths or Paths.from_root()
+    sources = expand(inputs if inputs else [paths.coding])
+    if not sources:
+        raise InputError(f"no returned coding files found (looked in {', '.join(map(str, inputs or [paths.coding]))})")
+    units = read_units(paths.units)
+    books = {}
+    for p in cbmod.available(paths):
+        b = cbmod.load(p)
+        books[b.full_version] = b
+    result = read_returned(sources, units, books, round_, paths.coding)
+    if result.problems:
+        n_files = len({p.split(" › ")[0] for p in result.problems})
+        raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
+    codings, rounds, memos = _frames(result, paths, units, books)
+    imported = set(rounds["round"])
+    codings = _merge(paths.codings, codings, imported, CODINGS_COLUMNS)
+    rounds = _merge(paths.rounds, rounds, imported, ROUNDS_COLUMNS)
+    memos = _merge(paths.processed / "memos.csv", memos, imported, MEMOS_COLUMNS)
+    outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
+               files.write_csv(codings, paths.codings)]
+    used = sorted({books[v].path for v in rounds["codebook_version"]})
+    provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
+                      parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
+                      codebook_version=", ".join(sorted(set(rounds["codebook_version"]))))
+    return codings
+
+
+def read_codings(paths: Paths) -> pd.DataFrame:
+    """``codings.csv`` (text columns as strings)."""
+    if not paths.codings.is_file():
+        raise InputError(f"{paths.relative(paths.codings)}: not found; run 'compassion-study import' first")
+    return files.read_csv(paths.codings, text=("round", "coder", "unit_id", "code_id"))
+
+
+def read_rounds(paths: Paths) -> pd.DataFrame:
+    """``rounds.csv``: one row per round × coder with source hash and codebook version."""
+    if not paths.rounds.is_file():
+        raise InputError(f"{paths.relative(paths.rounds)}: not found; run 'compassion-study import' first")
+    return files.read_csv(paths.rounds, text=("round", "coder", "source", "sheet", "sha256", "codebook_version"))
