@@ -13,7 +13,8 @@ from a list of one document's theme names:
 * under a prompt, a short plain line is a **section** (``Key Themes –
   positives`` gives ``positives``);
 * among the bullets of a prompt, a **theme heading** is a short bullet (at
-  most :data:`HEADING_MAX_WORDS` words, no closing punctuation) followed by a
+  most :data:`HEADING_MAX_WORDS` words, starting with a letter or digit, no
+  closing punctuation) followed by a
   longer bullet, never directly after another heading.  A bullet list whose
   first item is not heading-shaped has no themes.  In a ``.docx`` with nested
   lists, the outer items that have inner items are the headings instead;
@@ -228,7 +229,8 @@ def read_lines(path: str | Path) -> list[Line]:
 
 def _heading_shaped(text: str) -> bool:
     return (
-        0 < _words(text) <= HEADING_MAX_WORDS
+        text[:1].isalnum()
+        and 0 < _words(text) <= HEADING_MAX_WORDS
         and len(text) <= HEADING_MAX_CHARS
         and not text.endswith(_CLOSING_PUNCT)
         and ". " not in text

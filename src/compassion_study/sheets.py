@@ -60,7 +60,10 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED = 500 * 1024 * 1024
 SUFFIXES = (".xlsx", ".ods", ".csv")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
-_FILE_NAME = re.compile(r"^(?P<round>[A-Za-z0-9-]+)_(?P<coder>[A-Za-z0-9-]+)(?:_[A-Za-z0-9-]+)*(?: - (?P<sheet>.+))?$")
+# "<round>_<coder>[_ILLUSTRATIVE]" plus, for one tab saved as CSV, the sheet:
+# " - Coding" (Google Sheets' download) or "-Coding" (LibreOffice's export).
+_FILE_NAME = re.compile(r"^(?P<round>[A-Za-z0-9-]+?)_(?P<coder>[A-Za-z0-9-]+?)(?:_[A-Za-z0-9-]+?)*"
+                        r"(?:(?: - |-)(?P<sheet>Coding(?: [A-Za-z0-9-]+)?))?$")
 
 CODINGS_COLUMNS = ["round", "coder", "unit_id", "code_id", "applied"]
 ROUNDS_COLUMNS = ["round", "coder", "source", "sheet", "sha256", "codebook_version", "illustrative", "units_assigned", "units_coded"]

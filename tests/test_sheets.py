@@ -1,0 +1,344 @@
+"""Coding workbooks: export, blind coding, every import route, real LibreOffice, bad input."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from compassion_study import codebook, files, ingest, sheets
+from compassion_study.cli import main
+from compassion_study.errors import InputError
+
+from .conftest import DATA, tree_hashes
+
+BAD = DATA / "bad_workbooks"
+
+
+@pytest.fixture
+def ready(project):
+    """A project with units.csv built and no coding imported yet."""
+    shutil.rmtree(project.coding, ignore_errors=True)
+    ingest.ingest(paths=project)
+    return project
+
+
+def fill(path: Path, seed: int, skip_every: int = 0) -> dict[tuple[str, str], set[str]]:
+    """Mark a workbook at random as a coder would; return {(coder, unit): codes} (empty set = no code applies).
+
+    Every ``skip_every``-th unit is left unmarked (not coded yet).
+    """
+    rng = np.random.default_rng(seed)
+    wb = load_workbook(path)
+    truth = {}
+    for ws in (wb[n] for n in wb.sheetnames if n.startswith("Coding")):
+        header = [c.value for c in ws[sheets.HEADER_ROW]]
+        coder = ws["D1"].value
+        code_cols = [(h, i + 1) for i, h in enumerate(header) if h not in (*sheets.FIXED, sheets.NO_CODE, sheets.MEMO)]
+        marks = ["1", 1, "x", "✓", "yes", "TRUE"]
+        for k, row in enumerate(range(sheets.HEADER_ROW + 1, ws.max_row + 1)):
+            uid = ws.cell(row, 1).value
+            if skip_every and k % skip_every == 0:
+                continue
+            chosen = {h for h, _ in code_cols if rng.random() < 0.15}
+            for h, j in code_cols:
+                if h in chosen:
+                    ws.cell(row, j).value = marks[rng.integers(len(marks))]
+                elif rng.random() < 0.2:
+                    ws.cell(row, j).value = ["0", 0, "no", "false"][rng.integers(4)]
+            if not chosen:
+                ws.cell(row, header.index(sheets.NO_CODE) + 1).value = 1
+            truth[(coder, uid)] = chosen
+    wb.save(path)
+    return truth
+
+
+def as_truth(codings: pd.DataFrame) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for (coder, uid), grp in codings.groupby(["coder", "unit_id"]):
+        out[(coder, uid)] = set(grp.loc[grp["applied"] == 1, "code_id"])
+    return out
+
+
+def test_export_layout(ready):
+    paths = sheets.export(ready, "round-1", ["alice", "bob"])
+    assert [p.name for p in paths] == ["round-1_alice.xlsx", "round-1_bob.xlsx", "assignment.csv"]
+    wb = load_workbook(paths[0])
+    assert wb.sheetnames == ["Instructions", "Codebook", "Coding", "Assignment"]
+    assert wb["Assignment"].sheet_state == "hidden"
+    ws = wb["Coding"]
+    book = codebook.find(ready)
+    assert [c.value for c in ws[1]][:6] == ["round", "round-1", "coder", "alice", "codebook", book.full_version]
+    header = [c.value for c in ws[2]]
+    assert header == [*sheets.FIXED, *book.ids, sheets.NO_CODE, sheets.MEMO]
+    assert ws.freeze_panes == "F3"
+    assert ws.protection.sheet
+    assert ws["E3"].protection.locked and not ws["F3"].protection.locked and not ws[f"{sheets.column_letter(len(header) - 1)}3"].protection.locked
+    assert ws["E3"].alignment.wrap_text
+    dv = ws.data_validations.dataValidation[0]
+    assert dv.formula1 == '"1,0"' and "F3" in str(dv.sqref)
+    assert ws.max_row == 2 + 40
+    instructions = " ".join(str(c.value) for row in wb["Instructions"] for c in row if c.value)
+    assert "round-1" in instructions and "alice" in instructions and book.full_version in instructions
+    assert "no code applies" in instructions
+
+
+def test_round_trip_reproduces_every_mark(ready):
+    written = sheets.export(ready, "round-1", ["alice", "bob"])
+    truth = {}
+    for i, p in enumerate(written[:2]):
+        truth |= fill(p, seed=i, skip_every=7)
+    codings = sheets.import_codings(written[:2], round_="round-1", paths=ready)
+    assert as_truth(codings) == truth
+    # units left unmarked are missing (no rows), never zeros
+    assert codings.groupby("coder")["unit_id"].nunique().to_dict() == {"alice": 34, "bob": 34}
+    assert list(codings.columns) == ["round", "coder", "unit_id", "code_id", "applied"]
+    assert len(codings) == 68 * 17
+    rounds = sheets.read_rounds(ready)
+    assert rounds["codebook_version"].unique().tolist() == [codebook.find(ready).full_version]
+    assert rounds["sha256"].tolist() == [files.sha256(p) for p in written[:2]]
+
+
+def test_import_is_idempotent(ready):
+    written = sheets.export(ready, "round-1", ["alice"])
+    fill(written[0], seed=1)
+    sheets.import_codings(written[:1], round_="round-1", paths=ready)
+    first = tree_hashes(ready.processed)
+    sheets.import_codings(written[:1], round_="round-1", paths=ready)
+    assert tree_hashes(ready.processed) == first
+
+
+def _csv_like_google(xlsx: Path, out: Path, sheet: str, **fmt) -> Path:
+    """Save one tab as CSV the way a spreadsheet download does (values, header rows included)."""
+    ws = load_workbook(xlsx)[sheet]
+    encoding = fmt.pop("encoding", "utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh, **fmt)
+        for row in ws.iter_rows(values_only=True):
+            values = ["" if v is None else v for v in row]
+            if encoding == "cp1252":  # Excel's "CSV" has no ✓: a coder would have typed x
+                values = [v.replace("✓", "x") if isinstance(v, str) else v for v in values]
+            writer.writerow(values)
+    return out
+
+
+def test_shared_csv_and_ods_routes_give_the_same_codings(ready, tmp_path):
+    per = sheets.export(ready, "round-1", ["alice", "bob"], out=tmp_path / "per")
+    shared = sheets.export(ready, "round-1", ["alice", "bob"], shared=True, out=tmp_path / "shared")
+    assert [p.name for p in shared] == ["round-1_shared.xlsx", "assignment.csv"]
+    assert load_workbook(shared[0]).sheetnames == ["Instructions", "Codebook", "Coding alice", "Coding bob", "Assignment"]
+    truth = fill(per[0], 3) | fill(per[1], 4)
+    # copy the same marks into the shared workbook
+    wb = load_workbook(shared[0])
+    for coder, src in (("alice", per[0]), ("bob", per[1])):
+        ws_src, ws_dst = load_workbook(src)["Coding"], wb[f"Coding {coder}"]
+        for row in ws_src.iter_rows(min_row=3):
+            for c in row[5:]:
+                ws_dst[c.coordinate] = c.value
+    wb.save(shared[0])
+
+    def codings_from(inputs):
+        sheets.import_codings(inputs, round_="round-1", paths=ready)
+        return ready.codings.read_bytes()
+
+    reference = codings_from(per[:2])
+    assert as_truth(sheets.read_codings(ready)) == truth
+    assert codings_from(shared[:1]) == reference
+    csvs = [_csv_like_google(per[0], tmp_path / "round-1_alice - Coding.csv", "Coding"),
+            _csv_like_google(shared[0], tmp_path / "round-1_shared - Coding bob.csv", "Coding bob")]
+    assert codings_from(csvs) == reference
+    # semicolon-separated with a BOM, and Windows-1252: read correctly
+    odd = [_csv_like_google(per[0], tmp_path / "x" / "round-1_alice.csv", "Coding", delimiter=";", encoding="utf-8-sig"),
+           _csv_like_google(per[1], tmp_path / "x" / "round-1_bob - Coding.csv", "Coding", encoding="cp1252")]
+    assert b"\x96" in odd[1].read_bytes()  # the en dash of the notes, in Windows-1252
+    assert codings_from(odd) == reference
+    odss = []
+    for p in per[:2]:
+        frames = pd.read_excel(p, sheet_name=None, header=None)
+        ods = tmp_path / "ods" / p.with_suffix(".ods").name
+        ods.parent.mkdir(exist_ok=True)
+        with pd.ExcelWriter(ods, engine="odf") as xw:
+            for name, df in frames.items():
+                df.to_excel(xw, sheet_name=name, header=False, index=False)
+        odss.append(ods)
+    assert codings_from(odss) == reference
+
+
+def test_sample_is_stratified_reproducible_and_splits_the_rest(ready):
+    units = ingest.read_units(ready.units)
+    a = sheets.assign(units, ["alice", "bob", "carol"], sample=0.2, seed=11)
+    b = sheets.assign(units, ["alice", "bob", "carol"], sample=0.2, seed=11)
+    pd.testing.assert_frame_equal(a, b)
+    double = a.loc[a["double_coded"], "unit_id"].unique()
+    per_prompt = units[units["unit_id"].isin(double)].groupby("prompt").size()
+    expected = units.groupby("prompt").size().map(lambda n: max(1, round(0.2 * n)))
+    assert per_prompt.sort_index().tolist() == expected.sort_index().tolist()
+    assert (a[a["double_coded"]].groupby("unit_id").size() == 3).all()
+    single = a[~a["double_coded"]]
+    assert single["unit_id"].is_unique and set(single["unit_id"]) | set(double) == set(units["unit_id"])
+    counts = single["coder"].value_counts()
+    assert counts.max() - counts.min() <= 1
+    assert sheets.assign(units, ["alice", "bob"], sample=0.2, seed=12)["unit_id"].tolist() != a["unit_id"].tolist()
+
+
+def test_formula_injection_is_neutralised_in_xlsx_and_csv(tmp_path):
+    from compassion_study.paths import Paths
+
+    root = tmp_path / "p"
+    (root / "data" / "raw" / "notes").mkdir(parents=True)
+    shutil.copytree(DATA.parent.parent / "data" / "raw" / "codebook", root / "data" / "raw" / "codebook")
+    hostile = ["=1+1 is what the rota sheet showed.", '=HYPERLINK("http://example.invalid","click")', "+44 113 000 is the number.",
+               "-2 staff off sick again.", "@SUM(A1) was in the template."]
+    (root / "data" / "raw" / "notes" / "n.txt").write_text(
+        "Day\nWhat helps?\n" + "".join(f"· {h} in the notes\n" for h in ["plain"]) + "".join(f"·\t{h}\n" for h in hostile),
+        encoding="utf-8")
+    paths = Paths.from_root(root)
+    units = ingest.ingest(paths=paths)
+    assert set(hostile) <= set(units["text"])
+    raw_csv = paths.units.read_text(encoding="utf-8")
+    assert "\n=1+1" not in raw_csv and "'=1+1" in raw_csv  # neutralised on disk ...
+    assert set(hostile) <= set(ingest.read_units(paths.units)["text"])  # ... and restored on reading
+    wb = load_workbook(sheets.write_workbook(tmp_path / "w.xlsx", "round-1", {"alice": units},
+                                             codebook.load(next(paths.codebooks.glob("*.yaml")))))
+    cells = {c.value: c for row in wb["Coding"].iter_rows() for c in row if isinstance(c.value, str)}
+    for h in hostile:
+        assert cells[h].data_type == "s" and cells[h].quotePrefix
+
+
+BAD_CASES = [
+    ("round-1_alice_unknown-code.xlsx", ["Coding › F2: unknown column 'atending'", "Coding › row 2: missing column(s) attending"]),
+    ("round-1_alice_bad-mark.xlsx", ["Coding › H12: mark 'maybe' is not a documented mark"]),
+    ("round-1_alice_duplicate-row.xlsx", ["Coding › A5: unit 'u390f6e73e0' appears twice (also row 4)"]),
+    ("round-1_alice_unknown-unit.xlsx", ["Coding › A7: unknown unit 'u0000000000' (not in units.csv)"]),
+    ("round-1_alice_edited-text.xlsx", ["Coding › E9: comment text of unit 'u609bd544f6' was edited"]),
+    ("round-1_alice_round-mismatch.xlsx", ["Coding › B1: sheet is for round 'round-2', but it is being imported as round 'round-1'"]),
+    ("round-1_alice_coder-mismatch.xlsx", ["Coding › D1: sheet says coder 'bob', but the file/tab is for 'alice'"]),
+    ("round-1_alice_unknown-codebook.xlsx", ["Coding › F1: codebook version '0.9+000000000000' is not in data/raw/codebook/"]),
+    ("round-1_alice_formula-mark.xlsx", ["Coding › G4: mark a formula is not a documented mark"]),
+    ("round-1_alice_code-and-none.xlsx", ["Coding › W3: 'no code applies' is marked but so are attending"]),
+    ("round-1_alice_missing-row.xlsx", ["Coding: 1 assigned unit row(s) missing: u3b2c7d012c"]),
+    ("round-1_alice_no-coding-sheet.xlsx", ["round-1_alice_no-coding-sheet.xlsx: has no 'Coding' sheet"]),
+    ("round-1_alice_many-problems.xlsx", ["Coding › H12: mark 'maybe'", "Coding › A7: unknown unit", "Coding › E9: comment text"]),
+    ("round-1_alice_empty.xlsx", ["round-1_alice_empty.xlsx: file is empty"]),
+    ("round-1_alice_truncated.xlsx", ["round-1_alice_truncated.xlsx: is not a spreadsheet (not a zip archive)"]),
+    ("round-1_alice_not-a-spreadsheet.xlsx", ["round-1_alice_not-a-spreadsheet.xlsx: is not a spreadsheet"]),
+    ("round-1_alice_password.xlsx", ["round-1_alice_password.xlsx: is encrypted (password-protected)"]),
+    ("round-1_alice_binary.csv", ["round-1_alice_binary.csv: not a CSV text file"]),
+]
+
+
+@pytest.mark.parametrize("name,messages", BAD_CASES, ids=[c[0][14:] for c in BAD_CASES])
+def test_bad_workbooks_are_rejected_with_every_problem_and_nothing_written(ready, capsys, name, messages):
+    good = sheets.export(ready, "round-1", ["bob"], out=ready.root / "good")[0]
+    fill(good, 5)
+    sheets.import_codings([good], round_="round-1", paths=ready)
+    before = tree_hashes(ready.processed)
+    status = main(["--root", str(ready.root), "import", "--round", "round-1", str(BAD / name)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "Traceback" not in err
+    for message in messages:
+        assert f"{name} › {message}" in err or message in err, err
+    assert tree_hashes(ready.processed) == before
+
+
+def test_problems_in_several_files_are_reported_together(ready):
+    with pytest.raises(InputError) as info:
+        sheets.import_codings([BAD / "round-1_alice_bad-mark.xlsx", BAD / "round-1_alice_empty.xlsx"],
+                              round_="round-1", paths=ready)
+    text = info.value.message
+    assert "import rejected: 2 problem(s) in 2 file(s); nothing was written" in text
+    assert "bad-mark.xlsx › Coding › H12" in text and "empty.xlsx: file is empty" in text
+
+
+def test_oversized_file_is_refused(ready, monkeypatch, capsys):
+    monkeypatch.setattr(sheets, "MAX_BYTES", 1000)
+    status = main(["--root", str(ready.root), "import", "--round", "round-1", str(BAD / "round-1_alice_bad-mark.xlsx")])
+    assert status == 1 and "over the 1,000-byte limit" in capsys.readouterr().err
+
+
+def test_same_coder_twice_in_a_round_is_an_error(ready, tmp_path):
+    a = sheets.export(ready, "round-1", ["alice"], out=tmp_path / "a")[0]
+    fill(a, 1)
+    b = shutil.copy(a, tmp_path / "round-1_alice - Coding.xlsx")
+    with pytest.raises(InputError, match="coder 'alice' in round 'round-1' is also in"):
+        sheets.import_codings([a, b], round_="round-1", paths=ready)
+
+
+def test_illustrative_round_one_is_labelled_and_imports(project):
+    ingest.ingest(paths=project)
+    files_ = sorted(project.coding_round("round-1").iterdir())
+    assert [f.name for f in files_] == ["round-1_alice_ILLUSTRATIVE.xlsx", "round-1_bob_ILLUSTRATIVE.xlsx"]
+    for f in files_:
+        wb = load_workbook(f)
+        assert "ILLUSTRATIVE" in str(wb["Instructions"]["B5"].value)
+        assert wb["Coding"]["J1"].value == "ILLUSTRATIVE"
+    codings = sheets.import_codings(paths=project)
+    assert codings.groupby("coder")["unit_id"].nunique().to_dict() == {"alice": 40, "bob": 40}
+    assert sheets.read_rounds(project)["illustrative"].all()
+
+
+# --------------------------------------------------------------------------- real LibreOffice
+
+
+def _soffice(soffice: str, tmp: Path, *args: str) -> None:
+    profile = (tmp / "lo-profile").as_uri()
+    done = subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", *args],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+
+
+def _hostile_project(tmp_path: Path):
+    from compassion_study.paths import Paths
+
+    root = tmp_path / "p"
+    (root / "data" / "raw" / "notes").mkdir(parents=True)
+    shutil.copytree(DATA.parent.parent / "data" / "raw" / "codebook", root / "data" / "raw" / "codebook")
+    shutil.copy(DATA.parent.parent / "data" / "raw" / "notes" / "2020-07-01_west_compassionate-leadership_breakout-notes.txt",
+                root / "data" / "raw" / "notes")
+    (root / "data" / "raw" / "notes" / "hostile.txt").write_text(
+        'Day\nWhat helps?\n· =1+1\n· =HYPERLINK("http://example.invalid","click me")\n· -5 on the rota today\n',
+        encoding="utf-8")
+    paths = Paths.from_root(root)
+    ingest.ingest(paths=paths)
+    return paths
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_export_and_keeps_text_literal(soffice, tmp_path):
+    paths = _hostile_project(tmp_path)
+    xlsx = sheets.export(paths, "round-1", ["alice"], out=tmp_path / "exp")[0]
+    _soffice(soffice, tmp_path, "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+             "--outdir", str(tmp_path / "csv"), str(xlsx))
+    out = tmp_path / "csv" / "round-1_alice-Coding.csv"
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[1][:5] == list(sheets.FIXED)
+    texts = {r[4] for r in rows[2:]}
+    units = ingest.read_units(paths.units)
+    assert texts == set(units["text"])
+    assert {"=1+1", '=HYPERLINK("http://example.invalid","click me")', "-5 on the rota today"} <= texts
+    assert "2" not in texts and "click me" not in texts
+    # the CSV LibreOffice wrote for one tab imports as a returned sheet (nothing marked = nothing coded)
+    sheets.import_codings([out], round_="round-1", paths=paths)
+    assert sheets.read_codings(paths).empty
+
+
+@pytest.mark.libreoffice
+def test_workbook_resaved_by_libreoffice_imports_identically(soffice, tmp_path):
+    paths = _hostile_project(tmp_path)
+    xlsx = sheets.export(paths, "round-1", ["alice"], out=tmp_path / "exp")[0]
+    fill(xlsx, 9, skip_every=5)
+    sheets.import_codings([xlsx], round_="round-1", paths=paths)
+    reference = paths.codings.read_bytes()
+    _soffice(soffice, tmp_path, "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "lo"), str(xlsx))
+    _soffice(soffice, tmp_path, "--convert-to", "ods", "--outdir", str(tmp_path / "lo-ods"), str(xlsx))
+    for resaved in (tmp_path / "lo" / xlsx.name, tmp_path / "lo-ods" / xlsx.with_suffix(".ods").name):
+        sheets.import_codings([resaved], round_="round-1", paths=paths)
+        assert paths.codings.read_bytes() == reference, resaved.name
