@@ -93,3 +93,59 @@ def codes_by_coder(codings: pd.DataFrame, code_order: list[str] | None = None) -
     wide = long.pivot_table(index=["round", "code_id"], columns="coder", values="applied", sort=False)
     wide.columns.name = None
     return wide.reset_index().astype({c: int for c in wide.columns})
+
+
+def agreement_summary(by_code: pd.DataFrame, keys: tuple[str, ...] = (
+        "percent_agreement", "cohen_kappa", "krippendorff_alpha", "gwet_ac1")) -> pd.DataFrame:
+    """One row per round × code: prevalence and each coefficient as ``estimate [low, high] label``.
+
+    Parameters
+    ----------
+    by_code : pandas.DataFrame
+        ``agreement_by_code.csv``.
+    keys : tuple of str
+        Coefficients to show, in order.
+    """
+    def fmt(row) -> str:
+        if pd.isna(row["estimate"]):
+            return "undefined"
+        ci = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+        label = f" {row['interpretation']}" if row["interpretation"] else ""
+        return f"{row['estimate']:.2f}{ci}{label}"
+
+    sub = by_code[by_code["coefficient"].isin(keys)].copy()
+    sub["text"] = sub.apply(fmt, axis=1)
+    wide = sub.pivot_table(index=["round", "code_id"], columns="coefficient", values="text", aggfunc="first", sort=False)
+    wide = wide.reindex(columns=[k for k in keys if k in wide.columns]).reset_index()
+    wide.columns.name = None
+    prev = by_code.groupby(["round", "code_id"], sort=False)["prevalence"].first().reset_index()
+    return prev.merge(wide, on=["round", "code_id"])[["round", "code_id", "prevalence", *[k for k in keys if k in wide.columns]]]
+
+
+def prevalence_diagnostics(by_code: pd.DataFrame) -> pd.DataFrame:
+    """Per round × code: prevalence, kappa, AC1, PABAK and the prevalence and bias indices.
+
+    Shows the kappa paradox (Feinstein & Cicchetti 1990): rare codes can have
+    high observed agreement but low kappa; AC1 and PABAK are more stable.
+    """
+    keys = ["percent_agreement", "cohen_kappa", "gwet_ac1", "pabak", "prevalence_index", "bias_index"]
+    sub = by_code[by_code["coefficient"].isin(keys)]
+    wide = sub.pivot_table(index=["round", "code_id"], columns="coefficient", values="estimate", sort=False, dropna=False)
+    wide = wide.reindex(columns=[k for k in keys if k in wide.columns]).reset_index()
+    wide.columns.name = None
+    prev = by_code.groupby(["round", "code_id"], sort=False)["prevalence"].first().reset_index()
+    return prev.merge(wide, on=["round", "code_id"])
+
+
+def pairwise_matrix(pairwise: pd.DataFrame, coefficient: str = "krippendorff_alpha_masi",
+                    round_: str | None = None) -> pd.DataFrame:
+    """Coder × coder matrix of one over-all-codes coefficient (symmetric, empty diagonal)."""
+    sub = pairwise[(pairwise["code_id"] == "(all codes)") & (pairwise["coefficient"] == coefficient)]
+    if round_ is not None:
+        sub = sub[sub["round"] == round_]
+    coders = sorted(set(sub["coder_a"]) | set(sub["coder_b"]))
+    mat = pd.DataFrame(float("nan"), index=coders, columns=coders)
+    for row in sub.itertuples(index=False):
+        mat.loc[row.coder_a, row.coder_b] = mat.loc[row.coder_b, row.coder_a] = row.estimate
+    mat.index.name = "coder"
+    return mat

@@ -87,6 +87,35 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
+    import json
+
+    from . import agreement
+
+    if args.ratings is None:
+        out = agreement.run(paths, n_boot=args.bootstrap if args.bootstrap is not None else agreement.DEFAULT_BOOT,
+                            seed=args.seed)
+        n = len(out["by_code"]["code_id"].unique()) if len(out["by_code"]) else 0
+        say(f"agreement: {n} codes, {len(out['disagreements'])} disagreement cells -> {paths.relative(paths.processed)}/agreement_*.csv")
+        return 0
+    numeric = True if args.level in ("interval", "ratio") else None
+    data = agreement.read_ratings_csv(args.ratings, args.unit, args.coder, args.value,
+                                      numeric=None if args.multilabel_sep else numeric)
+    table = agreement.agreement_table(
+        data, args.unit, args.coder, args.value, level=args.level, weights=args.weights,
+        distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed)
+    if args.json:
+        print(json.dumps(agreement.as_json(table, args.level if not args.multilabel_sep else f"sets ({args.distance or 'masi'})"),
+                         indent=2, ensure_ascii=False))
+    else:
+        show = table[["coefficient", "estimate", "ci_low", "ci_high", "interpretation", "note"]]
+        print(show.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
+        first = table.iloc[0]
+        print(f"\n{first['n_units']} units, {first['n_coders']} coders, {first['n_ratings']} ratings "
+              f"({first['n_pairable_units']} units pairable)")
+    return 0
+
+
 def cmd_figures(args: argparse.Namespace, paths: Paths) -> int:
     from . import figures
 
@@ -114,6 +143,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     ]
     if has_coding:
         steps.append(("import", lambda: cmd_import(argparse.Namespace(paths=None, round=None), paths)))
+        steps.append(("agreement", lambda: cmd_agreement(argparse.Namespace(ratings=None, bootstrap=args.bootstrap,
+                                                                           seed=args.seed), paths)))
     steps += [
         ("figures", lambda: cmd_figures(args, paths)),
         ("report", lambda: cmd_report(argparse.Namespace(parameters=args.parameters, pdf=args.pdf), paths)),
@@ -176,6 +207,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--round", help="the round these files belong to (default: their folder name)")
     p.set_defaults(func=cmd_import)
 
+    p = sub.add_parser(
+        "agreement", help="inter-coder agreement for the study, or for any ratings table",
+        description="Without RATINGS: agreement for data/processed/codings.csv (per code, per pair, overall). "
+                    "With RATINGS.csv (one row per unit and coder): every coefficient for that table. "
+                    "An empty value is a missing rating, never a category.")
+    p.add_argument("ratings", nargs="?", help="a long ratings CSV (default: the study's codings)")
+    p.add_argument("--unit", default="unit", help="unit column (default: unit)")
+    p.add_argument("--coder", default="coder", help="coder column (default: coder)")
+    p.add_argument("--value", default="value", help="value column (default: value)")
+    p.add_argument("--level", default="nominal", choices=["nominal", "ordinal", "interval", "ratio"],
+                   help="Krippendorff's alpha level of measurement (default: nominal)")
+    p.add_argument("--weights", choices=["linear", "quadratic"], help="weighted kappa family (Cohen 1968; Gwet 2014)")
+    p.add_argument("--multilabel-sep", metavar="SEP", help="values are sets of labels separated by SEP ({} = empty set)")
+    p.add_argument("--distance", choices=["masi", "jaccard"], help="set distance with --multilabel-sep (default: masi)")
+    p.add_argument("--bootstrap", type=int, metavar="N", help="bootstrap resamples of units for 95%% CIs "
+                   "(study default 1000; calculator default none)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
+    p.set_defaults(func=cmd_agreement)
+
     p = sub.add_parser("figures", help="processed data -> reports/figures/*.png|svg")
     p.set_defaults(func=cmd_figures)
 
@@ -184,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--parameters", "-p", metavar="JSON", help="notebook parameters as a JSON object, e.g. '{\"seed\": 7}'")
         p.add_argument("--pdf", action="store_true", help="also print reports/report.pdf with headless Chromium")
+        if name == "run":
+            p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+            p.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0)")
         p.set_defaults(func=func)
     return parser
 

@@ -204,6 +204,74 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
     return Table(data.reset_index(drop=True), caption, tuple(c for c in percent if c in data.columns), digits)
 
 
+@_themed
+def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
+                     keys: tuple[str, ...] = ("krippendorff_alpha", "gwet_ac1")) -> Chart:
+    """Forest plot: per-code coefficients with 95% bootstrap CIs and Krippendorff's .667/.800 lines."""
+    rounds = sorted(by_code["round"].unique())
+    round_ = round_ or rounds[-1]
+    sub = by_code[(by_code["round"] == round_) & by_code["coefficient"].isin(keys)]
+    codes = list(dict.fromkeys(sub["code_id"]))
+    fig, ax = _new(8, 0.34 * len(codes) + 1.8)
+    markers = {"krippendorff_alpha": "o", "gwet_ac1": "^", "cohen_kappa": "s", "percent_agreement": "D"}
+    names = {"krippendorff_alpha": "Krippendorff's alpha", "gwet_ac1": "Gwet's AC1", "cohen_kappa": "Cohen's kappa",
+             "percent_agreement": "Percent agreement"}
+    offsets = {k: (i - (len(keys) - 1) / 2) * 0.25 for i, k in enumerate(keys)}
+    y = {c: len(codes) - 1 - i for i, c in enumerate(codes)}
+    undefined = []
+    for j, key in enumerate(keys):
+        rows = sub[sub["coefficient"] == key]
+        ok = rows["estimate"].notna()
+        ys = [y[c] + offsets[key] for c in rows.loc[ok, "code_id"]]
+        est = rows.loc[ok, "estimate"].to_numpy()
+        lo = rows.loc[ok, "ci_low"].fillna(rows.loc[ok, "estimate"]).to_numpy()
+        hi = rows.loc[ok, "ci_high"].fillna(rows.loc[ok, "estimate"]).to_numpy()
+        ax.errorbar(est, ys, xerr=[est - lo, hi - est], fmt=markers.get(key, "o"), color=PALETTE[j],
+                    ecolor=PALETTE[j], capsize=2, label=names.get(key, key), markersize=5)
+        undefined += [c for c in rows.loc[~ok, "code_id"] if key == keys[0]]
+    for x, style, text in ((0.667, "--", ".667"), (0.800, "-", ".800")):
+        ax.axvline(x, color="#555555", linestyle=style, linewidth=1)
+        ax.text(x, len(codes) - 0.3, text, ha="center", va="bottom", fontsize=8, color="#333333")
+    ax.set_yticks([y[c] for c in codes], [c + (" (undefined)" if c in undefined else "") for c in codes])
+    lows = sub["ci_low"].dropna()
+    ax.set_xlim(min(-0.1, float(lows.min()) - 0.05) if len(lows) else -0.1, 1.05)
+    ax.set_ylim(-0.7, len(codes) - 0.1)
+    ax.set_xlabel("Coefficient (point estimate and 95% bootstrap CI)")
+    ax.set_ylabel("Code")
+    ax.set_title(f"Agreement per code, {round_}")
+    fig.legend(loc="outside lower center", ncols=len(keys), frameon=False)
+    alpha = sub[sub["coefficient"] == keys[0]].dropna(subset=["estimate"])
+    reliable = int((alpha["estimate"] >= 0.8).sum())
+    tentative = int(((alpha["estimate"] >= 0.667) & (alpha["estimate"] < 0.8)).sum())
+    alt = (f"Forest plot of {names.get(keys[0], keys[0])} and {', '.join(names.get(k, k) for k in keys[1:])} for "
+           f"{len(codes)} codes in {round_}, with 95% bootstrap confidence intervals and reference lines at .667 and "
+           f".800. {reliable} codes reach .800, {tentative} are between .667 and .800, "
+           f"{len(alpha) - reliable - tentative} are below .667" + (f", and {len(undefined)} are undefined." if undefined else "."))
+    return Chart(f"agreement_forest_{round_}", fig, alt)
+
+
+@_themed
+def pairwise_heatmap(matrix: pd.DataFrame, title: str = "Pairwise agreement (multi-label MASI alpha)") -> Chart:
+    """Coder × coder heatmap of an over-all-codes coefficient, values printed in each cell."""
+    n = len(matrix)
+    fig, ax = _new(1.2 * n + 2.6, 1.0 * n + 1.8)
+    im = ax.imshow(matrix.to_numpy(dtype=float), vmin=0, vmax=1, cmap="cividis")
+    for i in range(n):
+        for j in range(n):
+            v = matrix.iat[i, j]
+            ax.text(j, i, "—" if pd.isna(v) else f"{v:.2f}", ha="center", va="center",
+                    color="white" if (not pd.isna(v) and v < 0.6) else "black")
+    ax.set_xticks(range(n), matrix.columns)
+    ax.set_yticks(range(n), matrix.index)
+    ax.set_xlabel("Coder")
+    ax.set_ylabel("Coder")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="alpha", shrink=0.8)
+    pairs = [(matrix.index[i], matrix.columns[j], matrix.iat[i, j]) for i in range(n) for j in range(i + 1, n)]
+    alt = f"Heatmap of {title.lower()} for {n} coders: " + "; ".join(f"{a} and {b}: {v:.2f}" for a, b, v in pairs if not pd.isna(v)) + "."
+    return Chart("pairwise_agreement", fig, alt)
+
+
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -213,6 +281,18 @@ def charts(paths: Paths) -> list[Chart]:
     from .ingest import read_units
 
     out = [units_per_theme(read_units(paths.units))]
+    if paths.agreement_by_code.is_file():
+        from .agreement import read_table
+
+        by_code = read_table(paths.agreement_by_code)
+        for rnd in sorted(by_code["round"].unique()):
+            out.append(agreement_forest(by_code, rnd))
+        pw = read_table(paths.agreement_pairwise)
+        if len(pw):
+            for rnd in sorted(pw["round"].unique()):
+                chart = pairwise_heatmap(analysis.pairwise_matrix(pw, round_=rnd), f"Pairwise agreement, {rnd} (multi-label MASI alpha)")
+                chart.name = f"pairwise_agreement_{rnd}"
+                out.append(chart)
     return out
 
 
@@ -220,7 +300,8 @@ def write_all(paths: Paths | None = None) -> list[Path]:
     """Stage: processed data -> ``reports/figures/*.png|svg``."""
     paths = paths or Paths.from_root()
     written: list[Path] = []
-    inputs = [p for p in (paths.units, paths.codings, paths.consensus) if p.is_file()]
+    inputs = [p for p in (paths.units, paths.codings, paths.agreement_by_code, paths.agreement_pairwise,
+                          paths.consensus) if p.is_file()]
     for chart in charts(paths):
         written.extend(chart.save(paths.figures))
     provenance.record(paths, "figures", inputs=inputs, outputs=written)

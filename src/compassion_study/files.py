@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import os
@@ -135,3 +136,36 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) ->
     for col in _text_columns(df):
         df[col] = df[col].map(lambda v: restore(v) if isinstance(v, str) else v)
     return df
+
+
+def decode_text(data: bytes, label: str) -> str:
+    """Decode a user's text file: UTF-8 (with or without BOM), else Windows-1252.
+
+    Windows-1252 is accepted only where the bytes are not valid UTF-8 and are
+    valid Windows-1252 (Excel's "CSV" on Windows), which is unambiguous.
+    """
+    from .errors import InputError, where
+
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{label}: not a CSV text file (it contains binary data)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{where(label, f'line {line}')}: neither UTF-8 nor Windows-1252 text; save the CSV as UTF-8") from None
+
+
+def read_text_table(path: str | os.PathLike) -> list[list[str]]:
+    """Rows of a user's CSV: comma, semicolon or tab separated (sniffed), any of the encodings above."""
+    path = Path(path)
+    text = decode_text(path.read_bytes(), path.name)
+    sample = "\n".join(text.splitlines()[:5])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]

@@ -35,6 +35,7 @@ from .paths import Paths
 SECTIONS: dict[str, tuple[str, ...]] = {
     "01_units": ("units",),
     "02_codebook_coding": ("units", "codings", "rounds"),
+    "03_agreement": ("agreement_by_code", "agreement_pairwise", "agreement_overall", "rounds"),
 }
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
 

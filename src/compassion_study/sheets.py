@@ -27,8 +27,6 @@ Marks
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -428,30 +426,8 @@ def _read_ods(path: Path) -> list[Tab]:
     return tabs
 
 
-def decode_text(data: bytes, label: str) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 where that is unambiguous."""
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{label}: not a CSV text file (it contains binary data)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{where(label, f'line {line}')}: neither UTF-8 nor Windows-1252 text; save the CSV as UTF-8") from None
-
-
 def _read_csv(path: Path) -> list[Tab]:
-    text = decode_text(path.read_bytes(), path.name)
-    sample = "\n".join(text.splitlines()[:5])
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    grid = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    grid = files.read_text_table(path)
     m = _FILE_NAME.match(path.stem)
     sheet = (m.group("sheet") if m and m.group("sheet") else "Coding")
     return [Tab(path, sheet, grid)]

@@ -1,0 +1,969 @@
+"""Agreement: chance-corrected inter-coder agreement, per code and overall.
+
+Coefficients (keys as in design.md)
+
+==================== ========================================================
+``percent_agreement`` observed agreement over pairable ratings, p_a (Gwet 2014)
+``cohen_kappa``       Cohen (1960); weighted, Cohen (1968); two coders only
+``scott_pi``          Scott (1955): chance from the coders' mean marginals
+``fleiss_kappa``      Fleiss (1971); with missing ratings, Gwet's (2014) form
+``conger_kappa``      Conger (1980): multi-coder Cohen (Gwet's 2014 form)
+``krippendorff_alpha`` Krippendorff (2011): nominal, ordinal, interval, ratio,
+                      or sets of codes with the MASI or Jaccard distance
+``gwet_ac1``          Gwet (2008) AC1 (AC2 when weighted)
+``brennan_prediger``  Brennan & Prediger (1981)
+==================== ========================================================
+
+Every kappa-type coefficient is ``(p_a - p_e) / (1 - p_e)`` with the same
+observed agreement ``p_a`` (Gwet 2014, eq. 2.x): the mean over units rated by
+two or more coders of ``sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1))``, where
+``r_ik`` counts the coders who put unit *i* in category *k*, ``r_i`` the
+coders who rated unit *i*, and ``r*_ik = sum_l w_kl r_il`` (weights ``w``;
+identity when unweighted).  They differ only in chance agreement ``p_e``:
+
+* Fleiss / AC1: from ``pi_k``, the mean over rated units of ``r_ik / r_i``;
+  Fleiss ``p_e = sum w_kl pi_k pi_l``; AC1 ``p_e = T_w / (q (q - 1)) sum_k
+  pi_k (1 - pi_k)`` with ``T_w = sum w_kl``;
+* Conger / Cohen: from each coder's marginal ``p_gk`` (over the units that
+  coder rated), ``p_e = sum w_kl (pbar_k pbar_l - s2_kl / R)``; with two
+  coders this is Cohen's ``sum_k p_1k p_2k``;
+* Scott: ``p_e = sum w_kl pbar_k pbar_l`` (the coders' mean marginals);
+* Brennan–Prediger: ``p_e = T_w / q**2``.
+
+With complete data Fleiss equals Scott, and Conger with two coders equals
+Cohen.  Krippendorff's alpha is ``1 - D_o / D_e`` from the coincidence matrix
+of pairable values (units with two or more ratings).
+
+Missing ratings are allowed throughout.  A coefficient that is undefined for
+the data is NaN with the reason in ``note``, never a crash and never a
+made-up 1.0 (nltk's ``AnnotationTask.alpha`` returns 1 for one category).
+
+Confidence intervals: percentile bootstrap over *units* (Hayes & Krippendorff
+2007 resample units too).  All coefficients are computed from per-unit
+sufficient statistics summed with unit weights, so the point estimate (all
+weights 1) and every resample (multinomial weights) run through the same
+vectorised code: one matrix product for all resamples and all codes.
+
+References
+----------
+Brennan, R. L., & Prediger, D. J. (1981). Coefficient kappa: some uses,
+misuses, and alternatives. *Educational and Psychological Measurement*, 41,
+687-699.
+Byrt, T., Bishop, J., & Carlin, J. B. (1993). Bias, prevalence and kappa.
+*Journal of Clinical Epidemiology*, 46(5), 423-429.
+Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational
+and Psychological Measurement*, 20, 37-46.
+Conger, A. J. (1980). Integration and generalization of kappas for multiple
+raters. *Psychological Bulletin*, 88(2), 322-328.
+Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters.
+*Psychological Bulletin*, 76(5), 378-382.
+Gwet, K. L. (2008). Computing inter-rater reliability and its variance in
+the presence of high agreement. *British Journal of Mathematical and
+Statistical Psychology*, 61, 29-48.
+Gwet, K. L. (2014). *Handbook of Inter-Rater Reliability* (4th ed.).
+Advanced Analytics.
+Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a standard
+reliability measure for coding data. *Communication Methods and Measures*,
+1(1), 77-89.
+Krippendorff, K. (2004). *Content Analysis* (2nd ed.). Sage.
+Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability.
+Annenberg School for Communication, University of Pennsylvania.
+Landis, J. R., & Koch, G. G. (1977). The measurement of observer agreement
+for categorical data. *Biometrics*, 33, 159-174.
+Passonneau, R. (2006). Measuring agreement on set-valued items (MASI) for
+semantic and pragmatic annotation. *Proceedings of LREC 2006*.
+Scott, W. A. (1955). Reliability of content analysis: the case of nominal
+scale coding. *Public Opinion Quarterly*, 19(3), 321-325.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+KEYS = ("percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa",
+        "krippendorff_alpha", "gwet_ac1", "brennan_prediger")
+TWO_CODER_KEYS = ("prevalence_index", "bias_index", "pabak")
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+DISTANCES = ("masi", "jaccard")
+#: Passonneau's (2006) MASI monotonicity weights: identical, subset, overlap, disjoint.
+MASI_M = (1.0, 2 / 3, 1 / 3, 0.0)
+EMPTY_SET_TOKENS = ("{}", "∅")
+DEFAULT_BOOT = 1000
+
+
+# =========================================================================== data
+
+
+@dataclass
+class Ratings:
+    """Reliability data in wide form.
+
+    Attributes
+    ----------
+    X : numpy.ndarray of int, shape (n_units, n_coders)
+        Category index of each rating, ``-1`` where the coder gave none.
+    categories : list
+        The category values (for sets of codes: frozensets).
+    units, coders : list
+    """
+
+    X: np.ndarray
+    categories: list
+    units: list = field(default_factory=list)
+    coders: list = field(default_factory=list)
+
+    @property
+    def q(self) -> int:
+        return len(self.categories)
+
+    @property
+    def multilabel(self) -> bool:
+        return bool(self.categories) and isinstance(self.categories[0], frozenset)
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _sort_key(value):
+    if isinstance(value, frozenset):
+        return (len(value), sorted(map(str, value)))
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
+def parse_sets(values: pd.Series, sep: str) -> pd.Series:
+    """Split ``"a;b"`` into ``frozenset({"a", "b"})``; ``{}``/``∅`` is the empty set, empty is missing."""
+    def one(v):
+        if _is_missing(v):
+            return None
+        text = str(v).strip()
+        if text in EMPTY_SET_TOKENS:
+            return frozenset()
+        return frozenset(p.strip() for p in text.split(sep) if p.strip())
+    return values.map(one)
+
+
+def ratings_from_long(data: pd.DataFrame, unit: str = "unit", coder: str = "coder", value: str = "value",
+                      categories: Sequence | None = None, label: str = "ratings") -> Ratings:
+    """Reshape a long ratings table (one row per unit × coder) into :class:`Ratings`.
+
+    Empty values (NaN, None, blank text) are missing ratings, never a
+    category.  Values may be numbers, labels or frozensets (sets of codes).
+
+    Raises
+    ------
+    InputError
+        Missing columns, or a unit rated twice by one coder (rows named, as
+        file lines counting the header as line 1).
+    """
+    missing = [c for c in (unit, coder, value) if c not in data.columns]
+    if missing:
+        raise InputError(f"{label}: no column(s) {', '.join(missing)} (columns are {', '.join(map(str, data.columns))})")
+    df = data[[unit, coder, value]].reset_index(drop=True)
+    dup = df.duplicated([unit, coder], keep=False)
+    if dup.any():
+        groups = df[dup].groupby([unit, coder], sort=False).groups
+        problems = [f"{label} › lines {', '.join(str(i + 2) for i in idx)}: unit '{u}' is rated twice by coder '{c}'"
+                    for (u, c), idx in groups.items()]
+        raise InputError(problems, summary=f"{label}: {len(problems)} duplicate (unit, coder) pair(s):")
+    present = df[~df[value].map(_is_missing)]
+    units = list(dict.fromkeys(df[unit]))
+    coders = list(dict.fromkeys(df[coder]))
+    cats = list(categories) if categories is not None else sorted(set(present[value]), key=_sort_key)
+    index = {c: i for i, c in enumerate(cats)}
+    unknown = set(present[value]) - set(index)
+    if unknown:
+        raise InputError(f"{label}: value(s) {sorted(map(str, unknown))[:5]} are not among the categories given")
+    X = np.full((len(units), len(coders)), -1, dtype=np.int64)
+    ui = {u: i for i, u in enumerate(units)}
+    ci = {c: j for j, c in enumerate(coders)}
+    X[present[unit].map(ui).to_numpy(), present[coder].map(ci).to_numpy()] = present[value].map(index).to_numpy()
+    return Ratings(X, cats, units, coders)
+
+
+def ratings_from_matrix(matrix, categories: Sequence | None = None) -> Ratings:
+    """Ratings from a coders × units array (``krippendorff`` package layout; NaN = missing)."""
+    M = np.asarray(matrix, dtype=object)
+    rows = [(u, c, M[c, u]) for c in range(M.shape[0]) for u in range(M.shape[1])]
+    return ratings_from_long(pd.DataFrame(rows, columns=["unit", "coder", "value"]), categories=categories)
+
+
+# =========================================================================== weights and distances
+
+
+def _numeric(categories: Sequence) -> np.ndarray | None:
+    try:
+        values = np.array([float(c) for c in categories])
+    except (TypeError, ValueError):
+        return None
+    return values if np.isfinite(values).all() else None
+
+
+def agreement_weights(categories: Sequence, weights: str | None = None) -> np.ndarray:
+    """Gwet's (2014) agreement weights ``w_kl`` (1 on the diagonal).
+
+    ``linear``: ``1 - |x_k - x_l| / (x_max - x_min)``; ``quadratic``:
+    ``1 - (x_k - x_l)**2 / (x_max - x_min)**2``, on the category values where
+    they are numbers, else on their ranks (as R's irr does with factor levels).
+    """
+    q = len(categories)
+    if weights in (None, "identity", "unweighted"):
+        return np.eye(q)
+    if weights not in ("linear", "quadratic"):
+        raise InputError(f"weights '{weights}': use linear or quadratic")
+    x = _numeric(categories)
+    x = np.arange(q, dtype=float) if x is None else x
+    span = x.max() - x.min() if q > 1 else 1.0
+    diff = np.abs(x[:, None] - x[None, :]) / (span or 1.0)
+    return 1 - (diff if weights == "linear" else diff ** 2)
+
+
+def masi_distance_matrix(sets: Sequence[frozenset], m: Sequence[float] = MASI_M) -> np.ndarray:
+    """MASI distances between every pair of sets (Passonneau 2006).
+
+    ``1 - J * M`` with Jaccard ``J`` and monotonicity ``M``: ``m[0]`` for
+    identical sets, ``m[1]`` when one contains the other, ``m[2]`` when they
+    overlap, ``m[3]`` when disjoint.  Two empty sets are identical: distance 0.
+    """
+    S, inter, size = _set_algebra(sets)
+    union = np.add.outer(size, size)
+    union -= inter
+    np.maximum(union, 1, out=union)
+    # Two different categories are different sets, so off the diagonal M is m[1] when
+    # one contains the other (|A ∩ B| = min(|A|, |B|)) and m[2] when they merely
+    # overlap; disjoint sets have J = 0 whatever m[3] is.
+    subset = inter == np.minimum.outer(size, size)
+    JM = inter / union
+    JM *= np.where(subset, m[1], m[2])
+    distinct = len(set(sets)) == len(sets)
+    if distinct:
+        np.fill_diagonal(JM, m[0])  # identical (J = 1), including two empty sets
+    else:  # repeated sets given: compare them as identical wherever they are equal
+        equal = subset & (size[:, None] == size[None, :])
+        JM[equal] = m[0]
+    return 1.0 - JM
+
+
+def jaccard_distance_matrix(sets: Sequence[frozenset]) -> np.ndarray:
+    """Jaccard distances ``1 - |A ∩ B| / |A ∪ B|`` (0 for two empty sets)."""
+    S, inter, size = _set_algebra(sets)
+    union = size[:, None] + size[None, :] - inter
+    return np.where(union > 0, 1.0 - inter / np.where(union > 0, union, 1), 0.0)
+
+
+def _set_algebra(sets: Sequence[frozenset]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    labels = sorted({x for s in sets for x in s}, key=str)
+    pos = {x: j for j, x in enumerate(labels)}
+    rows = [i for i, s in enumerate(sets) for _ in s]
+    cols = [pos[x] for s in sets for x in s]
+    S = np.zeros((len(sets), max(len(labels), 1)), dtype=np.float64)
+    S[rows, cols] = 1.0
+    inter = S @ S.T
+    return S, inter, S.sum(1)
+
+
+def difference(categories: Sequence, level: str = "nominal", distance: str | None = None,
+               masi_m: Sequence[float] = MASI_M) -> np.ndarray | None:
+    """Krippendorff's difference ``delta**2_kl`` between categories.
+
+    Returns None for ``ordinal``, whose differences depend on the marginal
+    frequencies and are computed per (re)sample.
+    """
+    q = len(categories)
+    if distance is not None:
+        if distance not in DISTANCES:
+            raise InputError(f"distance '{distance}': use masi or jaccard")
+        return masi_distance_matrix(categories, masi_m) if distance == "masi" else jaccard_distance_matrix(categories)
+    if level not in LEVELS:
+        raise InputError(f"level '{level}': use one of {', '.join(LEVELS)}")
+    if level == "nominal":
+        return 1.0 - np.eye(q)
+    if level == "ordinal":
+        return None
+    x = _numeric(categories)
+    if x is None:
+        raise InputError(f"level '{level}' needs numeric values (got {', '.join(map(str, categories[:5]))})")
+    if level == "interval":
+        return (x[:, None] - x[None, :]) ** 2
+    if (x < 0).any():
+        raise InputError("level 'ratio' needs values of zero or more")
+    total = x[:, None] + x[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, ((x[:, None] - x[None, :]) / np.where(total > 0, total, 1)) ** 2, 0.0)
+
+
+def _ordinal_difference(n_k: np.ndarray) -> np.ndarray:
+    """Krippendorff's ordinal ``delta**2_ck = (sum_{g=c..k} n_g - (n_c + n_k)/2)**2`` per row of ``n_k``."""
+    cum = np.cumsum(n_k, axis=-1)
+    lo = np.minimum.outer(np.arange(n_k.shape[-1]), np.arange(n_k.shape[-1]))
+    hi = np.maximum.outer(np.arange(n_k.shape[-1]), np.arange(n_k.shape[-1]))
+    between = cum[..., hi] - cum[..., lo] + n_k[..., lo]  # sum_{g=lo..hi} n_g
+    return (between - (n_k[..., :, None] + n_k[..., None, :]) / 2) ** 2
+
+
+# =========================================================================== the engine
+
+
+@dataclass
+class _Layout:
+    """Column slices of the per-unit feature matrix of one rating set."""
+
+    R: int
+    q: int
+    cols: dict[str, slice]
+    w: np.ndarray
+    delta: np.ndarray | None
+    multilabel: bool
+    binary_two: bool
+
+
+def _features(r: Ratings, w: np.ndarray, delta: np.ndarray | None) -> tuple[np.ndarray, _Layout]:
+    """Per-unit sufficient statistics: every coefficient is a function of their weighted sums."""
+    X = r.X
+    N, R = X.shape
+    q = r.q
+    rated = X >= 0
+    r_i = rated.sum(1).astype(float)
+    m1 = (r_i >= 1).astype(float)
+    m2 = (r_i >= 2).astype(float)
+    blocks: dict[str, np.ndarray] = {"m1": m1[:, None], "m2": m2[:, None]}
+    multilabel = r.multilabel
+    safe_r = np.where(r_i > 0, r_i, 1)
+    if not multilabel:
+        onehot = (X[:, :, None] == np.arange(q)).astype(float)  # N × R × q
+        r_ik = onehot.sum(1)
+        r_star = r_ik @ w
+        a_i = (r_ik * (r_star - 1)).sum(1) / np.where(r_i >= 2, r_i * (r_i - 1), 1)
+        blocks["a"] = (a_i * m2)[:, None]
+        blocks["pi"] = r_ik / safe_r[:, None] * m1[:, None]
+        blocks["rated_g"] = rated.astype(float)
+        blocks["n_gk"] = onehot.reshape(N, R * q)
+        blocks["n_k"] = r_ik * m2[:, None]
+        if delta is None or q <= 12:  # the coincidence matrix itself (needed for ordinal)
+            denom = np.where(r_i >= 2, r_i - 1, 1)[:, None, None]
+            o = (r_ik[:, :, None] * r_ik[:, None, :] - np.eye(q)[None] * r_ik[:, :, None]) / denom
+            blocks["o"] = (o * m2[:, None, None]).reshape(N, q * q)
+        else:
+            blocks["d"] = _unit_disagreement(X, delta, r_i)[:, None]
+    else:
+        # sets of codes: only alpha. The marginals n_k are summed by category in
+        # _evaluate (_category_sums), never as a dense units x sets matrix.
+        blocks["d"] = _unit_disagreement(X, delta, r_i)[:, None]
+    binary_two = (not multilabel) and R == 2 and q == 2
+    if binary_two:
+        both = rated.all(1)
+        blocks["tab"] = np.stack([both & (X[:, 0] == 1) & (X[:, 1] == 1), both & (X[:, 0] == 1) & (X[:, 1] == 0),
+                                  both & (X[:, 0] == 0) & (X[:, 1] == 1), both & (X[:, 0] == 0) & (X[:, 1] == 0)],
+                                 axis=1).astype(float)
+    cols, start, parts = {}, 0, []
+    for name, block in blocks.items():
+        cols[name] = slice(start, start + block.shape[1])
+        start += block.shape[1]
+        parts.append(block)
+    return np.hstack(parts), _Layout(R, q, cols, w, delta, multilabel, binary_two)
+
+
+def _category_sums(U: np.ndarray, X: np.ndarray, q: int, mask: np.ndarray) -> np.ndarray:
+    """``sum_i U[b, i] * #{g : X[i, g] = k}`` over units in ``mask`` (B × q), without a dense one-hot matrix."""
+    out = np.zeros((U.shape[0], q))
+    for g in range(X.shape[1]):
+        idx = np.flatnonzero((X[:, g] >= 0) & mask)
+        if not len(idx):
+            continue
+        cats = X[idx, g]
+        order = np.argsort(cats, kind="stable")
+        idx, cats = idx[order], cats[order]
+        starts = np.flatnonzero(np.r_[True, cats[1:] != cats[:-1]])
+        out[:, cats[starts]] += np.add.reduceat(U[:, idx], starts, axis=1)
+    return out
+
+
+def _unit_disagreement(X: np.ndarray, delta: np.ndarray, r_i: np.ndarray) -> np.ndarray:
+    """``sum over ordered coder pairs of delta(x_ia, x_ib) / (r_i - 1)`` per pairable unit."""
+    N, R = X.shape
+    d = np.zeros(N)
+    for a, b in itertools.permutations(range(R), 2):
+        ok = (X[:, a] >= 0) & (X[:, b] >= 0)
+        d[ok] += delta[X[ok, a], X[ok, b]]
+    return np.where(r_i >= 2, d / np.where(r_i >= 2, r_i - 1, 1), 0.0)
+
+
+def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """``alpha = 1 - (n - 1) sum o_kl delta_kl / sum n_k n_l delta_kl`` (Krippendorff 2011), rows independent."""
+    n = n_k.sum(-1)
+    if delta.ndim == 2:
+        D_e_num = np.einsum("bk,bk->b", n_k @ delta, n_k)
+    else:
+        D_e_num = np.einsum("bk,bkl,bl->b", n_k, delta, n_k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((D_e_num > 1e-12) & (n > 1), 1 - (n - 1) * D_o_num / np.where(D_e_num > 0, D_e_num, 1), np.nan)
+
+
+def alpha_batch(sets: Sequence[Ratings], level: str = "nominal") -> np.ndarray:
+    """Krippendorff's alpha for many rating sets with the same categories and shape, vectorised over sets.
+
+    The fast path for per-code alpha (one array operation for all codes);
+    :func:`compute` gives the same values with every other coefficient.
+    """
+    X = np.stack([r.X for r in sets])  # sets × units × coders
+    q = sets[0].q
+    r_ik = (X[..., None] == np.arange(q)).sum(2, dtype=np.float64)  # sets × units × q
+    r_i = r_ik.sum(-1)
+    scale = np.where(r_i >= 2, 1.0 / np.where(r_i >= 2, r_i - 1, 1), 0.0)
+    o = np.einsum("cnk,cnl->ckl", r_ik * scale[..., None], r_ik)
+    o[:, np.arange(q), np.arange(q)] -= (r_ik * scale[..., None]).sum(1)
+    n_k = o.sum(-1)
+    fixed = difference(sets[0].categories, level)
+    delta = _ordinal_difference(n_k) if fixed is None else fixed
+    return _alpha((o * delta).sum((-1, -2)), n_k, delta)
+
+
+def _kappa(p_a: np.ndarray, p_e: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.abs(1 - p_e) > 1e-12, (p_a - p_e) / (1 - p_e), np.nan)
+
+
+def _finish(S: np.ndarray, L: _Layout, extra: dict | None = None) -> dict[str, np.ndarray]:
+    """Coefficients (arrays over resamples) from summed features ``S`` (B × m)."""
+    extra = extra or {}
+    c = L.cols
+    B = S.shape[0]
+    nan = np.full(B, np.nan)
+    out: dict[str, np.ndarray] = {k: nan.copy() for k in KEYS}
+    n_pair = S[:, c["m2"]][:, 0]
+    # Krippendorff's alpha from the coincidence matrix
+    n_k = S[:, c["n_k"]] if "n_k" in c else extra["n_k"]
+    n = n_k.sum(1)
+    if "o" in c:
+        o = S[:, c["o"]].reshape(B, L.q, L.q)
+        delta = _ordinal_difference(n_k) if L.delta is None else L.delta
+        D_o_num = (o * delta).sum((-1, -2))
+    else:
+        delta = L.delta
+        D_o_num = S[:, c["d"]][:, 0]
+    out["krippendorff_alpha"] = _alpha(D_o_num, n_k, delta)
+    if L.multilabel:
+        return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_a = np.where(n_pair > 0, S[:, c["a"]][:, 0] / np.where(n_pair > 0, n_pair, 1), np.nan)
+        n_rated = S[:, c["m1"]][:, 0]
+        pi = S[:, c["pi"]] / np.where(n_rated > 0, n_rated, 1)[:, None]
+    out["percent_agreement"] = p_a
+    w, q = L.w, L.q
+    out["fleiss_kappa"] = _kappa(p_a, np.einsum("bk,kl,bl->b", pi, w, pi))
+    if q >= 2:
+        out["gwet_ac1"] = _kappa(p_a, w.sum() / (q * (q - 1)) * (pi * (1 - pi)).sum(1))
+        out["brennan_prediger"] = _kappa(p_a, np.full(B, w.sum() / q ** 2))
+    # per-coder marginals: Conger, Cohen, Scott
+    R = L.R
+    n_g = S[:, c["rated_g"]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_gk = S[:, c["n_gk"]].reshape(B, R, q) / np.where(n_g > 0, n_g, np.nan)[:, :, None]
+    p_bar = p_gk.mean(1)
+    out["scott_pi"] = _kappa(p_a, np.einsum("bk,kl,bl->b", p_bar, w, p_bar))
+    if R >= 2:
+        dev = p_gk - p_bar[:, None, :]
+        s2 = np.einsum("bgk,bgl->bkl", dev, dev) / (R - 1)
+        p_e = np.einsum("kl,bkl->b", w, p_bar[:, :, None] * p_bar[:, None, :] - s2 / R)
+        out["conger_kappa"] = _kappa(p_a, p_e)
+        if R == 2:
+            out["cohen_kappa"] = out["conger_kappa"].copy()
+    if L.binary_two:
+        tab = S[:, c["tab"]]
+        total = tab.sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a, b, cc, d = (tab[:, j] / np.where(total > 0, total, np.nan) for j in range(4))
+        out["prevalence_index"] = a - d
+        out["bias_index"] = b - cc
+        out["pabak"] = 2 * (a + d) - 1
+    return out
+
+
+def _notes(r: Ratings, est: dict[str, float], weights: str | None) -> dict[str, str]:
+    """Why a coefficient is NaN (or how it was computed), per key."""
+    notes = {}
+    N, R = r.X.shape
+    pairable = int(((r.X >= 0).sum(1) >= 2).sum())
+    used = None
+    for key in KEYS + TWO_CODER_KEYS:
+        if key not in est:
+            continue
+        if not math.isnan(est[key]):
+            if key == "cohen_kappa" and weights:
+                notes[key] = f"{weights}-weighted"
+            continue
+        if pairable == 0:
+            notes[key] = "no unit has two or more ratings"
+        elif r.multilabel and key != "krippendorff_alpha":
+            notes[key] = "not defined for sets of codes; see krippendorff_alpha"
+        elif key == "cohen_kappa" and R != 2:
+            notes[key] = f"defined for exactly two coders (there are {R})"
+        elif key in ("gwet_ac1", "brennan_prediger") and r.q < 2:
+            notes[key] = "needs at least two categories"
+        elif key in TWO_CODER_KEYS:
+            notes[key] = "defined for two coders and a binary code"
+        else:
+            if used is None:
+                used = len(np.unique(r.X[r.X >= 0]))
+            notes[key] = ("only one category was used, so chance agreement is 1 and the coefficient is undefined"
+                          if used <= 1 else "undefined for these data (chance agreement is 1)")
+    return notes
+
+
+def bootstrap_weights(n_units: int, n_boot: int, seed: int) -> np.ndarray:
+    """Resampling weights (n_boot × n_units): how often each unit is drawn in each resample."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_units, size=(n_boot, n_units))
+    flat = draws + (np.arange(n_boot) * n_units)[:, None]
+    return np.bincount(flat.ravel(), minlength=n_boot * n_units).reshape(n_boot, n_units).astype(float)
+
+
+def interpret(key: str, value: float) -> str:
+    """Interpretation band, shown beside the number (never instead of it).
+
+    Krippendorff's alpha: Krippendorff (2004): >= .800 reliable, >= .667
+    tentative conclusions only, else unreliable.  Kappa-type coefficients:
+    Landis & Koch (1977).  Percent agreement and diagnostics: no band.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if key.startswith("krippendorff_alpha"):
+        return "reliable" if value >= 0.800 else "tentative" if value >= 0.667 else "unreliable"
+    if key in ("cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa", "gwet_ac1", "brennan_prediger"):
+        if value < 0:
+            return "poor"
+        for upper, band in ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
+            if value <= upper + 1e-12:
+                return band
+        return "almost perfect"
+    return ""
+
+
+def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None, level: str, distance: str | None,
+              masi_m: Sequence[float]) -> list[dict[str, np.ndarray]]:
+    """Coefficients for several rating sets over the same units, one matrix product for all."""
+    feats, layouts, extras = [], [], []
+    for r in sets:
+        w = agreement_weights(r.categories, weights) if not r.multilabel else np.eye(1)
+        delta = difference(r.categories, level if not r.multilabel else "nominal",
+                           distance if r.multilabel else None, masi_m)
+        F, L = _features(r, w, delta)
+        feats.append(F)
+        layouts.append(L)
+        extra = {}
+        if r.multilabel:
+            extra["n_k"] = _category_sums(U, r.X, r.q, (r.X >= 0).sum(1) >= 2)
+        extras.append(extra)
+    S_all = U @ np.hstack(feats) if feats else np.zeros((U.shape[0], 0))
+    out, start = [], 0
+    for F, L, extra in zip(feats, layouts, extras):
+        out.append(_finish(S_all[:, start:start + F.shape[1]], L, extra))
+        start += F.shape[1]
+    return out
+
+
+def compute(sets: Sequence[Ratings], weights: str | None = None, level: str = "nominal", distance: str | None = None,
+            n_boot: int = 0, seed: int = 0, masi_m: Sequence[float] = MASI_M, ci: float = 0.95) -> list[pd.DataFrame]:
+    """Every coefficient, with bootstrap CIs, for rating sets that share their units.
+
+    Returns one tidy DataFrame per rating set (see :func:`agreement_table`).
+    The same resamples are used for every set, so CIs of different codes are
+    comparable.
+    """
+    if not sets:
+        return []
+    N = sets[0].X.shape[0]
+    if any(r.X.shape[0] != N for r in sets):
+        raise ValueError("rating sets passed together must share their units")
+    point = _evaluate(sets, np.ones((1, N)), weights, level, distance, masi_m)
+    boot = _evaluate(sets, bootstrap_weights(N, n_boot, seed), weights, level, distance, masi_m) if n_boot else None
+    tables = []
+    lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 + ci) / 2
+    for i, r in enumerate(sets):
+        est = {k: float(v[0]) for k, v in point[i].items()}
+        notes = _notes(r, est, weights)
+        rated = r.X >= 0
+        per_unit = rated.sum(1)
+        counts = {"n_units": int((per_unit >= 1).sum()), "n_coders": int(rated.any(0).sum()),
+                  "n_ratings": int(per_unit.sum()), "n_pairable_units": int((per_unit >= 2).sum())}
+        rows = []
+        for key, value in est.items():
+            low = high = np.nan
+            if boot is not None and not math.isnan(value):
+                sample = boot[i][key]
+                finite = sample[np.isfinite(sample)]
+                if len(finite) >= 0.5 * n_boot:
+                    low, high = np.percentile(finite, [lo_q, hi_q])
+                else:
+                    notes[key] = (notes.get(key, "") + "; " if notes.get(key) else "") + \
+                        f"CI not reported: the coefficient is undefined in {n_boot - len(finite)} of {n_boot} resamples"
+            rows.append({
+                "coefficient": key, "estimate": value, "ci_low": float(low), "ci_high": float(high),
+                "interpretation": interpret(key, value), **counts, "n_boot": int(n_boot),
+                "seed": int(seed) if n_boot else np.nan, "note": notes.get(key, ""),
+            })
+        tables.append(pd.DataFrame(rows))
+    return tables
+
+
+def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder", value: str = "value",
+                    level: str = "nominal", weights: str | None = None, distance: str | None = None,
+                    multilabel_sep: str | None = None, categories: Sequence | None = None,
+                    n_boot: int = 0, seed: int = 0, masi_m: Sequence[float] = MASI_M) -> pd.DataFrame:
+    """All coefficients for a long ratings table, as a tidy DataFrame.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit × coder; empty values are missing ratings.
+    unit, coder, value : str
+        Column names.
+    level : {'nominal', 'ordinal', 'interval', 'ratio'}
+        Krippendorff's alpha metric.
+    weights : {None, 'linear', 'quadratic'}
+        Agreement weights for the kappa family (Cohen 1968; Gwet 2014).
+    distance : {None, 'masi', 'jaccard'}
+        With ``multilabel_sep``: the set distance for alpha.
+    multilabel_sep : str, optional
+        Values are sets of labels separated by this string (``{}`` or ``∅``
+        is the empty set).
+    categories : sequence, optional
+        The full category set (default: the values observed).
+    n_boot, seed : int
+        Bootstrap resamples of units (0 = no CIs) and the random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``coefficient, estimate, ci_low, ci_high, interpretation, n_units,
+        n_coders, n_ratings, n_pairable_units, n_boot, seed, note``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "coder": list("ababab"), "value": [1, 1, 0, 0, 1, 0]})
+    >>> round(agreement_table(df).set_index("coefficient").loc["percent_agreement", "estimate"], 3)
+    0.667
+    """
+    df = data
+    if multilabel_sep is not None:
+        df = data.assign(**{value: parse_sets(data[value], multilabel_sep)})
+        distance = distance or "masi"
+    r = ratings_from_long(df, unit, coder, value, categories)
+    return compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m)[0]
+
+
+def _single(key: str):
+    def coefficient(data: pd.DataFrame, unit: str = "unit", coder: str = "coder", value: str = "value", **kwargs) -> float:
+        table = agreement_table(data, unit, coder, value, **kwargs)
+        return float(table.set_index("coefficient").loc[key, "estimate"])
+    coefficient.__name__ = key
+    coefficient.__doc__ = f"``{key}`` of a long ratings table (see :func:`agreement_table` for the arguments)."
+    return coefficient
+
+
+percent_agreement = _single("percent_agreement")
+cohen_kappa = _single("cohen_kappa")
+scott_pi = _single("scott_pi")
+fleiss_kappa = _single("fleiss_kappa")
+conger_kappa = _single("conger_kappa")
+krippendorff_alpha = _single("krippendorff_alpha")
+gwet_ac1 = _single("gwet_ac1")
+brennan_prediger = _single("brennan_prediger")
+
+
+def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
+    """The calculator's JSON object: every key (null where not applicable), counts, level and CIs."""
+    t = table.set_index("coefficient")
+    obj: dict = {}
+    for key in KEYS:
+        v = t.loc[key, "estimate"] if key in t.index else np.nan
+        obj[key] = None if pd.isna(v) else float(v)
+    for key in TWO_CODER_KEYS:
+        if key in t.index and not pd.isna(t.loc[key, "estimate"]):
+            obj[key] = float(t.loc[key, "estimate"])
+    first = table.iloc[0]
+    obj.update({"n_units": int(first["n_units"]), "n_coders": int(first["n_coders"]),
+                "n_ratings": int(first["n_ratings"]), "level": level})
+    if int(first["n_boot"]):
+        obj["ci"] = {k: (None if pd.isna(t.loc[k, "ci_low"]) else [float(t.loc[k, "ci_low"]), float(t.loc[k, "ci_high"])])
+                     for k in KEYS if k in t.index}
+        obj["n_boot"] = int(first["n_boot"])
+        obj["seed"] = int(first["seed"])
+    obj["notes"] = {k: t.loc[k, "note"] for k in t.index if t.loc[k, "note"]}
+    obj["interpretation"] = {k: t.loc[k, "interpretation"] for k in t.index if t.loc[k, "interpretation"]}
+    if extra:
+        obj.update(extra)
+    return obj
+
+
+# =========================================================================== the study's codings
+
+
+def code_ratings(codings: pd.DataFrame, code_ids: Sequence[str]) -> tuple[list[Ratings], list[Hashable], list[str]]:
+    """One binary (present/absent) :class:`Ratings` per code, over the same units and coders.
+
+    A unit a coder has not coded is missing for every code.
+    """
+    units = list(dict.fromkeys(codings["unit_id"]))
+    coders = sorted(set(codings["coder"]))
+    ui = {u: i for i, u in enumerate(units)}
+    gi = {g: j for j, g in enumerate(coders)}
+    ci = {c: k for k, c in enumerate(code_ids)}
+    X = np.full((len(code_ids), len(units), len(coders)), -1, dtype=np.int64)
+    known = codings["code_id"].isin(ci)
+    sub = codings[known]
+    X[sub["code_id"].map(ci).to_numpy(), sub["unit_id"].map(ui).to_numpy(), sub["coder"].map(gi).to_numpy()] = \
+        sub["applied"].to_numpy(dtype=np.int64)
+    return [Ratings(X[k], [0, 1], units, coders) for k in range(len(code_ids))], units, coders
+
+
+def set_ratings(codings: pd.DataFrame) -> Ratings:
+    """The set of codes each coder gave each unit (empty set = no code applies; uncoded = missing)."""
+    applied = codings[codings["applied"] == 1].groupby(["unit_id", "coder"])["code_id"].agg(frozenset)
+    coded = codings[["unit_id", "coder"]].drop_duplicates()
+    sets = coded.join(applied.rename("value"), on=["unit_id", "coder"])
+    sets["value"] = sets["value"].map(lambda v: v if isinstance(v, frozenset) else frozenset())
+    return ratings_from_long(sets, "unit_id", "coder", "value")
+
+
+def _pooled(codes: list[Ratings]) -> tuple[Ratings, np.ndarray]:
+    """All unit × code decisions as one binary rating set, and each item's unit index."""
+    X = np.vstack([r.X for r in codes])
+    unit_of = np.tile(np.arange(codes[0].X.shape[0]), len(codes))
+    return Ratings(X, [0, 1], list(range(X.shape[0])), codes[0].coders), unit_of
+
+
+def by_code(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
+    """Per round × code: every coefficient (present/absent), CIs, prevalence.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``round, code_id, coefficient, estimate, ci_low, ci_high,
+        interpretation, prevalence, n_units, n_coders, n_ratings,
+        n_pairable_units, n_boot, seed, note``.
+    """
+    frames = []
+    for rnd, grp in codings.groupby("round", sort=True):
+        sets, units, _ = code_ratings(grp, code_ids)
+        tables = compute(sets, n_boot=n_boot, seed=seed)
+        for cid, r, t in zip(code_ids, sets, tables):
+            rated = r.X >= 0
+            t.insert(0, "code_id", cid)
+            t.insert(0, "round", rnd)
+            t.insert(6, "prevalence", float((r.X == 1).sum() / rated.sum()) if rated.any() else np.nan)
+            frames.append(t)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
+    """Per round: multi-label alpha (MASI and Jaccard) and coefficients pooled over all unit × code decisions.
+
+    The pooled rows resample whole units (all their codes together), so the
+    CIs respect that decisions on one unit are not independent.
+    """
+    frames = []
+    for rnd, grp in codings.groupby("round", sort=True):
+        r_sets = set_ratings(grp)
+        U = bootstrap_weights(len(r_sets.units), n_boot, seed) if n_boot else None
+        for distance in DISTANCES:
+            t = _with_U(r_sets, distance=distance, U=U, n_boot=n_boot, seed=seed)
+            t = t[t["coefficient"] == "krippendorff_alpha"].assign(coefficient=f"krippendorff_alpha_{distance}")
+            frames.append(t.assign(round=rnd, scope="sets of codes per unit"))
+        codes, units, _ = code_ratings(grp, code_ids)
+        # the same units, in the order of set_ratings, for comparable resamples
+        order = {u: i for i, u in enumerate(units)}
+        perm = np.array([order[u] for u in r_sets.units])
+        codes = [Ratings(c.X[perm], c.categories, r_sets.units, c.coders) for c in codes]
+        pooled, unit_of = _pooled(codes)
+        t = _with_U(pooled, U=None if U is None else U[:, unit_of], n_boot=n_boot, seed=seed)
+        # counts are of units (the resampled clusters); n_ratings counts decisions
+        t["n_units"] = len(r_sets.units)
+        t["n_pairable_units"] = int(((r_sets.X >= 0).sum(1) >= 2).sum())
+        frames.append(t.assign(round=rnd, scope="all unit × code decisions"))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    first = ["round", "scope"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def _with_U(r: Ratings, U: np.ndarray | None, n_boot: int, seed: int, distance: str | None = None) -> pd.DataFrame:
+    """:func:`compute` for one rating set with given resampling weights (cluster bootstrap)."""
+    point = _evaluate([r], np.ones((1, r.X.shape[0])), None, "nominal", distance, MASI_M)[0]
+    boot = _evaluate([r], U, None, "nominal", distance, MASI_M)[0] if U is not None else None
+    est = {k: float(v[0]) for k, v in point.items()}
+    notes = _notes(r, est, None)
+    rated = r.X >= 0
+    rows = []
+    for key, value in est.items():
+        low = high = np.nan
+        if boot is not None and not math.isnan(value):
+            finite = boot[key][np.isfinite(boot[key])]
+            if len(finite) >= 0.5 * n_boot:
+                low, high = np.percentile(finite, [2.5, 97.5])
+        rows.append({"coefficient": key, "estimate": value, "ci_low": float(low), "ci_high": float(high),
+                     "interpretation": interpret(key, value), "n_units": int((rated.sum(1) >= 1).sum()),
+                     "n_coders": int(rated.any(0).sum()), "n_ratings": int(rated.sum()),
+                     "n_pairable_units": int((rated.sum(1) >= 2).sum()), "n_boot": int(n_boot),
+                     "seed": int(seed) if n_boot else np.nan, "note": notes.get(key, "")})
+    return pd.DataFrame(rows)
+
+
+def pairwise(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
+    """Per round × pair of coders: Cohen's kappa and percent agreement per code, and over all codes.
+
+    ``code_id`` is ``(all codes)`` for the multi-label MASI alpha and the
+    pooled Cohen's kappa of the pair.
+    """
+    frames = []
+    for rnd, grp in codings.groupby("round", sort=True):
+        coders = sorted(set(grp["coder"]))
+        for a, b in itertools.combinations(coders, 2):
+            pair = grp[grp["coder"].isin([a, b])]
+            tables = by_code(pair, code_ids, n_boot=n_boot, seed=seed)
+            keep = tables[tables["coefficient"].isin(["cohen_kappa", "percent_agreement"])]
+            alls = overall(pair, code_ids, n_boot=n_boot, seed=seed)
+            alls = alls[alls["coefficient"].isin(["krippendorff_alpha_masi", "cohen_kappa", "percent_agreement"])]
+            alls = alls.assign(code_id="(all codes)").drop(columns="scope")
+            both = pd.concat([keep.drop(columns="prevalence"), alls], ignore_index=True)
+            frames.append(both.assign(round=rnd, coder_a=a, coder_b=b))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    first = ["round", "coder_a", "coder_b", "code_id"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def disagreements(codings: pd.DataFrame) -> pd.DataFrame:
+    """Unit × code cells where the coders who coded the unit did not all agree.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``round, code_id, unit_id, n_coders, n_applied, applied_by, not_applied_by``.
+    """
+    g = codings.groupby(["round", "code_id", "unit_id"], sort=False)["applied"]
+    stats = g.agg(n_coders="size", n_applied="sum").reset_index()
+    split = stats[(stats["n_applied"] > 0) & (stats["n_applied"] < stats["n_coders"])]
+    if split.empty:
+        return pd.DataFrame(columns=["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"])
+    sub = codings.merge(split[["round", "code_id", "unit_id"]], on=["round", "code_id", "unit_id"])
+    who = sub.groupby(["round", "code_id", "unit_id", "applied"], sort=False)["coder"].agg(lambda s: ", ".join(sorted(s)))
+    who = who.unstack("applied").rename(columns={1: "applied_by", 0: "not_applied_by"}).reset_index()
+    out = split.merge(who, on=["round", "code_id", "unit_id"], how="left")
+    return out[["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"]]
+
+
+# =========================================================================== files
+
+
+def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str = "value",
+                     numeric: bool | None = None, max_bytes: int = 200 * 1024 * 1024) -> pd.DataFrame:
+    """Read any long ratings table (CSV) for the calculator.
+
+    Values stay labels unless every non-empty value is a number (or
+    ``numeric`` is True, as interval and ratio levels need).  Empty cells
+    are missing ratings.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing columns, or non-numeric values where numbers
+        are needed (with their lines).
+    """
+    from pathlib import Path
+
+    from . import files
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if path.stat().st_size > max_bytes:
+        raise InputError(f"{path.name}: over the {max_bytes:,}-byte limit")
+    rows = files.read_text_table(path)
+    if not rows or not any(rows[0]):
+        raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in (unit, coder, value) if c not in header]
+    if missing:
+        raise InputError(f"{path.name} › line 1: no column(s) {', '.join(missing)} (columns are {', '.join(header)}); "
+                         "name them with --unit, --coder, --value")
+    body = [r + [""] * (len(header) - len(r)) for r in rows[1:] if any(x.strip() for x in r)]
+    df = pd.DataFrame([r[: len(header)] for r in body], columns=header)[[unit, coder, value]]
+    df[value] = df[value].str.strip()
+    present = df[value] != ""
+    as_num = pd.to_numeric(df.loc[present, value], errors="coerce")
+    if numeric is None:
+        numeric = bool(present.any()) and as_num.notna().all()
+    if numeric:
+        bad = as_num[as_num.isna()]
+        if len(bad):
+            lines = ", ".join(str(i + 2) for i in bad.index[:10])
+            raise InputError(f"{path.name} › line(s) {lines}: value is not a number (the level needs numbers)")
+        values = pd.Series(np.nan, index=df.index, dtype=float)
+        values[present] = as_num
+        df[value] = [int(v) if float(v).is_integer() else float(v) for v in values.fillna(0)]
+        df.loc[~present, value] = None
+    else:
+        df.loc[~present, value] = None
+    return df
+
+
+def run(paths=None, n_boot: int = DEFAULT_BOOT, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Stage: ``codings.csv`` -> ``agreement_by_code.csv``, ``agreement_pairwise.csv``,
+    ``agreement_overall.csv`` and ``disagreements.csv``.
+
+    Codes are taken in the order of the codebook each round was coded with.
+    The bootstrap seed and resample count are written into every row and the
+    manifest.
+    """
+    from . import codebook as cbmod
+    from . import files, provenance
+    from .paths import Paths
+    from .sheets import read_codings, read_rounds
+
+    paths = paths or Paths.from_root()
+    codings = read_codings(paths)
+    rounds = read_rounds(paths)
+    books = {}
+    for p in cbmod.available(paths):
+        b = cbmod.load(p)
+        books[b.full_version] = b
+    results: dict[str, list[pd.DataFrame]] = {"by_code": [], "pairwise": [], "overall": []}
+    for rnd, grp in codings.groupby("round", sort=True):
+        version = rounds.loc[rounds["round"] == rnd, "codebook_version"].iloc[0]
+        ids = books[version].ids if version in books else list(dict.fromkeys(grp["code_id"]))
+        results["by_code"].append(by_code(grp, ids, n_boot, seed))
+        results["pairwise"].append(pairwise(grp, ids, n_boot, seed))
+        results["overall"].append(overall(grp, ids, n_boot, seed))
+    out = {k: (pd.concat(v, ignore_index=True) if v else pd.DataFrame()) for k, v in results.items()}
+    out["disagreements"] = disagreements(codings)
+    targets = {"by_code": paths.agreement_by_code, "pairwise": paths.agreement_pairwise,
+               "overall": paths.agreement_overall, "disagreements": paths.disagreements}
+    written = [files.write_csv(out[k], targets[k]) for k in targets]
+    provenance.record(paths, "agreement", inputs=[paths.codings, paths.rounds], outputs=written,
+                      parameters={"n_boot": n_boot, "seed": seed, "ci": "95% percentile bootstrap over units"})
+    return out
+
+
+def read_table(path) -> pd.DataFrame:
+    """An ``agreement_*.csv`` written by :func:`run`."""
+    from . import files
+
+    return files.read_csv(path, text=("round", "code_id", "coefficient", "interpretation", "note", "scope",
+                                      "coder_a", "coder_b", "applied_by", "not_applied_by", "unit_id"))
