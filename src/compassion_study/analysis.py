@@ -6,6 +6,7 @@ a tidy DataFrame; none writes files or draws.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 #: Label used for units with no breakout theme (e.g. questions to the speaker).
@@ -149,3 +150,188 @@ def pairwise_matrix(pairwise: pd.DataFrame, coefficient: str = "krippendorff_alp
         mat.loc[row.coder_a, row.coder_b] = mat.loc[row.coder_b, row.coder_a] = row.estimate
     mat.index.name = "coder"
     return mat
+
+
+# --------------------------------------------------------------------------- findings from the consensus
+
+
+def coded_units(consensus: pd.DataFrame, units: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
+    """Wide 0/1 table: one row per unit in the consensus (with its prompt, section, theme, part), a column per code."""
+    wide = consensus.pivot_table(index="unit_id", columns="code_id", values="applied", aggfunc="max", sort=False)
+    order = code_order or list(dict.fromkeys(consensus["code_id"]))
+    wide = wide.reindex(columns=order).fillna(0).astype(int)
+    wide.columns.name = None
+    meta = units.set_index("unit_id")[["source", "position", "prompt", "section", "theme"]]
+    meta = meta.assign(part=part(units).to_numpy())
+    out = meta.join(wide, how="inner").sort_values(["source", "position"], kind="stable")
+    return out.reset_index()
+
+
+def code_frequencies(consensus: pd.DataFrame, units: pd.DataFrame, by: str = "part",
+                     code_order: list[str] | None = None) -> pd.DataFrame:
+    """How many units carry each code, overall and per group (part, prompt, section or theme).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, code_id, units_with_code, units_in_group, share``; ``group``
+        is ``(all units)`` for the overall rows, which come first.
+    """
+    wide = coded_units(consensus, units, code_order)
+    codes = [c for c in wide.columns if c not in ("unit_id", "source", "position", "prompt", "section", "theme", "part")]
+    frames = []
+    groups = [("(all units)", wide)] + [(g, sub) for g, sub in wide.groupby(by, sort=False)]
+    for name, sub in groups:
+        counts = sub[codes].sum()
+        frames.append(pd.DataFrame({"group": name, "code_id": codes, "units_with_code": counts.to_numpy(),
+                                    "units_in_group": len(sub), "share": (counts / len(sub)).to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare_groups(freq: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
+    """Share of units with each code in two groups (e.g. barriers vs enablers) and the difference."""
+    a = freq[freq["group"] == first].set_index("code_id")
+    b = freq[freq["group"] == second].set_index("code_id")
+    if a.empty or b.empty:
+        raise ValueError(f"groups {first!r} and {second!r} must both be in the frequency table")
+    out = pd.DataFrame({"code_id": a.index, f"share {first}": a["share"].to_numpy(),
+                        f"share {second}": b.reindex(a.index)["share"].to_numpy()})
+    out["difference"] = out.iloc[:, 1] - out.iloc[:, 2]
+    return out
+
+
+def cooccurrence(consensus: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
+    """Co-occurrence of codes within units: counts and Jaccard similarity, every ordered pair.
+
+    ``units_both`` is the number of units with both codes (on the diagonal,
+    units with the code); ``jaccard`` = both / (a + b − both).
+    """
+    wide = consensus.pivot_table(index="unit_id", columns="code_id", values="applied", aggfunc="max", sort=False)
+    order = code_order or list(dict.fromkeys(consensus["code_id"]))
+    A = wide.reindex(columns=order).fillna(0).to_numpy(dtype=float)
+    C = A.T @ A
+    n = np.diag(C)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        J = C / (n[:, None] + n[None, :] - C)
+    i, j = np.indices(C.shape)
+    return pd.DataFrame({"code_a": np.array(order)[i.ravel()], "code_b": np.array(order)[j.ravel()],
+                         "units_both": C.ravel().astype(int), "jaccard": J.ravel()})
+
+
+def framework_by_theme(consensus: pd.DataFrame, units: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
+    """Units per breakout theme × code (long), themes in document order with their part."""
+    wide = coded_units(consensus, units, code_order)
+    codes = [c for c in wide.columns if c not in ("unit_id", "source", "position", "prompt", "section", "theme", "part")]
+    wide["theme"] = wide["theme"].replace("", NO_THEME)
+    g = wide.groupby(["part", "theme"], sort=False)
+    counts = g[codes].sum()
+    sizes = g.size()
+    long = counts.stack().rename("units_with_code").reset_index().rename(columns={"level_2": "code_id"})
+    long["units_in_theme"] = long.set_index(["part", "theme"]).index.map(sizes).to_numpy()
+    return long
+
+
+#: The documented rule for exemplar quotes.
+EXEMPLAR_RULE = ("For each code, the units carrying it are ranked by (1) how the decision was reached: agreed by every "
+                 "coder first, then adjudicated, then provisional; (2) how specific the unit is: fewest other codes "
+                 "first; (3) order in the notes. The first units in this order are the exemplars.")
+
+
+def exemplars(consensus: pd.DataFrame, units: pd.DataFrame, per_code: int = 2,
+              code_order: list[str] | None = None) -> pd.DataFrame:
+    """Exemplar quotes per code, chosen by :data:`EXEMPLAR_RULE` (deterministic).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code_id, rank, unit_id, basis, codes_on_unit, part, theme, text``.
+    """
+    rank_basis = {"unanimous": 0, "single coder": 1, "adjudicated": 2, "majority": 3, "tie": 4}
+    applied = consensus[consensus["applied"] == 1]
+    n_codes = applied.groupby("unit_id").size().rename("codes_on_unit")
+    meta = units.set_index("unit_id")[["source", "position", "theme", "text"]].assign(part=part(units).to_numpy())
+    df = applied.join(n_codes, on="unit_id").join(meta, on="unit_id")
+    df["_b"] = df["basis"].map(rank_basis).fillna(9)
+    order = code_order or list(dict.fromkeys(consensus["code_id"]))
+    df["_c"] = df["code_id"].map({c: i for i, c in enumerate(order)})
+    df = df.sort_values(["_c", "_b", "codes_on_unit", "source", "position"], kind="stable")
+    df["rank"] = df.groupby("code_id").cumcount() + 1
+    out = df[df["rank"] <= per_code]
+    return out[["code_id", "rank", "unit_id", "basis", "codes_on_unit", "part", "theme", "text"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the analysis stage
+
+#: Tables written by :func:`run` as ``data/processed/findings_<name>.csv``.
+FINDINGS = ("code_frequencies", "framework_by_theme", "cooccurrence", "exemplars", "keyness",
+            "collocations", "word_frequencies", "autocoder_evaluation", "autocoder_suggestions")
+_TEXT_COLS = ("group", "code_id", "code_a", "code_b", "part", "theme", "unit_id", "basis", "text", "word",
+              "word_1", "word_2", "direction", "target_group", "reference_group", "codes")
+
+
+def default_groups(units: pd.DataFrame) -> tuple[str, str]:
+    """Barriers = the first part of the notes; enablers = ``positives`` if there is one, else the second part."""
+    parts = list(dict.fromkeys(part(units)))
+    if len(parts) < 2:
+        raise ValueError("keyness needs at least two parts of the notes")
+    enablers = "positives" if "positives" in parts[1:] else parts[1]
+    return parts[0], enablers
+
+
+def run(paths=None, barriers: str | None = None, enablers: str | None = None) -> dict[str, pd.DataFrame]:
+    """Stage: units + consensus + codebook -> ``data/processed/findings_*.csv``.
+
+    Parameters
+    ----------
+    barriers, enablers : str, optional
+        Parts of the notes compared for keyness (default: :func:`default_groups`).
+    """
+    from . import codebook as cbmod
+    from . import files, provenance, text
+    from .consensus import read_consensus
+    from .errors import InputError
+    from .ingest import read_units
+    from .paths import Paths
+
+    paths = paths or Paths.from_root()
+    units = read_units(paths.units)
+    cons = read_consensus(paths)
+    rounds = files.read_csv(paths.rounds, text=("round", "codebook_version"))
+    version = rounds.sort_values("round")["codebook_version"].iloc[-1]
+    book = cbmod.find(paths, version)
+    ids = [c for c in book.ids if c in set(cons["code_id"])]
+    a, b = default_groups(units)
+    barriers, enablers = barriers or a, enablers or b
+    parts = part(units)
+    for name in (barriers, enablers):
+        if name not in set(parts):
+            raise InputError(f"part '{name}' is not in the notes (parts: {', '.join(dict.fromkeys(parts))})")
+    lex = text.lexicon(book)
+    suggested = text.autocode(units["text"].tolist(), lex)
+    out = {
+        "code_frequencies": code_frequencies(cons, units, "part", ids),
+        "framework_by_theme": framework_by_theme(cons, units, ids),
+        "cooccurrence": cooccurrence(cons, ids),
+        "exemplars": exemplars(cons, units, 2, ids),
+        "keyness": text.keyness(units.loc[parts == barriers, "text"], units.loc[parts == enablers, "text"]).assign(
+            target_group=barriers, reference_group=enablers),
+        "collocations": text.collocations(units["text"], "likelihood_ratio", min_freq=2),
+        "word_frequencies": text.word_frequencies(units),
+        "autocoder_evaluation": text.evaluate_autocoder(units, cons, lex),
+        "autocoder_suggestions": pd.DataFrame({
+            "unit_id": units["unit_id"],
+            "codes": ["; ".join(c for c, hit in zip(lex.codes, row) if hit) for row in suggested]}),
+    }
+    written = [files.write_csv(out[name], paths.findings(name)) for name in FINDINGS]
+    provenance.record(paths, "analysis", inputs=[paths.units, paths.consensus, book.path], outputs=written,
+                      parameters={"barriers": barriers, "enablers": enablers, "exemplars_per_code": 2,
+                                  "collocation_measure": "likelihood_ratio", "collocation_min_freq": 2},
+                      codebook_version=book.full_version)
+    return out
+
+
+def read_findings(paths, name: str) -> pd.DataFrame:
+    """One ``findings_<name>.csv`` table."""
+    from . import files
+
+    return files.read_csv(paths.findings(name), text=_TEXT_COLS)

@@ -116,6 +116,27 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_consensus(args: argparse.Namespace, paths: Paths) -> int:
+    from . import consensus
+
+    if args.action == "export":
+        out = consensus.export(paths, args.round, out=args.out, illustrative=args.illustrative)
+        print(out)
+        say(f"consensus: adjudication workbook for {args.round}; return it to {paths.relative(paths.consensus_raw)}/")
+        return 0
+    final = consensus.run(paths, args.paths or None, round_=args.round)
+    say(f"consensus: {consensus.status_note(final)} -> {paths.relative(paths.consensus)}")
+    return 0
+
+
+def cmd_analyse(args: argparse.Namespace, paths: Paths) -> int:
+    from . import analysis
+
+    out = analysis.run(paths, barriers=args.barriers, enablers=args.enablers)
+    say(f"analysis: {len(out)} tables -> {paths.relative(paths.processed)}/findings_*.csv")
+    return 0
+
+
 def cmd_figures(args: argparse.Namespace, paths: Paths) -> int:
     from . import figures
 
@@ -145,6 +166,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         steps.append(("import", lambda: cmd_import(argparse.Namespace(paths=None, round=None), paths)))
         steps.append(("agreement", lambda: cmd_agreement(argparse.Namespace(ratings=None, bootstrap=args.bootstrap,
                                                                            seed=args.seed), paths)))
+        steps.append(("consensus", lambda: cmd_consensus(argparse.Namespace(action="import", paths=None, round=None), paths)))
+        steps.append(("analysis", lambda: cmd_analyse(argparse.Namespace(barriers=None, enablers=None), paths)))
     steps += [
         ("figures", lambda: cmd_figures(args, paths)),
         ("report", lambda: cmd_report(argparse.Namespace(parameters=args.parameters, pdf=args.pdf), paths)),
@@ -226,6 +249,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
     p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("consensus", help="adjudicate disagreements -> data/processed/consensus.csv",
+                       description="Export an adjudication workbook of the disputed cells, or import returned ones.")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = csub.add_parser("export", help="write the adjudication workbook for a round (disputed cells only)")
+    q.add_argument("--round", required=True)
+    q.add_argument("--out", help="output .xlsx (default: exports/<round>/<round>_adjudication.xlsx)")
+    q.add_argument("--illustrative", action="store_true", help="label the workbook ILLUSTRATIVE")
+    q.set_defaults(func=cmd_consensus)
+    q = csub.add_parser("import", help="check returned adjudications and write consensus.csv (provisional majority where none)")
+    q.add_argument("paths", nargs="*", help="adjudication workbooks (default: data/raw/consensus/)")
+    q.add_argument("--round", help="check the workbooks are for this round")
+    q.set_defaults(func=cmd_consensus)
+
+    p = sub.add_parser("analyse", aliases=["analyze"], help="frequencies, co-occurrence, text, auto-coder -> findings_*.csv")
+    p.add_argument("--barriers", help="part of the notes holding barriers (default: the first prompt)")
+    p.add_argument("--enablers", help="part holding enablers (default: 'positives')")
+    p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser("figures", help="processed data -> reports/figures/*.png|svg")
     p.set_defaults(func=cmd_figures)

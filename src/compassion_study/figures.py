@@ -20,6 +20,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -206,7 +208,7 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
 
 @_themed
 def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
-                     keys: tuple[str, ...] = ("krippendorff_alpha", "gwet_ac1")) -> Chart:
+                     keys: tuple[str, ...] = ("krippendorff_alpha", "gwet_ac1"), tag: str = "") -> Chart:
     """Forest plot: per-code coefficients with 95% bootstrap CIs and Krippendorff's .667/.800 lines."""
     rounds = sorted(by_code["round"].unique())
     round_ = round_ or rounds[-1]
@@ -238,7 +240,7 @@ def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
     ax.set_ylim(-0.7, len(codes) - 0.1)
     ax.set_xlabel("Coefficient (point estimate and 95% bootstrap CI)")
     ax.set_ylabel("Code")
-    ax.set_title(f"Agreement per code, {round_}")
+    ax.set_title(_tagged(f"Agreement per code, {round_}", tag))
     fig.legend(loc="outside lower center", ncols=len(keys), frameon=False)
     alpha = sub[sub["coefficient"] == keys[0]].dropna(subset=["estimate"])
     reliable = int((alpha["estimate"] >= 0.8).sum())
@@ -251,7 +253,7 @@ def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
 
 
 @_themed
-def pairwise_heatmap(matrix: pd.DataFrame, title: str = "Pairwise agreement (multi-label MASI alpha)") -> Chart:
+def pairwise_heatmap(matrix: pd.DataFrame, title: str = "Pairwise agreement (multi-label MASI alpha)", tag: str = "") -> Chart:
     """Coder × coder heatmap of an over-all-codes coefficient, values printed in each cell."""
     n = len(matrix)
     fig, ax = _new(1.2 * n + 2.6, 1.0 * n + 1.8)
@@ -265,11 +267,144 @@ def pairwise_heatmap(matrix: pd.DataFrame, title: str = "Pairwise agreement (mul
     ax.set_yticks(range(n), matrix.index)
     ax.set_xlabel("Coder")
     ax.set_ylabel("Coder")
-    ax.set_title(title)
+    ax.set_title(_tagged(title, tag))
     fig.colorbar(im, ax=ax, label="alpha", shrink=0.8)
     pairs = [(matrix.index[i], matrix.columns[j], matrix.iat[i, j]) for i in range(n) for j in range(i + 1, n)]
     alt = f"Heatmap of {title.lower()} for {n} coders: " + "; ".join(f"{a} and {b}: {v:.2f}" for a, b, v in pairs if not pd.isna(v)) + "."
     return Chart("pairwise_agreement", fig, alt)
+
+
+@_themed
+def code_frequency_by_part(freq: pd.DataFrame, tag: str = "") -> Chart:
+    """Grouped bars: share of units in each part of the notes carrying each code."""
+    groups = [g for g in dict.fromkeys(freq["group"]) if g != "(all units)"]
+    codes = list(dict.fromkeys(freq["code_id"]))
+    fig, ax = _new(8.5, 0.42 * len(codes) + 2.0)
+    height = 0.8 / max(len(groups), 1)
+    for j, g in enumerate(groups):
+        sub = freq[freq["group"] == g].set_index("code_id").reindex(codes)
+        ys = [len(codes) - 1 - i + (len(groups) / 2 - j - 0.5) * height for i in range(len(codes))]
+        ax.barh(ys, sub["share"].fillna(0), height=height, color=PALETTE[j % len(PALETTE)],
+                label=f"{_short(g)} (n={int(sub['units_in_group'].iloc[0])})")
+    ax.set_yticks([len(codes) - 1 - i for i in range(len(codes))], codes)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("Share of the part's units carrying the code")
+    ax.set_ylabel("Code")
+    ax.set_title(_tagged("Codes by part of the notes", tag))
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    overall = freq[freq["group"] == "(all units)"].sort_values("units_with_code", ascending=False, kind="stable")
+    top = ", ".join(f"{r.code_id} ({r.units_with_code})" for r in overall.head(3).itertuples())
+    alt = (f"Grouped bar chart of the share of units carrying each of {len(codes)} codes in {len(groups)} parts of "
+           f"the notes. Most frequent codes overall: {top}.")
+    return Chart("code_frequency_by_part", fig, alt)
+
+
+def _heatmap(matrix: pd.DataFrame, title: str, xlabel: str, ylabel: str, cbar: str, fmt: str, vmax: float | None = None):
+    fig, ax = _new(0.42 * matrix.shape[1] + 3.6, 0.36 * matrix.shape[0] + 2.4)
+    values = matrix.to_numpy(dtype=float)
+    im = ax.imshow(values, cmap="cividis", vmin=0, vmax=vmax if vmax is not None else max(np.nanmax(values), 1),
+                   aspect="auto")
+    top = np.nanmax(values) if values.size else 0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if not np.isnan(v) and v > 0:
+                ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=7,
+                        color="black" if v > 0.55 * (vmax or top) else "white")
+    ax.set_xticks(range(values.shape[1]), matrix.columns, rotation=60, ha="right")
+    ax.set_yticks(range(values.shape[0]), matrix.index)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label=cbar, shrink=0.7)
+    return fig
+
+
+@_themed
+def framework_theme_heatmap(table: pd.DataFrame, tag: str = "") -> Chart:
+    """Heatmap of units per breakout theme (rows) × code (columns)."""
+    wide = table.pivot_table(index="theme", columns="code_id", values="units_with_code", sort=False)
+    fig = _heatmap(wide, _tagged("Framework codes by breakout theme", tag),
+                   "Code", "Breakout theme", "Units", ".0f")
+    flat = table.sort_values("units_with_code", ascending=False, kind="stable").head(3)
+    top = "; ".join(f"{r.theme} × {r.code_id}: {r.units_with_code}" for r in flat.itertuples())
+    alt = f"Heatmap of {wide.shape[0]} breakout themes by {wide.shape[1]} codes, cells counting units. Largest cells: {top}."
+    return Chart("framework_by_theme", fig, alt)
+
+
+@_themed
+def cooccurrence_heatmap(table: pd.DataFrame, tag: str = "") -> Chart:
+    """Heatmap of Jaccard similarity between codes (units carrying both / either)."""
+    wide = table.pivot_table(index="code_a", columns="code_b", values="jaccard", sort=False)
+    values = wide.to_numpy(copy=True)
+    np.fill_diagonal(values, np.nan)
+    wide = pd.DataFrame(values, index=wide.index, columns=wide.columns)
+    fig = _heatmap(wide, _tagged("Co-occurrence of codes within units (Jaccard)", tag),
+                   "Code", "Code", "Jaccard similarity", ".2f", vmax=1)
+    off = table[table["code_a"] < table["code_b"]].sort_values(["jaccard", "code_a"], ascending=[False, True]).head(3)
+    top = "; ".join(f"{r.code_a} and {r.code_b}: {r.jaccard:.2f} ({r.units_both} units)" for r in off.itertuples())
+    alt = f"Heatmap of Jaccard similarity between {wide.shape[0]} codes. Strongest pairs: {top}."
+    return Chart("cooccurrence", fig, alt)
+
+
+@_themed
+def keyness_chart(table: pd.DataFrame, target: str, reference: str, top: int = 10) -> Chart:
+    """Diverging bars of the most key words in each direction (log-likelihood G², log ratio in labels)."""
+    a = table[table["direction"] == "target"].head(top)
+    b = table[table["direction"] == "reference"].head(top)
+    rows = pd.concat([a.assign(signed=a["ll"]), b.assign(signed=-b["ll"])]).sort_values("signed", kind="stable")
+    fig, ax = _new(8, 0.3 * len(rows) + 1.8)
+    colours = [PALETTE[1] if v > 0 else PALETTE[0] for v in rows["signed"]]
+    ax.barh(range(len(rows)), rows["signed"], color=colours)
+    ax.set_yticks(range(len(rows)), [f"{w} (LR {lr:+.1f})" for w, lr in zip(rows["word"], rows["log_ratio"])])
+    ax.axvline(3.84, color="#555555", linestyle="--", linewidth=1)
+    ax.axvline(-3.84, color="#555555", linestyle="--", linewidth=1)
+    ax.set_xlabel(f"Log-likelihood G² (right: key in {_short(target, 30)}; left: key in {_short(reference, 30)})")
+    ax.set_ylabel("Word (log ratio)")
+    ax.set_title("Keyness: barriers against positives")
+    words_a = ", ".join(a["word"].head(5))
+    words_b = ", ".join(b["word"].head(5))
+    alt = (f"Diverging bar chart of keyness (log-likelihood) comparing '{target}' with '{reference}'. Most key in the "
+           f"first: {words_a or 'none'}; most key in the second: {words_b or 'none'}. Dashed lines mark G² = 3.84 (p = .05).")
+    return Chart("keyness", fig, alt)
+
+
+@_themed
+def autocoder_chart(evaluation: pd.DataFrame, tag: str = "") -> Chart:
+    """Bars per code: the lexicon auto-coder's F1 and Cohen's kappa against the consensus."""
+    codes = list(evaluation["code_id"])
+    fig, ax = _new(8, 0.36 * len(codes) + 1.8)
+    y = np.arange(len(codes))[::-1]
+    ax.barh(y + 0.2, evaluation["f1"].fillna(0), height=0.4, color=PALETTE[0], label="F1")
+    ax.barh(y - 0.2, evaluation["kappa"].fillna(0), height=0.4, color=PALETTE[1], label="Cohen's kappa")
+    ax.set_yticks(y, codes)
+    ax.set_xlim(min(0, float(evaluation["kappa"].min(skipna=True) or 0)) - 0.05, 1.05)
+    ax.set_xlabel("Score against the consensus")
+    ax.set_ylabel("Code")
+    ax.set_title(_tagged("Lexicon auto-coder against the consensus", tag))
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    good = int((evaluation["kappa"] >= 0.8).sum())
+    worst = evaluation.sort_values("kappa", kind="stable").head(3)
+    alt = (f"Bar chart of F1 and Cohen's kappa of the keyword auto-coder for {len(codes)} codes; {good} reach kappa .80. "
+           f"Weakest: {', '.join(f'{r.code_id} ({r.kappa:.2f})' for r in worst.itertuples())}.")
+    return Chart("autocoder_vs_consensus", fig, alt)
+
+
+def _tagged(title: str, tag: str) -> str:
+    return f"{title}\n({tag})" if tag else title
+
+
+def data_tag(paths: Paths) -> str:
+    """What a figure built from the coded data must say about it: ILLUSTRATIVE and/or provisional."""
+    from .consensus import read_consensus
+    from .sheets import read_rounds
+
+    parts = []
+    if paths.rounds.is_file() and read_rounds(paths)["illustrative"].astype(bool).any():
+        parts.append("ILLUSTRATIVE data")
+    if paths.consensus.is_file() and read_consensus(paths)["provisional"].astype(bool).any():
+        parts.append("provisional consensus")
+    return ", ".join(parts)
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -281,18 +416,28 @@ def charts(paths: Paths) -> list[Chart]:
     from .ingest import read_units
 
     out = [units_per_theme(read_units(paths.units))]
+    tag = data_tag(paths)
     if paths.agreement_by_code.is_file():
         from .agreement import read_table
 
+        coded_tag = "ILLUSTRATIVE data" if "ILLUSTRATIVE" in tag else ""
         by_code = read_table(paths.agreement_by_code)
         for rnd in sorted(by_code["round"].unique()):
-            out.append(agreement_forest(by_code, rnd))
+            out.append(agreement_forest(by_code, rnd, tag=coded_tag))
         pw = read_table(paths.agreement_pairwise)
-        if len(pw):
-            for rnd in sorted(pw["round"].unique()):
-                chart = pairwise_heatmap(analysis.pairwise_matrix(pw, round_=rnd), f"Pairwise agreement, {rnd} (multi-label MASI alpha)")
-                chart.name = f"pairwise_agreement_{rnd}"
-                out.append(chart)
+        for rnd in sorted(pw["round"].unique()) if len(pw) else []:
+            chart = pairwise_heatmap(analysis.pairwise_matrix(pw, round_=rnd),
+                                     f"Pairwise agreement, {rnd} (multi-label MASI alpha)", tag=coded_tag)
+            chart.name = f"pairwise_agreement_{rnd}"
+            out.append(chart)
+    if paths.findings("code_frequencies").is_file():
+        out.append(code_frequency_by_part(analysis.read_findings(paths, "code_frequencies"), tag))
+        out.append(framework_theme_heatmap(analysis.read_findings(paths, "framework_by_theme"), tag))
+        out.append(cooccurrence_heatmap(analysis.read_findings(paths, "cooccurrence"), tag))
+        key = analysis.read_findings(paths, "keyness")
+        if len(key):
+            out.append(keyness_chart(key, key["target_group"].iloc[0], key["reference_group"].iloc[0]))
+        out.append(autocoder_chart(analysis.read_findings(paths, "autocoder_evaluation"), tag))
     return out
 
 
@@ -301,7 +446,7 @@ def write_all(paths: Paths | None = None) -> list[Path]:
     paths = paths or Paths.from_root()
     written: list[Path] = []
     inputs = [p for p in (paths.units, paths.codings, paths.agreement_by_code, paths.agreement_pairwise,
-                          paths.consensus) if p.is_file()]
+                          paths.consensus, *[paths.findings(n) for n in analysis.FINDINGS]) if p.is_file()]
     for chart in charts(paths):
         written.extend(chart.save(paths.figures))
     provenance.record(paths, "figures", inputs=inputs, outputs=written)

@@ -107,6 +107,10 @@ class Paths:
     def consensus(self) -> Path:
         return self.processed / "consensus.csv"
 
+    def findings(self, name: str) -> Path:
+        """``data/processed/findings_<name>.csv`` (see :data:`compassion_study.analysis.FINDINGS`)."""
+        return self.processed / f"findings_{name}.csv"
+
     @property
     def manifest(self) -> Path:
         return self.processed / "manifest.json"

@@ -36,6 +36,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "01_units": ("units",),
     "02_codebook_coding": ("units", "codings", "rounds"),
     "03_agreement": ("agreement_by_code", "agreement_pairwise", "agreement_overall", "rounds"),
+    "04_consensus_findings": ("consensus", "rounds"),
+    "05_text": ("units", "consensus", "rounds"),
 }
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
 

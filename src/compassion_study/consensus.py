@@ -1,0 +1,370 @@
+"""Consensus: settle disagreements into final codes per unit.
+
+Every unit × code cell is settled one of these ways (``basis``):
+
+``unanimous``
+    every coder who coded the unit made the same decision;
+``single coder``
+    only one coder coded the unit (units not double-coded in a sampled round);
+``adjudicated``
+    coders disagreed and the returned adjudication workbook decided;
+``majority``
+    coders disagreed, no adjudication has been returned, and more than half
+    of them applied (or did not apply) the code: a *provisional* decision;
+``tie``
+    as ``majority`` but exactly half applied it: provisionally not applied,
+    and flagged.
+
+Until an adjudication workbook is returned to ``data/raw/consensus/``,
+``consensus.csv`` is a provisional majority view (``provisional`` is True)
+and everything built on it says so.
+
+The adjudication workbook lists only the disputed cells: the unit's text,
+the code, each coder's mark and memo, a *decision* dropdown and a note
+column.  Its import is as strict as the coding import: every problem at
+once, located as file › sheet › cell, and nothing written on rejection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from . import codebook as cbmod
+from . import files, provenance, sheets
+from .errors import InputError, where
+from .ingest import read_units
+from .paths import Paths
+
+COLUMNS = ["unit_id", "code_id", "applied", "basis", "round", "provisional", "decided_in"]
+SHEET = "Adjudication"
+FIXED = ("unit_id", "code_id", "code", "comment")
+DECISION, NOTE = "decision", "note"
+_NAME_SUFFIX = "_adjudication"
+
+
+def _latest_round(codings: pd.DataFrame) -> pd.DataFrame:
+    """For each unit, the codings of the latest round that coded it."""
+    last = codings.groupby("unit_id")["round"].max().rename("last")
+    return codings.join(last, on="unit_id").query("round == last").drop(columns="last")
+
+
+def settle(codings: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Final code decisions per unit × code.
+
+    Parameters
+    ----------
+    codings : pandas.DataFrame
+        ``codings.csv`` (one round or several; the latest round per unit is used).
+    decisions : pandas.DataFrame, optional
+        Adjudicated cells: ``round, unit_id, code_id, applied`` (and
+        ``decided_in``, the adjudication file).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COLUMNS`, in unit then code order as in ``codings``.
+    """
+    latest = _latest_round(codings)
+    keys = ["round", "unit_id", "code_id"]
+    g = latest.groupby(keys, sort=False)["applied"]
+    cells = g.agg(n_coders="size", n_applied="sum").reset_index()
+    n, k = cells["n_coders"], cells["n_applied"]
+    cells["applied"] = (2 * k > n).astype(int)
+    cells["basis"] = "majority"
+    cells.loc[(k == 0) | (k == n), "basis"] = "unanimous"
+    cells.loc[n == 1, "basis"] = "single coder"
+    cells.loc[(2 * k == n) & (n > 1), "basis"] = "tie"
+    cells["decided_in"] = ""
+    disputed = cells["basis"].isin(["majority", "tie"])
+    if decisions is not None and len(decisions):
+        d = decisions.set_index(keys)
+        idx = pd.MultiIndex.from_frame(cells[keys])
+        hit = idx.isin(d.index) & disputed.to_numpy()
+        looked = d.reindex(idx[hit])
+        cells.loc[hit, "applied"] = looked["applied"].to_numpy(dtype=int)
+        cells.loc[hit, "basis"] = "adjudicated"
+        cells.loc[hit, "decided_in"] = looked["decided_in"].to_numpy() if "decided_in" in looked else ""
+    cells["provisional"] = cells["basis"].isin(["majority", "tie"])
+    return cells[COLUMNS].reset_index(drop=True)
+
+
+def disputed_cells(codings: pd.DataFrame, round_: str) -> pd.DataFrame:
+    """Unit × code cells of ``round_`` on which the coders disagreed (with who marked what)."""
+    sub = codings[codings["round"] == round_]
+    if sub.empty:
+        raise InputError(f"round '{round_}': no codings imported (have {', '.join(sorted(codings['round'].unique())) or 'none'})")
+    g = sub.groupby(["unit_id", "code_id"], sort=False)["applied"]
+    stats = g.agg(n="size", k="sum").reset_index()
+    split = stats[(stats["k"] > 0) & (stats["k"] < stats["n"])][["unit_id", "code_id"]]
+    return sub.merge(split, on=["unit_id", "code_id"])
+
+
+def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path | None = None,
+           illustrative: bool = False) -> Path:
+    """Stage: write the adjudication workbook for ``round_`` (only disputed cells).
+
+    Returns the workbook's path (default ``exports/<round>/<round>_adjudication.xlsx``).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    paths = paths or Paths.from_root()
+    codings = sheets.read_codings(paths)
+    rounds = sheets.read_rounds(paths)
+    units = read_units(paths.units).set_index("unit_id")
+    version = rounds.loc[rounds["round"] == round_, "codebook_version"]
+    book = cbmod.find(paths, version.iloc[0] if len(version) else None)
+    labels = {c["id"]: c["label"] for c in book.codes}
+    split = disputed_cells(codings, round_)
+    coders = sorted(split["coder"].unique()) if len(split) else sorted(codings.loc[codings["round"] == round_, "coder"].unique())
+    memos = _memos(paths, round_)
+    wb = Workbook()
+    ins = wb.active
+    ins.title = "Instructions"
+    status = f"{sheets.ILLUSTRATIVE}: example data, not a real adjudication" if illustrative else "for adjudication"
+    for row in [("compassion_study adjudication workbook", ""), ("Round", round_),
+                ("Codebook", f"{book.name} {book.full_version}"), ("Status", status), ("", ""),
+                ("How to decide", ""),
+                ("1", "Each row is one comment and one code on which the coders disagreed. Unanimous cells are "
+                      "already settled and are not listed."),
+                ("2", f"Read the comment, each coder's mark and memo, and the codebook; then set '{DECISION}' to 1 "
+                      "(the code applies) or 0 (it does not). Explain the decision in the note column if useful."),
+                ("3", "A row left without a decision stays provisional (majority view, ties flagged)."),
+                ("4", f"Return the file to the study team, who will put it in data/raw/consensus/.")]:
+        ins.append(list(row))
+    ins["A1"].font = Font(bold=True, size=14)
+    ins.column_dimensions["A"].width, ins.column_dimensions["B"].width = 16, 100
+    if illustrative:
+        ins["B4"].font = Font(bold=True, color="9C0006")
+        ins["B4"].fill = PatternFill("solid", fgColor="FFC7CE")
+    ins.protection.sheet = True
+
+    ws = wb.create_sheet(SHEET)
+    pairs = split[["unit_id", "code_id"]].drop_duplicates()
+    ws.append(["round", round_, "codebook", book.full_version, "cells", len(pairs), "status",
+               sheets.ILLUSTRATIVE if illustrative else "adjudication"])
+    header = [*FIXED, *[f"mark {c}" for c in coders], *[f"memo {c}" for c in coders], DECISION, NOTE]
+    ws.append(header)
+    marks = split.set_index(["unit_id", "code_id", "coder"])["applied"]
+    for uid, cid in pairs.itertuples(index=False):
+        row = [uid, cid, labels.get(cid, cid), units.loc[uid, "text"]]
+        row += [marks.get((uid, cid, c), "") for c in coders]
+        row += [memos.get((c, uid), "") for c in coders]
+        ws.append(row + [None, None])
+    sheets._literal_strings(ws)
+    n_fixed, n_c = len(FIXED), len(coders)
+    dec_col = n_fixed + 2 * n_c
+    last = 2 + len(pairs)
+    widths = [13, 18, 22, 60] + [8] * n_c + [30] * n_c + [10, 36]
+    for j, w in enumerate(widths):
+        ws.column_dimensions[sheets.column_letter(j)].width = w
+    for c in ws[2]:
+        c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=True, vertical="bottom")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in ws.iter_rows(min_row=3, max_row=last):
+        for j, c in enumerate(row):
+            c.alignment = wrap
+            if j >= dec_col:
+                c.protection = Protection(locked=False)
+    if len(pairs):
+        dv = DataValidation(type="list", formula1='"1,0"', allow_blank=True, errorStyle="warning",
+                            error=f"1 = the code applies, 0 = it does not ({sheets.MARKS_HELP}).")
+        dv.add(f"{sheets.column_letter(dec_col)}3:{sheets.column_letter(dec_col)}{last}")
+        ws.add_data_validation(dv)
+    ws.freeze_panes = "C3"
+    ws.protection.sheet = True
+    ws.protection.autoFilter = ws.protection.formatColumns = ws.protection.formatRows = False
+    ws.auto_filter.ref = f"A2:{sheets.column_letter(len(header) - 1)}{last}"
+    wb.properties.creator = "compassion_study"
+    target = Path(out) if out else paths.exports / round_ / f"{round_}{_NAME_SUFFIX}{'_' + sheets.ILLUSTRATIVE if illustrative else ''}.xlsx"
+    with files.atomic_path(target) as tmp:
+        wb.save(tmp)
+    provenance.record(paths, f"consensus-export:{round_}", inputs=[paths.codings, paths.units], outputs=[target],
+                      parameters={"round": round_, "cells": int(len(pairs))}, codebook_version=book.full_version)
+    return target
+
+
+def _memos(paths: Paths, round_: str) -> dict[tuple[str, str], str]:
+    path = paths.processed / "memos.csv"
+    if not path.is_file():
+        return {}
+    m = files.read_csv(path, text=("round", "coder", "unit_id", "memo"))
+    m = m[m["round"] == round_]
+    return {(r.coder, r.unit_id): r.memo for r in m.itertuples(index=False)}
+
+
+def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], round_: str | None = None
+                      ) -> tuple[pd.DataFrame, list[str]]:
+    """Check a returned adjudication workbook; return its decisions and every problem found.
+
+    ``texts`` maps unit ids to their comment text (edited text is an error).
+    """
+    label = path.name
+    problems: list[str] = []
+    try:
+        tabs = [t for t in _adjudication_tabs(path)]
+    except InputError as exc:
+        return pd.DataFrame(), exc.problems
+    if not tabs:
+        return pd.DataFrame(), [f"{label}: has no '{SHEET}' sheet"]
+    grid = tabs[0]
+    at = lambda r, c: where(label, SHEET, sheets.cell(r, c))  # noqa: E731
+    if len(grid) < 2:
+        return pd.DataFrame(), [f"{where(label, SHEET)}: sheet is empty or truncated (no header row)"]
+    meta = [sheets._as_text(v).strip() for v in grid[0]]
+    info = {meta[i].lower(): (meta[i + 1] if i + 1 < len(meta) else "", i + 1) for i in range(0, len(meta), 2) if meta[i]}
+    if "round" not in info:
+        return pd.DataFrame(), [f"{where(label, SHEET, 'row 1')}: missing round; row 1 must be the exported 'round …' line"]
+    rnd, rcol = info["round"]
+    if round_ and rnd != round_:
+        problems.append(f"{at(0, rcol)}: sheet is for round '{rnd}', but it is being imported as round '{round_}'")
+    header = [sheets._as_text(v).strip() for v in grid[1]]
+    while header and header[-1] == "":
+        header.pop()
+    col = {h: j for j, h in enumerate(header)}
+    absent = [h for h in ("unit_id", "code_id", "comment", DECISION) if h not in col]
+    if absent:
+        return pd.DataFrame(), problems + [f"{where(label, SHEET, 'row 2')}: missing column(s) {', '.join(absent)}"]
+    sub = codings[codings["round"] == rnd]
+    if sub.empty:
+        return pd.DataFrame(), problems + [f"{at(0, rcol)}: round '{rnd}' has no imported codings"]
+    split = disputed_cells(codings, rnd)
+    wanted = set(zip(split["unit_id"], split["code_id"]))
+    seen: dict[tuple[str, str], int] = {}
+    rows = []
+    for r in range(2, len(grid)):
+        row = grid[r]
+        value = lambda j: row[j] if j < len(row) else None  # noqa: E731
+        uid = sheets._as_text(value(col["unit_id"])).strip()
+        cid = sheets._as_text(value(col["code_id"])).strip()
+        raw = value(col[DECISION])
+        if not uid and not cid:
+            if sheets._as_text(raw).strip():
+                problems.append(f"{at(r, col[DECISION])}: decision on a row with no unit_id")
+            continue
+        key = (uid, cid)
+        if key not in wanted:
+            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' is not a disputed cell of round '{rnd}'")
+            continue
+        if key in seen:
+            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' appears twice (also row {seen[key] + 1})")
+            continue
+        seen[key] = r
+        shown = value(col["comment"])
+        if isinstance(shown, sheets._Formula) or sheets._as_text(shown) != texts.get(uid):
+            problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
+        mark = None if isinstance(raw, sheets._Formula) else sheets.parse_mark(raw)
+        text = sheets._as_text(raw).strip()
+        if mark is None:
+            what = "a formula" if isinstance(raw, sheets._Formula) else f"'{text}'"
+            problems.append(f"{at(r, col[DECISION])}: decision {what} is not a documented mark ({sheets.MARKS_HELP})")
+            continue
+        if text == "":
+            continue  # not decided yet: stays provisional
+        rows.append((rnd, uid, cid, int(mark)))
+    out = pd.DataFrame(rows, columns=["round", "unit_id", "code_id", "applied"])
+    out["decided_in"] = label
+    return out, problems
+
+
+def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
+    """The Adjudication sheet of an .xlsx/.ods (or a CSV of it) as a grid."""
+    suffix = path.suffix.lower()
+    if suffix not in sheets.SUFFIXES:
+        raise InputError(f"{path.name}: unsupported file type '{path.suffix}'; return .xlsx, .ods or .csv")
+    if not path.is_file():
+        raise InputError(f"{path.name}: file not found")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}: file is empty")
+    if path.stat().st_size > sheets.MAX_BYTES:
+        raise InputError(f"{path.name}: file is {path.stat().st_size:,} bytes, over the {sheets.MAX_BYTES:,}-byte limit")
+    if suffix == ".csv":
+        return [files.read_text_table(path)]
+    why = sheets._check_container(path)
+    if why:
+        raise InputError(f"{path.name}: {why}")
+    try:
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=False)
+            try:
+                if SHEET not in wb.sheetnames:
+                    return []
+                return [[[sheets._Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row]
+                         for row in wb[SHEET].iter_rows()]]
+            finally:
+                wb.close()
+        frames = pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+        if SHEET not in frames:
+            return []
+        return [[[None if pd.isna(v) else v for v in row] for row in frames[SHEET].itertuples(index=False)]]
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None
+
+
+def run(paths: Paths | None = None, inputs: Iterable[str | Path] | None = None, round_: str | None = None) -> pd.DataFrame:
+    """Stage: codings (+ returned adjudications) -> ``consensus.csv``.
+
+    Parameters
+    ----------
+    inputs : iterable of path-like, optional
+        Adjudication workbooks (default: every file in ``data/raw/consensus/``).
+    round_ : str, optional
+        Check that each workbook is for this round.
+
+    Raises
+    ------
+    InputError
+        With every problem in every adjudication file; nothing is written.
+    """
+    paths = paths or Paths.from_root()
+    codings = sheets.read_codings(paths)
+    texts = dict(read_units(paths.units)[["unit_id", "text"]].itertuples(index=False))
+    sources = sheets.expand(inputs if inputs else ([paths.consensus_raw] if paths.consensus_raw.is_dir() else []))
+    decided, problems = [], []
+    for path in sources:
+        d, p = read_adjudication(Path(path), codings, texts, round_)
+        decided.append(d)
+        problems.extend(p)
+    if decided:
+        both = pd.concat(decided, ignore_index=True)
+        dup = both[both.duplicated(["round", "unit_id", "code_id"], keep=False)]
+        for (rnd, uid, cid), grp in dup.groupby(["round", "unit_id", "code_id"]):
+            problems.append(f"round '{rnd}': unit '{uid}' × code '{cid}' is decided in several files "
+                            f"({', '.join(sorted(set(grp['decided_in'])))})")
+    if problems:
+        raise InputError(problems, summary=f"consensus import rejected: {len(problems)} problem(s); nothing was written:")
+    decisions = pd.concat(decided, ignore_index=True) if decided else None
+    final = settle(codings, decisions)
+    files.write_csv(final, paths.consensus)
+    provenance.record(paths, "consensus", inputs=[paths.codings, paths.units, *sources], outputs=[paths.consensus],
+                      parameters={"round": round_, "adjudications": len(sources),
+                                  "provisional_cells": int(final["provisional"].sum())})
+    return final
+
+
+def read_consensus(paths: Paths) -> pd.DataFrame:
+    """``consensus.csv`` (run ``compassion-study consensus import`` first)."""
+    if not paths.consensus.is_file():
+        raise InputError(f"{paths.relative(paths.consensus)}: not found; run 'compassion-study consensus import' first")
+    return files.read_csv(paths.consensus, text=("unit_id", "code_id", "basis", "round", "decided_in"))
+
+
+def status_note(consensus: pd.DataFrame) -> str:
+    """One sentence on how final the consensus is, for every place it is shown."""
+    counts = consensus["basis"].value_counts().to_dict()
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    if consensus["provisional"].astype(bool).any():
+        ties = counts.get("tie", 0)
+        return (f"PROVISIONAL: no adjudication has been returned for {int(consensus['provisional'].sum())} disputed "
+                f"cells, so they follow the majority of coders ({ties} ties, counted as not applied, are flagged). "
+                f"Cells: {parts}.")
+    return f"Final consensus. Cells: {parts}."
