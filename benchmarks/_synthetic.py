@@ -18,15 +18,25 @@ WORDS = ("staff team time leaders support pace work connection care listen chang
          "patients service board culture learning voice safety welcome colleagues rota week").split()
 
 
-def comments(n: int, words: int = 40, seed: int = 0) -> list[str]:
-    """``n`` comments of about ``words`` words drawn from a small vocabulary."""
+def vocabulary() -> list[str]:
+    """Every distinct word of the bundled notes (about 600), for realistic synthetic comments."""
+    import re
+
+    text = " ".join((REPO / "data" / "raw" / "notes").glob("*.txt").__next__().read_text(encoding="utf-8").split())
+    return sorted(set(re.findall(r"[A-Za-z][A-Za-z'’-]*", text)) | set(WORDS))
+
+
+def comments(n: int, words: int = 40, seed: int = 0, vocab: list[str] | None = None) -> list[str]:
+    """``n`` comments of about ``words`` words drawn (Zipf-like) from a vocabulary, with punctuation."""
     rng = np.random.default_rng(seed)
-    vocab = np.array(WORDS)
+    vocab = np.array(vocab or WORDS)
     lengths = rng.integers(words - 10, words + 11, size=n)
-    idx = rng.integers(len(vocab), size=int(lengths.sum()))
+    weights = 1.0 / np.arange(1, len(vocab) + 1)
+    idx = rng.choice(len(vocab), size=int(lengths.sum()), p=weights / weights.sum())
     out, start = [], 0
     for k in lengths:
-        out.append(" ".join(vocab[idx[start:start + k]]).capitalize() + ".")
+        words_ = vocab[idx[start:start + k]]
+        out.append(", ".join([" ".join(words_[: k // 2]), " ".join(words_[k // 2:])]).capitalize() + ".")
         start += k
     return out
 

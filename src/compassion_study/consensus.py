@@ -334,6 +334,7 @@ def run(paths: Paths | None = None, inputs: Iterable[str | Path] | None = None, 
         d, p = read_adjudication(Path(path), codings, texts, round_)
         decided.append(d)
         problems.extend(p)
+    decided = [d for d in decided if len(d)]
     if decided:
         both = pd.concat(decided, ignore_index=True)
         dup = both[both.duplicated(["round", "unit_id", "code_id"], keep=False)]

@@ -1,0 +1,149 @@
+"""Consensus: settling rules, adjudication round trip, strict import."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from compassion_study import consensus, files, ingest, sheets
+from compassion_study.cli import main
+
+from .conftest import tree_hashes
+
+
+def _codings(rows):
+    return pd.DataFrame(rows, columns=["round", "coder", "unit_id", "code_id", "applied"])
+
+
+def test_settle_rules_hand_checked():
+    rows = []
+    # u1: all three apply c1 (unanimous); two of three apply c2 (majority 1)
+    for g in "abc":
+        rows += [("r1", g, "u1", "c1", 1), ("r1", g, "u1", "c2", int(g != "c"))]
+    # u2: two coders split on c1 (tie -> 0, flagged); agree on c2
+    rows += [("r1", "a", "u2", "c1", 1), ("r1", "b", "u2", "c1", 0), ("r1", "a", "u2", "c2", 0), ("r1", "b", "u2", "c2", 0)]
+    # u3: one coder only
+    rows += [("r1", "a", "u3", "c1", 1), ("r1", "a", "u3", "c2", 0)]
+    out = consensus.settle(_codings(rows)).set_index(["unit_id", "code_id"])
+    assert out.loc[("u1", "c1"), ["applied", "basis"]].tolist() == [1, "unanimous"]
+    assert out.loc[("u1", "c2"), ["applied", "basis"]].tolist() == [1, "majority"]
+    assert out.loc[("u2", "c1"), ["applied", "basis"]].tolist() == [0, "tie"]
+    assert out.loc[("u2", "c2"), ["applied", "basis"]].tolist() == [0, "unanimous"]
+    assert out.loc[("u3", "c1"), ["applied", "basis"]].tolist() == [1, "single coder"]
+    assert out["provisional"].sum() == 2
+    decided = pd.DataFrame([("r1", "u2", "c1", 1, "adj.xlsx")], columns=["round", "unit_id", "code_id", "applied", "decided_in"])
+    final = consensus.settle(_codings(rows), decided).set_index(["unit_id", "code_id"])
+    assert final.loc[("u2", "c1"), ["applied", "basis", "provisional", "decided_in"]].tolist() == [1, "adjudicated", False, "adj.xlsx"]
+    assert "PROVISIONAL" in consensus.status_note(final.reset_index())  # u1 × c2 is still a majority
+
+
+def test_latest_round_wins():
+    rows = [("round-1", "a", "u1", "c1", 1), ("round-1", "b", "u1", "c1", 1),
+            ("round-2", "a", "u1", "c1", 0), ("round-2", "b", "u1", "c1", 0)]
+    out = consensus.settle(_codings(rows))
+    assert out[["round", "applied"]].values.tolist() == [["round-2", 0]]
+
+
+@pytest.fixture
+def coded(project):
+    ingest.ingest(paths=project)
+    sheets.import_codings(paths=project)
+    shutil.rmtree(project.consensus_raw, ignore_errors=True)
+    return project
+
+
+def test_export_lists_only_disputed_cells_and_is_injection_safe(coded):
+    path = consensus.export(coded, "round-1")
+    ws = load_workbook(path)[consensus.SHEET]
+    header = [c.value for c in ws[2]]
+    assert header == ["unit_id", "code_id", "code", "comment", "mark alice", "mark bob", "memo alice", "memo bob", "decision", "note"]
+    assert ws["F1"].value == 25 and ws.max_row == 27
+    marks = {(r[4], r[5]) for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert marks <= {(1, 0), (0, 1)}
+    memo = [r[6] for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "u28425a3aed"]
+    assert memo == ["Not sure 'rebellion' is innovation; it might be autonomy."]
+    assert ws.protection.sheet and not ws["I3"].protection.locked and ws["D3"].protection.locked
+
+
+def _decide(path, decisions: dict[int, object], note: str = "") -> None:
+    wb = load_workbook(path)
+    ws = wb[consensus.SHEET]
+    for row, value in decisions.items():
+        ws.cell(row, 9).value = value
+        if note:
+            ws.cell(row, 10).value = note
+    wb.save(path)
+
+
+def test_round_trip_partial_then_full(coded):
+    path = consensus.export(coded, "round-1")
+    _decide(path, {3: 1, 4: "no", 5: "✓"}, note="=cmd|' /C calc'!A0")
+    final = consensus.run(coded, [path], round_="round-1")
+    assert (final["basis"] == "adjudicated").sum() == 3
+    assert final["provisional"].sum() == 22  # the undecided rows stay provisional
+    _decide(path, {r: 0 for r in range(3, 28)})
+    final = consensus.run(coded, [path])
+    assert (final["basis"] == "adjudicated").sum() == 25 and not final["provisional"].any()
+    assert set(final.loc[final["basis"] == "adjudicated", "applied"]) == {0}
+    first = coded.consensus.read_bytes()
+    consensus.run(coded, [path])
+    assert coded.consensus.read_bytes() == first  # idempotent
+
+
+def test_illustrative_adjudication_is_labelled_and_used(project):
+    ingest.ingest(paths=project)
+    sheets.import_codings(paths=project)
+    [adj] = list(project.consensus_raw.iterdir())
+    assert "ILLUSTRATIVE" in adj.name
+    assert "ILLUSTRATIVE" in load_workbook(adj)["Instructions"]["B4"].value
+    final = consensus.run(project)
+    assert final["basis"].value_counts().to_dict() == {"unanimous": 655, "adjudicated": 25}
+
+
+BAD = [
+    ("decision", {3: "maybe"}, "Adjudication › I3: decision 'maybe' is not a documented mark"),
+    ("formula", {3: "=1"}, "Adjudication › I3: decision a formula is not a documented mark"),
+    ("unknown-cell", {"A3": "u0000000000"}, "Adjudication › A3: unit 'u0000000000' × code"),
+    ("duplicate", {"A4": "u390f6e73e0", "B4": "empathising"}, "appears twice (also row 3)"),
+    ("edited", {"D3": "changed text"}, "Adjudication › D3: comment text of unit 'u390f6e73e0' was edited"),
+    ("round", {"B1": "round-9"}, "Adjudication › B1: sheet is for round 'round-9', but it is being imported as round 'round-1'"),
+]
+
+
+@pytest.mark.parametrize("name,edits,message", BAD, ids=[b[0] for b in BAD])
+def test_bad_adjudications_rejected_with_location_and_nothing_written(coded, capsys, name, edits, message):
+    path = consensus.export(coded, "round-1", out=coded.root / f"round-1_adjudication_{name}.xlsx")
+    wb = load_workbook(path)
+    ws = wb[consensus.SHEET]
+    for key, value in edits.items():
+        ws[key if isinstance(key, str) else f"I{key}"] = value
+    wb.save(path)
+    consensus.run(coded)  # a provisional consensus already on disk
+    before = tree_hashes(coded.processed)
+    status = main(["--root", str(coded.root), "consensus", "import", "--round", "round-1", str(path)])
+    err = capsys.readouterr().err
+    assert status == 1 and message in err and "Traceback" not in err
+    assert "nothing was written" in err
+    assert tree_hashes(coded.processed) == before
+
+
+def test_not_a_spreadsheet_and_empty(coded, capsys):
+    fake = coded.root / "adj.xlsx"
+    fake.write_text("decision\n1\n", encoding="utf-8")
+    empty = coded.root / "adj2.xlsx"
+    empty.write_bytes(b"")
+    assert main(["--root", str(coded.root), "consensus", "import", str(fake), str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert "adj.xlsx: is not a spreadsheet" in err and "adj2.xlsx: file is empty" in err
+    assert not coded.consensus.exists()
+
+
+def test_consensus_csv_contract(coded):
+    consensus.run(coded)
+    df = files.read_csv(coded.consensus, text=("unit_id", "code_id", "basis"))
+    assert list(df.columns[:4]) == ["unit_id", "code_id", "applied", "basis"]
+    assert set(df["basis"]) <= {"unanimous", "adjudicated", "majority", "tie", "single coder"}
+    assert len(df) == 40 * 17

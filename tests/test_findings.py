@@ -1,0 +1,126 @@
+"""Analysis and text: hand-checked frequencies, co-occurrence, keyness, the auto-coder."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compassion_study import analysis, text
+from compassion_study.codebook import Codebook
+
+
+def _units():
+    return pd.DataFrame({
+        "unit_id": ["a", "b", "c", "d"], "source": "n.txt", "position": [1, 2, 3, 4],
+        "prompt": ["What stops us?", "What stops us?", "What helps?", "What helps?"],
+        "section": ["", "", "positives", "positives"], "theme": ["Time", "Time", "Teams", ""],
+        "text": ["No time to listen.", "Too much pressure, no time.", "Listening helped; we checked in.", "Check-in calls on Zoom."],
+        "session": "s"})
+
+
+def _consensus():
+    applied = {("a", "x"): 1, ("a", "y"): 1, ("b", "x"): 1, ("c", "y"): 1, ("c", "z"): 1, ("d", "z"): 1}
+    rows = [(u, c, applied.get((u, c), 0), "unanimous", "r1", False, "") for u in "abcd" for c in "xyz"]
+    return pd.DataFrame(rows, columns=["unit_id", "code_id", "applied", "basis", "round", "provisional", "decided_in"])
+
+
+def test_code_frequencies_by_part_hand_checked():
+    f = analysis.code_frequencies(_consensus(), _units(), "part", ["x", "y", "z"]).set_index(["group", "code_id"])
+    assert f.loc[("(all units)", "x"), ["units_with_code", "units_in_group", "share"]].tolist() == [2, 4, 0.5]
+    assert f.loc[("What stops us?", "x"), "share"] == 1.0
+    assert f.loc[("positives", "z"), "units_with_code"] == 2 and f.loc[("positives", "x"), "units_with_code"] == 0
+    cmp = analysis.compare_groups(f.reset_index(), "What stops us?", "positives").set_index("code_id")
+    assert cmp.loc["z", "difference"] == -1.0 and cmp.loc["y", "difference"] == 0.0
+
+
+def test_cooccurrence_counts_and_jaccard():
+    co = analysis.cooccurrence(_consensus(), ["x", "y", "z"]).set_index(["code_a", "code_b"])
+    assert co.loc[("x", "x"), "units_both"] == 2
+    assert co.loc[("x", "y"), "units_both"] == 1 and co.loc[("x", "y"), "jaccard"] == pytest.approx(1 / 3)
+    assert co.loc[("y", "z"), "jaccard"] == pytest.approx(1 / 3)
+    assert co.loc[("x", "z"), "units_both"] == 0 and co.loc[("x", "z"), "jaccard"] == 0
+
+
+def test_framework_by_theme_and_exemplars():
+    t = analysis.framework_by_theme(_consensus(), _units(), ["x", "y", "z"])
+    row = t[(t["theme"] == "Time") & (t["code_id"] == "x")].iloc[0]
+    assert row["units_with_code"] == 2 and row["units_in_theme"] == 2
+    assert "(no theme)" in set(t["theme"])
+    ex = analysis.exemplars(_consensus(), _units(), per_code=1, code_order=["x", "y", "z"])
+    # x: units a (2 codes) and b (1 code) -> b is more specific
+    assert ex.set_index("code_id").loc["x", "unit_id"] == "b"
+    assert ex.set_index("code_id").loc["z", "unit_id"] == "d"
+
+
+def test_log_likelihood_hand_computed():
+    # a = 10 in a 1,000-word corpus, b = 2 in another 1,000 words: E1 = E2 = 6,
+    # G2 = 2 (10 ln(10/6) + 2 ln(2/6)) = 5.822063320647375; log ratio = log2(5).
+    assert text.log_likelihood([10], [2], 1000, 1000)[0] == pytest.approx(5.822063320647375, abs=1e-12)
+    assert text.log_ratio([10], [2], 1000, 1000)[0] == pytest.approx(math.log2(5))
+    # 0 ln 0 = 0: a word absent from the reference
+    assert text.log_likelihood([4], [0], 100, 300)[0] == pytest.approx(2 * 4 * math.log(4 / 1), abs=1e-12)
+    assert text.log_ratio([4], [0], 100, 300)[0] == pytest.approx(math.log2((4 / 100) / (0.5 / 300)))
+
+
+def test_keyness_direction_and_counts():
+    k = text.keyness(["time time time pressure"] * 3, ["team team zoom"] * 3, min_freq=2).set_index("word")
+    assert k.loc["time", ["target", "reference", "direction"]].tolist() == [9, 0, "target"]
+    assert k.loc["team", "direction"] == "reference"
+    assert k.loc["time", "ll"] > k.loc["pressure", "ll"]
+
+
+def test_collocations_stay_within_units():
+    texts = ["remote working helps", "remote working again", "working remote"]
+    c = text.collocations(texts, min_freq=2)
+    assert c[["word_1", "word_2", "count"]].values.tolist()[0] == ["remote", "working", 2]
+    c2 = text.collocations(["alpha beta", "gamma delta"], min_freq=1)
+    assert ("beta", "gamma") not in set(zip(c2["word_1"], c2["word_2"]))
+
+
+def test_kwic_matches_by_stem_and_keeps_wording():
+    k = text.kwic(_units(), "listen")
+    assert k["unit_id"].tolist() == ["a", "c"]
+    assert k["match"].tolist() == ["listen", "Listening"]
+
+
+def test_stopwords_shipped_and_tokens():
+    stop = text.stopwords()
+    assert {"the", "and", "we"} <= stop and "time" not in stop
+    assert text.tokens("We didn't have TIME, self-care!") == ["time", "self-care"]
+
+
+def _book(keywords: dict[str, list[str]]) -> Codebook:
+    codes = tuple({"id": k, "keywords": v} for k, v in keywords.items())
+    return Codebook("t", "1", "", "", {}, codes)
+
+
+def test_autocoder_stems_phrases_case_punctuation():
+    lex = text.lexicon(_book({"listen": ["listening"], "checkin": ["check in"], "self": ["self-care"],
+                              "it": ["IT"], "notok": ["not ok"]}))
+    texts = ["They LISTENED, carefully.", "We check-in daily; checking in helps", "Self care matters.",
+             "It is fine", "it's not OK to not be ok", "check", "in the room"]
+    hits = text.autocode(texts, lex)
+    codes = list(lex.codes)
+    got = [[codes[j] for j in np.flatnonzero(row)] for row in hits]
+    assert got == [["listen"], ["checkin"], ["self"], [], ["notok"], [], []]
+
+
+def test_autocoder_phrase_never_spans_two_texts():
+    lex = text.lexicon(_book({"c": ["check in"]}))
+    assert not text.autocode(["we check", "in the morning"], lex).any()
+
+
+def test_autocoder_evaluation_counts():
+    units = _units()
+    cons = _consensus()
+    lex = text.lexicon(_book({"x": ["time"], "y": ["listen"], "z": ["zoom"]}))
+    ev = text.evaluate_autocoder(units, cons, lex).set_index("code_id")
+    assert ev.loc["x", ["support", "suggested", "true_positive"]].tolist() == [2, 2, 2]
+    assert ev.loc["x", "f1"] == 1.0 and ev.loc["x", "kappa"] == pytest.approx(1.0)
+    # y: consensus a, c; suggested a (listen), c (listening) -> perfect
+    assert ev.loc["y", "precision"] == 1.0
+    # z: consensus c, d; suggested d only
+    assert ev.loc["z", "recall"] == 0.5 and ev.loc["z", "precision"] == 1.0
