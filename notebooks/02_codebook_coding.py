@@ -24,6 +24,8 @@
 
 # %% tags=["parameters"]
 root = None  # project folder; None means the checkout this package runs from
+round_ = None  # a round such as "round-1"; None shows every round
+coders = None  # a list such as ["alice", "bob"]; None shows every coder
 
 # %%
 import compassion_study as cs
@@ -31,8 +33,9 @@ from compassion_study.paths import Paths
 
 paths = Paths.from_root(root)
 book = cs.codebook.find(paths)
-rounds = cs.sheets.read_rounds(paths)
-codings = cs.sheets.read_codings(paths)
+rounds = cs.sheets.read_rounds(paths).pipe(cs.analysis.subset, round_=round_, coders=coders)
+codings = cs.sheets.read_codings(paths).pipe(cs.analysis.subset, round_=round_, coders=coders)
+units = cs.ingest.read_units(paths.units)
 
 # %% [markdown]
 # ### Codebook
@@ -63,6 +66,15 @@ cs.figures.illustrative_note(rounds)
 
 # %%
 cs.figures.table(rounds[["round", "coder", "source", "codebook_version", "illustrative", "units_assigned", "units_coded"]])
+
+# %%
+cs.figures.table(cs.analysis.coding_process(rounds, codings, len(units)), percent=("share_double_coded",),
+                 caption="Coding process per round")
+
+# %% [markdown]
+# Disagreements were settled at a consensus step: an adjudicator decided each
+# unit × code cell on which the coders disagreed, with their marks and memos
+# in front of them (see *Consensus and findings*).
 
 # %% [markdown]
 # ### How often each coder applied each code

@@ -24,17 +24,21 @@
 
 # %% tags=["parameters"]
 root = None  # project folder; None means the checkout this package runs from
-round_ = None  # the round to plot; None means the latest
+round_ = None  # a round such as "round-1"; None means every round (plots show the latest)
+coders = None  # a subset of coders, e.g. ["alice", "bob"]; None means all (as stored)
+n_boot = None  # bootstrap resamples; None means as stored by the pipeline (1000)
+seed = None  # bootstrap seed; None means as stored (0)
 
 # %%
 import compassion_study as cs
 from compassion_study.paths import Paths
 
 paths = Paths.from_root(root)
-by_code = cs.agreement.read_table(paths.agreement_by_code)
-pairwise = cs.agreement.read_table(paths.agreement_pairwise)
-overall = cs.agreement.read_table(paths.agreement_overall)
+results = cs.agreement.tables(paths, round_=round_, coders=coders, n_boot=n_boot, seed=seed)
+by_code, pairwise, overall = results["by_code"], results["pairwise"], results["overall"]
 rounds = cs.sheets.read_rounds(paths)
+tag = "ILLUSTRATIVE data" if rounds["illustrative"].astype(bool).any() else ""
+latest = sorted(by_code["round"].unique())[-1]
 
 # %%
 cs.figures.illustrative_note(rounds)
@@ -58,7 +62,7 @@ cs.figures.table(overall[["round", "scope", "coefficient", "estimate", "ci_low",
 cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Estimate [95% CI] and band")
 
 # %%
-cs.figures.agreement_forest(by_code, round_)
+cs.figures.agreement_forest(by_code, latest, tag=tag)
 
 # %% [markdown]
 # ### Prevalence and bias (two coders)
@@ -74,4 +78,13 @@ cs.figures.table(cs.analysis.prevalence_diagnostics(by_code), percent=("prevalen
 # ### Pairs of coders
 
 # %%
-cs.figures.pairwise_heatmap(cs.analysis.pairwise_matrix(pairwise, round_=round_ or sorted(pairwise["round"].unique())[-1]))
+cs.figures.pairwise_heatmap(cs.analysis.pairwise_matrix(pairwise, round_=latest), tag=tag)
+
+# %% [markdown]
+# ### Change between rounds
+#
+# When the codebook is revised between rounds, agreement per code shows
+# whether the revision helped.
+
+# %%
+cs.figures.round_comparison(cs.analysis.round_change(by_code), cs.codebook.rounds_diff(paths, rounds))

@@ -51,3 +51,61 @@ def tree_hashes(folder: Path) -> dict[str, str]:
     from compassion_study.files import sha256
 
     return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fill_from(path: Path, decisions: dict[str, set[str]]) -> None:
+    """Mark a coding workbook's Coding sheet from {unit_id: codes} (empty set = no code applies)."""
+    from openpyxl import load_workbook
+
+    from compassion_study import sheets
+
+    wb = load_workbook(path)
+    ws = wb["Coding"]
+    header = [c.value for c in ws[sheets.HEADER_ROW]]
+    for row in range(sheets.HEADER_ROW + 1, ws.max_row + 1):
+        uid = ws.cell(row, 1).value
+        if uid not in decisions:
+            continue
+        codes = decisions[uid] or {sheets.NO_CODE}
+        for code in codes:
+            ws.cell(row, header.index(code) + 1).value = 1
+    wb.save(path)
+
+
+def add_round_two(paths: Paths) -> None:
+    """A second round after a codebook revision (v1.1), coded from round 1 with fewer disagreements.
+
+    Writes the revised codebook and the returned round-2 workbooks into the
+    (throw-away) project's raw folders, as a study lead would.
+    """
+    import yaml
+
+    from compassion_study import ingest, sheets
+
+    v1 = paths.codebooks / "compassionate-leadership-v1.yaml"
+    book = yaml.safe_load(v1.read_text(encoding="utf-8"))
+    book["version"] = "1.1"
+    for code in book["codes"]:
+        if code["id"] == "empathising":
+            code["do_not_use_when"] += " A general call for a compassionate culture is not empathising."
+        if code["id"] == "remote_technology":
+            code["keywords"] = [k for k in code["keywords"] if k != "it"] + ["online"]
+    (paths.codebooks / "compassionate-leadership-v1.1.yaml").write_text(yaml.safe_dump(book, allow_unicode=True),
+                                                                          encoding="utf-8")
+    if not paths.units.is_file():
+        ingest.ingest(paths=paths)
+    sheets.import_codings(paths=paths)
+    codings = sheets.read_codings(paths)
+    sets = {(c, u): set(g.loc[g["applied"] == 1, "code_id"]) for (c, u), g in codings.groupby(["coder", "unit_id"])}
+    units = list(dict.fromkeys(codings["unit_id"]))
+    written = sheets.export(paths, "round-2", ["alice", "bob"], out=paths.root / "round2-out", codebook_version="1.1")
+    fill_from(written[0], {u: sets[("alice", u)] for u in units})
+    # bob now agrees with alice on every other unit he disagreed on
+    bob = {}
+    for i, u in enumerate(units):
+        bob[u] = sets[("alice", u)] if i % 2 == 0 else sets[("bob", u)]
+    fill_from(written[1], bob)
+    target = paths.coding_round("round-2")
+    target.mkdir(parents=True, exist_ok=True)
+    for p in written[:2]:
+        shutil.copy(p, target / p.name)

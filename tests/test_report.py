@@ -1,32 +1,43 @@
-"""Notebooks execute; the report renders offline in real headless Chromium."""
+"""Notebooks execute (default and overridden parameters); the report renders offline in real headless Chromium."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 
 import nbformat
 import numpy as np
 import pytest
 
-from compassion_study import figures, ingest, report
+from compassion_study import agreement, figures, ingest, report
+from compassion_study.cli import main
+from compassion_study.paths import Paths
 
-from .conftest import REPO, tree_hashes
+from .conftest import REPO, add_round_two, tree_hashes
+
+
+def _project(tmp_path_factory, name: str) -> Paths:
+    root = tmp_path_factory.mktemp(name) / "project"
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    return Paths.from_root(root)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One full pipeline run in a throw-away project (shared by this module's tests)."""
-    import shutil
+    """One full pipeline run (with the PDF where Chromium is installed) in a throw-away project."""
+    paths = _project(tmp_path_factory, "built")
+    assert main(["--root", str(paths.root), "run", "--bootstrap", "300", "--pdf"]) == 0
+    return paths
 
-    from compassion_study.cli import main
-    from compassion_study.paths import Paths
 
-    root = tmp_path_factory.mktemp("built") / "project"
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
-    shutil.copytree(REPO / "notebooks", root / "notebooks")
-    assert main(["--root", str(root), "run"]) == 0
-    return Paths.from_root(root)
+@pytest.fixture(scope="module")
+def two_rounds(tmp_path_factory):
+    paths = _project(tmp_path_factory, "tworounds")
+    add_round_two(paths)
+    assert main(["--root", str(paths.root), "run", "--bootstrap", "200"]) == 0
+    return paths
 
 
 @pytest.mark.parametrize("name", report.NOTEBOOKS)
@@ -37,61 +48,163 @@ def test_notebooks_are_paired_and_clean(name):
     assert [c.source for c in py.cells] == [c.source for c in ipynb.cells]
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in ipynb.cells if c.cell_type == "code")
     tagged = [c for c in py.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    assert not any(re.search(r"^\s*(def|class) ", c.source, re.M) for c in py.cells), "notebooks hold no logic"
+    assert len(tagged) == 1 and "root = None" in tagged[0].source
+    code = "\n".join(c.source for c in py.cells if c.cell_type == "code")
+    assert not re.search(r"^\s*(def|class|for|while|if) ", code, re.M), "notebooks hold no logic"
 
 
 @pytest.mark.parametrize("name", report.NOTEBOOKS)
 def test_notebook_executes_with_default_parameters(built, name):
     nb = report.execute(name, built)
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
-def test_report_written_with_figure_and_no_external_resources(built):
+OVERRIDES = {
+    "02_codebook_coding": {"round_": "round-1", "coders": ["alice", "bob"]},
+    "03_agreement": {"n_boot": 50, "seed": 7, "coders": ["alice", "bob"]},
+    "04_consensus_findings": {"exemplars_per_code": 1},
+    "05_text": {"kwic_terms": ["team", "support"]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERRIDES))
+def test_notebook_executes_with_overridden_parameters(built, name):
+    nb = report.execute(name, built, OVERRIDES[name])
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and all(k in injected[0].source for k in OVERRIDES[name])
+    outputs = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    if name == "03_agreement":
+        recomputed = agreement.tables(built, coders=["alice", "bob"], n_boot=50, seed=7)["by_code"]
+        assert (recomputed["n_boot"] == 50).all() and (recomputed["seed"] == 7).all()
+    if name == "05_text":
+        assert "support" in outputs and "team" in outputs.lower()
+
+
+def test_bad_parameter_is_one_clear_error(built):
+    from compassion_study.errors import InputError
+
+    with pytest.raises(InputError, match=r"notebooks/02_codebook_coding.py › cell \d+: InputError: no rows for round 'round-9'"):
+        report.execute("02_codebook_coding", built, {"round_": "round-9"})
+
+
+def test_report_sections_figures_and_no_external_resources(built):
     html = built.report_html.read_text(encoding="utf-8")
-    assert "Comment units per breakout theme" in html
+    for heading in ("The material", "The codebook and the coding process", "Inter-coder agreement",
+                    "Consensus and findings", "What the words say", "The questions the groups asked", "Methods",
+                    "Reporting checklist", "Provenance", "Contents"):
+        assert heading in html, heading
+    assert "ILLUSTRATIVE DATA" in html and "1.0+" in html
     assert 'alt="Horizontal bar chart of 40 comment units' in html
-    assert "data/raw/notes/2020-07-01_west_compassionate-leadership_breakout-notes.txt" in html
-    # nothing the page would load from elsewhere: scripts, styles, images, fonts
+    assert html.count('src="data:image/svg+xml;base64,') >= 8
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html)
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", html)
-    assert "<script src" not in html
-    assert {p.name for p in built.figures.iterdir()} >= {"units_per_theme.png", "units_per_theme.svg"}
+    assert "<script src" not in html and "<link" not in html.split("</head>")[0].replace('<link rel="icon"', "")
+
+
+def test_methods_text_quotes_the_agreement_tables_exactly(built):
+    text = report.methods_markdown(built)
+    overall = agreement.read_table(built.agreement_overall).set_index(["round", "coefficient"])
+    by_code = agreement.read_table(built.agreement_by_code)
+    masi = overall.loc[("round-1", "krippendorff_alpha_masi")]
+    kappa = overall.loc[("round-1", "cohen_kappa")]
+    for value in (masi["estimate"], masi["ci_low"], masi["ci_high"], kappa["estimate"], kappa["ci_low"], kappa["ci_high"]):
+        assert f"{value:.3f}" in text
+    alpha = by_code[by_code["coefficient"] == "krippendorff_alpha"].dropna(subset=["estimate"])
+    low = alpha.loc[alpha["estimate"].idxmin()]
+    assert f"alpha ranged from {low['estimate']:.3f} ({low['code_id']})" in text
+    assert f"{int((alpha['estimate'] >= 0.8).sum())} codes reached .800" in text
+    assert f"{int(masi['n_boot'])} resamples of units (seed {int(masi['seed'])})" in text
 
 
 def test_report_rerun_is_byte_identical(built):
-    from compassion_study.cli import main
-
-    before = tree_hashes(built.processed) | {f"report/{k}": v for k, v in tree_hashes(built.reports).items()}
-    assert main(["--root", str(built.root), "run"]) == 0
-    after = tree_hashes(built.processed) | {f"report/{k}": v for k, v in tree_hashes(built.reports).items()}
+    before = tree_hashes(built.processed) | {f"r/{k}": v for k, v in tree_hashes(built.reports).items() if not k.endswith(".pdf")}
+    assert main(["--root", str(built.root), "run", "--bootstrap", "300", "--pdf"]) == 0
+    after = tree_hashes(built.processed) | {f"r/{k}": v for k, v in tree_hashes(built.reports).items() if not k.endswith(".pdf")}
     assert after == before
 
 
-def test_svg_is_deterministic(tmp_path):
+def test_two_rounds_show_change_and_codebook_diff(two_rounds):
+    html = two_rounds.report_html.read_text(encoding="utf-8")
+    assert "round-2" in html
+    assert "Krippendorff&#x27;s alpha per code, round-1 to round-2" in html or "Krippendorff's alpha per code, round-1 to round-2" in html
+    assert re.search(r"Codebook changes from 1\.0\+[0-9a-f]{12} to 1\.1\+[0-9a-f]{12}", html)
+    assert "do_not_use_when" in html and "keywords" in html
+    change = agreement.read_table(two_rounds.agreement_by_code)
+    assert set(change["round"]) == {"round-1", "round-2"}
+    assert {"agreement_forest_round-1.svg", "agreement_forest_round-2.svg"} <= {p.name for p in two_rounds.figures.iterdir()}
+    assert "Reliability, round-2" in report.methods_markdown(two_rounds)
+
+
+def test_svg_is_deterministic():
     units = ingest.read_notes([REPO / "data" / "raw" / "notes"])
     a = figures.units_per_theme(units).to_bytes("svg")
-    b = figures.units_per_theme(units).to_bytes("svg")
-    assert a == b and b"<dc:date>" not in a
+    assert a == figures.units_per_theme(units).to_bytes("svg") and b"<dc:date>" not in a
 
 
-def _screenshot(chromium: str, url: str, out, width: int, height: int = 2000) -> np.ndarray:
-    from matplotlib.image import imread
+# --------------------------------------------------------------------------- real headless Chromium
 
-    done = subprocess.run(
-        [chromium, *report.chromium_args(f"--window-size={width},{height}", f"--screenshot={out}"), url],
-        capture_output=True, text=True, timeout=120,
-    )
+
+def _chromium(chromium: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    done = subprocess.run([chromium, *report.chromium_args(*args)], capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-2000:]
-    return imread(out)
+    return done
 
 
 @pytest.mark.chromium
 @pytest.mark.parametrize("width", [1280, 390])
-def test_report_renders_in_headless_chromium(built, chromium, tmp_path, width):
-    pixels = _screenshot(chromium, built.report_html.as_uri(), tmp_path / "shot.png", width)
+def test_report_renders_to_a_non_blank_screenshot(built, chromium, tmp_path, width):
+    from matplotlib.image import imread
+
+    shot = tmp_path / "shot.png"
+    _chromium(chromium, f"--window-size={width},2400", f"--screenshot={shot}", built.report_html.as_uri())
+    pixels = imread(shot)
     assert pixels.shape[1] == width
     ink = (pixels[..., :3] < 0.9).any(axis=-1).mean()
     assert ink > 0.02, f"screenshot is nearly blank ({ink:.1%} non-white pixels)"
-    assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50, "screenshot has almost no colours"
+    assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50
+
+
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const imgs = [...document.images];
+  const broken = imgs.filter(i => !i.complete || i.naturalWidth === 0).length;
+  const fetched = performance.getEntriesByType("resource").map(e => e.name).filter(n => !n.startsWith("data:"));
+  document.body.setAttribute("data-probe", JSON.stringify({images: imgs.length, broken, fetched,
+    overflow: document.documentElement.scrollWidth > window.innerWidth + 1}));
+});
+</script></body>"""
+
+
+@pytest.mark.chromium
+def test_every_image_loads_with_networking_disabled(built, chromium, tmp_path):
+    import json
+
+    probe = tmp_path / "probe.html"
+    probe.write_text(built.report_html.read_text(encoding="utf-8").replace("</body>", PROBE, 1), encoding="utf-8")
+    # every request that would leave the machine goes to a closed local port
+    done = _chromium(chromium, "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                     "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000", "--window-size=1280,900",
+                     "--dump-dom", probe.as_uri())
+    m = re.search(r'data-probe="([^"]+)"', done.stdout)
+    assert m, "the page did not finish loading"
+    result = json.loads(m.group(1).replace("&quot;", '"'))
+    assert result["images"] >= 8 and result["broken"] == 0
+    assert result["fetched"] == []
+
+
+@pytest.mark.chromium
+def test_pdf_has_every_section(built, chromium):
+    from pypdf import PdfReader
+
+    assert built.report_pdf.is_file(), "make report --pdf should print the PDF where Chromium is installed"
+    import unicodedata
+
+    reader = PdfReader(built.report_pdf)
+    pages = [unicodedata.normalize("NFKC", page.extract_text() or "") for page in reader.pages]
+    sections = ["The material", "The codebook and the coding process", "Inter-coder agreement", "Consensus and findings",
+                "What the words say", "The questions the groups asked", "Methods", "Reporting checklist", "Provenance"]
+    # the contents list is on the first page; each section then starts on a page of its own (print CSS)
+    body = [next((i for i, page in enumerate(pages) if i > 0 and page.lstrip().startswith(title)), None) for title in sections]
+    assert None not in body, dict(zip(sections, body))
+    assert body == sorted(body) and len(set(body)) == len(sections)
+    assert all(title in pages[0] for title in sections)

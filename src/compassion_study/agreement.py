@@ -967,3 +967,50 @@ def read_table(path) -> pd.DataFrame:
 
     return files.read_csv(path, text=("round", "code_id", "coefficient", "interpretation", "note", "scope",
                                       "coder_a", "coder_b", "applied_by", "not_applied_by", "unit_id"))
+
+
+def tables(paths=None, round_: str | None = None, coders: Sequence[str] | None = None,
+           n_boot: int | None = None, seed: int | None = None) -> dict[str, pd.DataFrame]:
+    """Agreement tables for a notebook: the stored ones, or recomputed for other parameters.
+
+    With every parameter None (or equal to the stored run's), the
+    ``agreement_*.csv`` written by :func:`run` are read; a different subset
+    of coders, number of resamples or seed recomputes them from
+    ``codings.csv`` (nothing is written).  ``round_`` filters either way.
+    """
+    from . import codebook as cbmod
+    from . import provenance
+    from .paths import Paths
+    from .sheets import read_codings, read_rounds
+
+    paths = paths or Paths.from_root()
+    stored = provenance.load(paths).get("stages", {}).get("agreement", {}).get("parameters", {})
+    same = (coders is None and (n_boot is None or n_boot == stored.get("n_boot"))
+            and (seed is None or seed == stored.get("seed")))
+    if same and paths.agreement_by_code.is_file():
+        out = {"by_code": read_table(paths.agreement_by_code), "pairwise": read_table(paths.agreement_pairwise),
+               "overall": read_table(paths.agreement_overall)}
+    else:
+        codings = read_codings(paths)
+        if coders is not None:
+            codings = codings[codings["coder"].isin(list(coders))]
+            if codings["coder"].nunique() < 2:
+                raise InputError(f"coders {list(coders)}: at least two coders with codings are needed")
+        rounds = read_rounds(paths)
+        n_boot = stored.get("n_boot", DEFAULT_BOOT) if n_boot is None else n_boot
+        seed = stored.get("seed", 0) if seed is None else seed
+        parts: dict[str, list[pd.DataFrame]] = {"by_code": [], "pairwise": [], "overall": []}
+        for rnd, grp in codings.groupby("round", sort=True):
+            if round_ is not None and rnd != round_:
+                continue
+            version = rounds.loc[rounds["round"] == rnd, "codebook_version"].iloc[0]
+            ids = cbmod.find(paths, version).ids
+            parts["by_code"].append(by_code(grp, ids, n_boot, seed))
+            parts["pairwise"].append(pairwise(grp, ids, n_boot, seed))
+            parts["overall"].append(overall(grp, ids, n_boot, seed))
+        out = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in parts.items()}
+    if round_ is not None:
+        out = {k: v[v["round"] == round_].reset_index(drop=True) if len(v) else v for k, v in out.items()}
+        if out["by_code"].empty:
+            raise InputError(f"round '{round_}': no agreement results")
+    return out

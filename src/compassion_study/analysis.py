@@ -13,6 +13,20 @@ import pandas as pd
 NO_THEME = "(no theme)"
 
 
+def subset(table: pd.DataFrame, round_: str | None = None, coders=None) -> pd.DataFrame:
+    """Rows of one round and/or some coders (None keeps everything); for notebook parameters."""
+    out = table
+    if round_ is not None:
+        out = out[out["round"] == round_]
+    if coders is not None:
+        out = out[out["coder"].isin(list(coders))]
+    if out.empty:
+        from .errors import InputError
+
+        raise InputError(f"no rows for round {round_!r} and coders {coders!r}")
+    return out.reset_index(drop=True)
+
+
 def part(units: pd.DataFrame) -> pd.Series:
     """The part of the notes each unit belongs to: its section, else its prompt.
 
@@ -335,3 +349,35 @@ def read_findings(paths, name: str) -> pd.DataFrame:
     from . import files
 
     return files.read_csv(paths.findings(name), text=_TEXT_COLS)
+
+
+def round_change(by_code: pd.DataFrame, coefficient: str = "krippendorff_alpha") -> pd.DataFrame:
+    """One row per code: ``coefficient`` in each round, and the change from the first to the last round."""
+    sub = by_code[by_code["coefficient"] == coefficient]
+    wide = sub.pivot_table(index="code_id", columns="round", values="estimate", sort=False, dropna=False)
+    rounds = sorted(sub["round"].unique())
+    wide = wide.reindex(columns=rounds)
+    wide.columns.name = None
+    if len(rounds) >= 2:
+        wide["change"] = wide[rounds[-1]] - wide[rounds[0]]
+    return wide.reset_index()
+
+
+def coding_process(rounds: pd.DataFrame, codings: pd.DataFrame, n_units: int) -> pd.DataFrame:
+    """Per round: coders, units coded, units double-coded (and their share of all units), codebook version."""
+    rows = []
+    for rnd, grp in codings.groupby("round", sort=True):
+        per_unit = grp.groupby("unit_id")["coder"].nunique()
+        r = rounds[rounds["round"] == rnd]
+        rows.append({"round": rnd, "coders": ", ".join(sorted(grp["coder"].unique())),
+                     "units_coded": int(len(per_unit)), "units_double_coded": int((per_unit >= 2).sum()),
+                     "share_double_coded": float((per_unit >= 2).sum() / n_units) if n_units else float("nan"),
+                     "codebook_version": ", ".join(sorted(set(r["codebook_version"]))),
+                     "illustrative": bool(r["illustrative"].astype(bool).any())})
+    return pd.DataFrame(rows)
+
+
+def questions(units: pd.DataFrame) -> pd.DataFrame:
+    """The questions the groups put to the speaker, in order."""
+    q = units[units["section"] == "questions"]
+    return q[["unit_id", "text"]].rename(columns={"text": "question"}).reset_index(drop=True)

@@ -231,3 +231,12 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
+
+
+def rounds_diff(paths: Paths, rounds: pd.DataFrame) -> tuple[str, str, pd.DataFrame] | None:
+    """The codebook diff from the first round's version to the last round's (None if they are the same)."""
+    order = rounds.sort_values("round")
+    first, last = order["codebook_version"].iloc[0], order["codebook_version"].iloc[-1]
+    if first == last:
+        return None
+    return first, last, diff(find(paths, first), find(paths, last))

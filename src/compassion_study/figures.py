@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -158,7 +159,8 @@ class Table:
     def _repr_html_(self) -> str:
         caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
         html = self.formatted().to_html(index=False, escape=True, border=0, classes="cs-table", na_rep="")
-        return html.replace('<table border="0" class="dataframe cs-table">', f'<table class="cs-table">{caption}', 1)
+        html = re.sub(r"^<table[^>]*>", f'<table class="cs-table">{caption}', html, count=1)
+        return html.replace('<tr style="text-align: right;">', "<tr>")
 
 
 @dataclass
@@ -190,6 +192,34 @@ class CodeDefinitions:
             blocks.append(f'<details class="cs-code"><summary><strong>{escape(row["label"])}</strong> '
                           f'(<code>{escape(row["id"])}</code>, {escape(row["group"])})</summary><dl>{items}</dl></details>')
         return "".join(blocks)
+
+
+@dataclass
+class Stack:
+    """Several displays shown one after another."""
+
+    parts: list
+
+    def _repr_html_(self) -> str:
+        return "".join(p._repr_html_() for p in self.parts)
+
+
+def round_comparison(change: pd.DataFrame, codebook_change: tuple | None) -> Stack:
+    """Round-over-round change per code, with the codebook diff between the rounds' versions.
+
+    With one round, a note says there is nothing to compare yet.
+    """
+    rounds = [c for c in change.columns if c not in ("code_id", "change")]
+    if len(rounds) < 2:
+        return Stack([Note(f"Only one coding round so far ({', '.join(rounds)}): no change to show. After a codebook "
+                           "revision and a second round, this section compares agreement per code between rounds.")])
+    parts = [Table(change, f"Krippendorff's alpha per code, {rounds[0]} to {rounds[-1]}", (), 3)]
+    if codebook_change is None:
+        parts.append(Note("Both rounds used the same codebook version."))
+    else:
+        old, new, table = codebook_change
+        parts.append(Table(table, f"Codebook changes from {old} to {new}", (), 3))
+    return Stack(parts)
 
 
 def illustrative_note(rounds: pd.DataFrame) -> Note | None:
@@ -270,7 +300,7 @@ def pairwise_heatmap(matrix: pd.DataFrame, title: str = "Pairwise agreement (mul
     ax.set_title(_tagged(title, tag))
     fig.colorbar(im, ax=ax, label="alpha", shrink=0.8)
     pairs = [(matrix.index[i], matrix.columns[j], matrix.iat[i, j]) for i in range(n) for j in range(i + 1, n)]
-    alt = f"Heatmap of {title.lower()} for {n} coders: " + "; ".join(f"{a} and {b}: {v:.2f}" for a, b, v in pairs if not pd.isna(v)) + "."
+    alt = f"Heatmap: {title}, for {n} coders: " + "; ".join(f"{a} and {b}: {v:.2f}" for a, b, v in pairs if not pd.isna(v)) + "."
     return Chart("pairwise_agreement", fig, alt)
 
 

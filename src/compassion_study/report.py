@@ -38,6 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "03_agreement": ("agreement_by_code", "agreement_pairwise", "agreement_overall", "rounds"),
     "04_consensus_findings": ("consensus", "rounds"),
     "05_text": ("units", "consensus", "rounds"),
+    "06_questions_methods": ("units",),
 }
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
 
@@ -66,14 +67,24 @@ def execute(name: str, paths: Paths, parameters: Mapping[str, Any] | None = None
     source = paths.notebooks / f"{name}.py"
     if not source.is_file():
         raise InputError(f"{source}: notebook not found")
+    from jupyter_client.manager import KernelManager
+
     params = {"root": str(paths.root), **(parameters or {})}
+    # A local IPC socket, not TCP: nothing listens on a network port, and the
+    # kernel has no reason to warn about unencrypted TCP.
+    sockets = tempfile.mkdtemp(prefix="cs-kernel-")  # never in the project folder
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
     try:
         return papermill.execute_notebook(
             load_notebook(source), None, parameters=params, kernel_name="python3",
-            progress_bar=False, cwd=str(paths.notebooks), log_output=False,
+            progress_bar=False, cwd=str(paths.notebooks), log_output=False, km=km,
         )
     except PapermillExecutionError as exc:
         raise InputError(f"{paths.relative(source)} › cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    finally:
+        if km.has_kernel:  # nbclient leaves a kernel it did not create running
+            km.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _output_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -205,6 +216,146 @@ def render(cells: Sequence[nbformat.NotebookNode]) -> str:
     return _add_toc(body)
 
 
+def _f(value: float) -> str:
+    """Numbers in the methods text: three decimals, as in the tables (tests check they match the CSVs)."""
+    return "undefined" if pd.isna(value) else f"{value:.3f}"
+
+
+def methods_markdown(paths: Paths) -> str:
+    """A methods section in the style of a paper, written from the actual results.
+
+    Every number is read from ``data/processed`` (units, rounds, agreement
+    tables, consensus, findings), so the text cannot drift from the tables.
+    """
+    from . import analysis
+    from . import codebook as cbmod
+    from .agreement import read_table
+    from .consensus import read_consensus, status_note
+    from .ingest import read_units
+    from .sheets import read_codings, read_rounds
+
+    units = read_units(paths.units)
+    parts = analysis.units_by_part(units)
+    manifest = provenance.load(paths)
+    sources = ", ".join(sorted(units["source"].unique()))
+    out = ["**Material.** The breakout-group notes (" + sources + ") were divided into "
+           f"{len(units)} comment units: " + "; ".join(f"{r.part}: {r.units}" for r in parts.itertuples())
+           + ". Prompts, section and theme headings and resource links were not units; each unit keeps its "
+           "prompt, section and breakout theme."]
+    if not paths.rounds.is_file():
+        return "\n\n".join(out)
+    rounds = read_rounds(paths)
+    codings = read_codings(paths)
+    process = analysis.coding_process(rounds, codings, len(units))
+    for version in sorted(set(rounds["codebook_version"])):
+        book = cbmod.find(paths, version)
+        groups = pd.Series([c["group"] for c in book.codes]).value_counts(sort=False)
+        out.append(f"**Codebook.** Units were coded against the codebook \u201c{book.title or book.name}\u201d, "
+                   f"version {book.full_version}: {len(book.ids)} codes ("
+                   + ", ".join(f"{n} {g}" for g, n in groups.items())
+                   + "), each with a brief and a full definition, when to use it and when not, an example from the "
+                   "notes and its source (MacQueen et al. 1998).")
+    for row in process.itertuples(index=False):
+        text = (f"**Coding, {row.round}.** {len(row.coders.split(', '))} coders ({row.coders}) coded {row.units_coded} "
+                f"units independently in spreadsheet workbooks; {row.units_double_coded} units "
+                f"({row.share_double_coded:.0%} of all units) were coded by at least two coders.")
+        if row.illustrative:
+            text += " This coding is ILLUSTRATIVE: it was made up by the project team to demonstrate the method."
+        out.append(text)
+    if paths.agreement_by_code.is_file():
+        by_code = read_table(paths.agreement_by_code)
+        overall = read_table(paths.agreement_overall)
+        for rnd in sorted(by_code["round"].unique()):
+            bc = by_code[by_code["round"] == rnd]
+            ov = overall[overall["round"] == rnd].set_index("coefficient")
+            pooled = overall[(overall["round"] == rnd) & (overall["scope"] == "all unit × code decisions")].set_index("coefficient")
+            alpha = bc[bc["coefficient"] == "krippendorff_alpha"]
+            ok = alpha.dropna(subset=["estimate"])
+            lo, hi = ok.loc[ok["estimate"].idxmin()], ok.loc[ok["estimate"].idxmax()]
+            masi = ov.loc["krippendorff_alpha_masi"]
+            kappa = pooled.loc["cohen_kappa"] if "cohen_kappa" in pooled.index and not pd.isna(pooled.loc["cohen_kappa", "estimate"]) \
+                else pooled.loc["fleiss_kappa"]
+            kappa_name = "Cohen's kappa" if kappa.name == "cohen_kappa" else "Fleiss' kappa"
+            out.append(
+                f"**Reliability, {rnd}.** Agreement was assessed for each code (present or absent) with percent "
+                "agreement, Cohen's kappa (two coders), Fleiss' and Conger's kappa, Scott's pi, Krippendorff's alpha, "
+                "Gwet's AC1 and the Brennan\u2013Prediger coefficient, and across all codes with Krippendorff's alpha "
+                "for the set of codes each coder gave a unit (MASI distance; Passonneau 2006). Confidence intervals are "
+                f"95% percentile bootstrap intervals from {int(masi['n_boot'])} resamples of units (seed "
+                f"{int(masi['seed'])}). Across all codes, alpha (MASI) was {_f(masi['estimate'])} "
+                f"[{_f(masi['ci_low'])}, {_f(masi['ci_high'])}] over {int(masi['n_units'])} units, and the pooled "
+                f"{kappa_name} over all {int(kappa['n_ratings']) // max(int(kappa['n_coders']), 1)} unit \u00d7 code "
+                f"decisions was {_f(kappa['estimate'])} [{_f(kappa['ci_low'])}, {_f(kappa['ci_high'])}]. Per code, "
+                f"alpha ranged from {_f(lo['estimate'])} ({lo['code_id']}) to {_f(hi['estimate'])} ({hi['code_id']}); "
+                f"{int((ok['estimate'] >= 0.8).sum())} codes reached .800, "
+                f"{int(((ok['estimate'] >= 0.667) & (ok['estimate'] < 0.8)).sum())} lay between .667 and .800, "
+                f"{int((ok['estimate'] < 0.667).sum())} were below .667 and {len(alpha) - len(ok)} were undefined "
+                "because only one category was used. Thresholds follow Krippendorff (2004) for alpha and Landis and "
+                "Koch (1977) for kappa; Gwet's AC1 is reported beside kappa because rare codes can show high agreement "
+                "but low kappa (Feinstein & Cicchetti 1990).")
+    if paths.consensus.is_file():
+        cons = read_consensus(paths)
+        disputed = int((~cons["basis"].isin(["unanimous", "single coder"])).sum())
+        how = ("adjudicated by a third member of the team using the codebook" if (cons["basis"] == "adjudicated").any()
+               else "not yet adjudicated")
+        out.append(f"**Consensus.** The {disputed} unit \u00d7 code cells on which coders disagreed were {how}; "
+                   f"unanimous cells were settled directly. {status_note(cons)}")
+    if paths.findings("autocoder_evaluation").is_file():
+        ev = analysis.read_findings(paths, "autocoder_evaluation")
+        key = analysis.read_findings(paths, "keyness")
+        out.append("**Analysis.** Code frequencies are shares of units per part of the notes; co-occurrence is the "
+                   "Jaccard similarity of the sets of units carrying two codes. Text analysis used NLTK's data-free "
+                   "tokenizer and Snowball stemmer with a stop-word list shipped with the software; keyness compares "
+                   f"\u201c{key['target_group'].iloc[0] if len(key) else ''}\u201d with \u201c"
+                   f"{key['reference_group'].iloc[0] if len(key) else ''}\u201d by Dunning's (1993) log-likelihood "
+                   "with Hardie's (2014) log ratio as effect size. A lexicon auto-coder built from the codebook's keywords "
+                   f"reached a median F1 of {_f(ev['f1'].median())} and a median Cohen's kappa of "
+                   f"{_f(ev['kappa'].median())} against the consensus across {len(ev)} codes.")
+    return "\n\n".join(out)
+
+
+def checklist(paths: Paths) -> pd.DataFrame:
+    """Intercoder-reliability reporting items (Hallgren 2012; O'Connor & Joffe 2020) and where this report meets them."""
+    from .agreement import read_table
+    from .ingest import read_units
+    from .sheets import read_codings, read_rounds
+    from . import analysis
+
+    rows = []
+    units = read_units(paths.units)
+    have_rounds = paths.rounds.is_file()
+    rounds = read_rounds(paths) if have_rounds else pd.DataFrame()
+    process = analysis.coding_process(rounds, read_codings(paths), len(units)) if have_rounds else pd.DataFrame()
+    have_agreement = paths.agreement_by_code.is_file()
+    by_code = read_table(paths.agreement_by_code) if have_agreement else pd.DataFrame()
+
+    def add(item: str, ok: bool, detail: str) -> None:
+        rows.append({"item": item, "reported": "yes" if ok else "no", "detail": detail})
+
+    add("Unit of analysis defined", True, f"{len(units)} comment units (one bullet comment or question each)")
+    add("Coefficients, and why", have_agreement,
+        "percent agreement, kappa family, Krippendorff's alpha, AC1 (prevalence paradox), Brennan–Prediger; per code and multi-label")
+    add("Confidence intervals", have_agreement and by_code["ci_low"].notna().any(),
+        f"95% bootstrap over units, {int(by_code['n_boot'].iloc[0])} resamples, seed {int(by_code['seed'].iloc[0])}"
+        if have_agreement else "no agreement results")
+    add("Number and share of units double-coded", have_rounds,
+        "; ".join(f"{r.round}: {r.units_double_coded} of {len(units)} ({r.share_double_coded:.0%})" for r in process.itertuples())
+        if have_rounds else "no coding rounds")
+    add("Number of coders", have_rounds, "; ".join(f"{r.round}: {r.coders}" for r in process.itertuples()) if have_rounds else "")
+    add("Coder training", False, "not recorded by the software: describe it in the write-up")
+    add("Codebook and its revisions", have_rounds,
+        "versions used: " + ", ".join(sorted(set(rounds["codebook_version"]))) if have_rounds else "")
+    add("How disagreements were resolved", paths.consensus.is_file(),
+        "adjudication of disputed cells; provisional majority until returned" if paths.consensus.is_file() else "")
+    versions = provenance.load(paths).get("versions") or provenance.versions()
+    add("Software and versions", True, ", ".join(f"{k} {v}" for k, v in sorted(versions.items())
+                                                   if k in ("compassion_study", "python", "numpy", "pandas", "nltk")))
+    add("Illustrative data labelled", True,
+        "ILLUSTRATIVE coding is labelled on the first screen, in tables and figures" if have_rounds and rounds["illustrative"].astype(bool).any()
+        else "no illustrative data")
+    return pd.DataFrame(rows)
+
+
 def find_chromium() -> str | None:
     """Path of a headless-capable Chromium, or None."""
     for name in _CHROMIUM_NAMES:
@@ -263,11 +414,13 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     cells.append(_html_cell(provenance_html(paths)))
     html = render(cells)
     files.write_text(paths.report_html, html)
-    outputs = [paths.report_html]
-    if pdf and write_pdf(paths.report_html, paths.report_pdf):
-        outputs.append(paths.report_pdf)
+    printed = bool(pdf and write_pdf(paths.report_html, paths.report_pdf))
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
-    provenance.record(paths, "report", inputs=sources, outputs=outputs, parameters={"notebooks": list(notebooks), **{k: v for k, v in (parameters or {}).items()}})
+    # The PDF is a print of the HTML and carries Chromium's print date, so it is
+    # recorded as printed, not hashed: the manifest stays byte-identical.
+    provenance.record(paths, "report", inputs=sources, outputs=[paths.report_html],
+                      parameters={"notebooks": list(notebooks), "pdf": paths.relative(paths.report_pdf) if printed else None,
+                                  **dict(parameters or {})})
     return paths.report_html
 
 
