@@ -372,7 +372,7 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
 def test_vectorised_bootstrap_equals_looping_the_point_estimate():
     r = ag.ratings_from_matrix(CAC_RAW4RATERS)
     U = ag.bootstrap_weights(12, 25, seed=9)
-    vec = ag._evaluate([r], U, None, "nominal", None, ag.MASI_M)[0]
+    vec = ag._evaluate([r], U)[0]
     for b in range(25):
         idx = np.repeat(np.arange(12), U[b].astype(int))
         looped = coeffs(ag.Ratings(r.X[idx], r.categories))
@@ -391,6 +391,25 @@ def test_alpha_batch_equals_compute():
         batch = ag.alpha_batch(sets, level)
         for r, a in zip(sets, batch):
             assert a == pytest.approx(coeffs(r, level=level)["krippendorff_alpha"], abs=1e-12)
+
+
+def test_chunked_bootstrap_equals_one_block(monkeypatch):
+    r = ag.ratings_from_matrix(DIAGNOSES.T)
+    whole = ag.compute([r], n_boot=300, seed=2)[0]
+    monkeypatch.setattr(ag, "CHUNK_CELLS", 7 * 30)  # 7 resamples per chunk
+    chunked = ag.compute([r], n_boot=300, seed=2)[0]
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_pooled_decisions_resample_whole_units():
+    rng = np.random.default_rng(0)
+    codes = [ag.Ratings(rng.integers(0, 2, size=(30, 2)), [0, 1]) for _ in range(4)]
+    pooled, unit_of = ag._pooled(codes)
+    U = ag.bootstrap_weights(30, 5, seed=1)
+    grouped = ag._evaluate([pooled], U, unit_of=unit_of)[0]
+    expanded = ag._evaluate([pooled], U[:, unit_of])[0]
+    for key in ("cohen_kappa", "krippendorff_alpha", "gwet_ac1"):
+        np.testing.assert_allclose(grouped[key], expanded[key], atol=1e-12)
 
 
 def test_interpretation_bands():

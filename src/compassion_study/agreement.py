@@ -524,12 +524,34 @@ def _notes(r: Ratings, est: dict[str, float], weights: str | None) -> dict[str, 
     return notes
 
 
+#: Most resample × unit weights held in memory at once (the bootstrap runs in chunks).
+CHUNK_CELLS = 8_000_000
+
+
+def _weights(rng: np.random.Generator, n_units: int, n: int) -> np.ndarray:
+    draws = rng.integers(0, n_units, size=(n, n_units))
+    flat = draws + (np.arange(n) * n_units)[:, None]
+    return np.bincount(flat.ravel(), minlength=n * n_units).reshape(n, n_units).astype(float)
+
+
 def bootstrap_weights(n_units: int, n_boot: int, seed: int) -> np.ndarray:
     """Resampling weights (n_boot × n_units): how often each unit is drawn in each resample."""
+    return _weights(np.random.default_rng(seed), n_units, n_boot)
+
+
+def bootstrap_chunks(n_units: int, n_boot: int, seed: int):
+    """:func:`bootstrap_weights` in row blocks of at most :data:`CHUNK_CELLS` cells (same draws, bounded memory)."""
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_units, size=(n_boot, n_units))
-    flat = draws + (np.arange(n_boot) * n_units)[:, None]
-    return np.bincount(flat.ravel(), minlength=n_boot * n_units).reshape(n_boot, n_units).astype(float)
+    step = max(1, min(n_boot, CHUNK_CELLS // max(n_units, 1)))
+    for start in range(0, n_boot, step):
+        yield _weights(rng, n_units, min(step, n_boot - start))
+
+
+def _bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, seed: int, unit_of: np.ndarray | None = None,
+               **kw) -> list[dict[str, np.ndarray]]:
+    """Every coefficient in every resample, computed chunk by chunk and joined."""
+    parts = [_evaluate(sets, U, unit_of=unit_of, **kw) for U in bootstrap_chunks(n_units, n_boot, seed)]
+    return [{k: np.concatenate([p[i][k] for p in parts]) for k in parts[0][i]} for i in range(len(sets))]
 
 
 def interpret(key: str, value: float) -> str:
@@ -553,9 +575,16 @@ def interpret(key: str, value: float) -> str:
     return ""
 
 
-def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None, level: str, distance: str | None,
-              masi_m: Sequence[float]) -> list[dict[str, np.ndarray]]:
-    """Coefficients for several rating sets over the same units, one matrix product for all."""
+def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None = None, level: str = "nominal",
+              distance: str | None = None, masi_m: Sequence[float] = MASI_M,
+              unit_of: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
+    """Coefficients for several rating sets over the same units, one matrix product for all.
+
+    ``unit_of`` maps each row of the rating sets to a column of ``U`` when
+    rows are items clustered in units (all unit × code decisions): their
+    features are summed per unit first, which is the same as weighting each
+    item by its unit's weight.
+    """
     feats, layouts, extras = [], [], []
     for r in sets:
         w = agreement_weights(r.categories, weights) if not r.multilabel else np.eye(1)
@@ -568,7 +597,12 @@ def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None, level
         if r.multilabel:
             extra["n_k"] = _category_sums(U, r.X, r.q, (r.X >= 0).sum(1) >= 2)
         extras.append(extra)
-    S_all = U @ np.hstack(feats) if feats else np.zeros((U.shape[0], 0))
+    F_all = np.hstack(feats) if feats else np.zeros((U.shape[1], 0))
+    if unit_of is not None:
+        grouped = np.zeros((U.shape[1], F_all.shape[1]))
+        np.add.at(grouped, unit_of, F_all)
+        F_all = grouped
+    S_all = U @ F_all
     out, start = [], 0
     for F, L, extra in zip(feats, layouts, extras):
         out.append(_finish(S_all[:, start:start + F.shape[1]], L, extra))
@@ -589,8 +623,9 @@ def compute(sets: Sequence[Ratings], weights: str | None = None, level: str = "n
     N = sets[0].X.shape[0]
     if any(r.X.shape[0] != N for r in sets):
         raise ValueError("rating sets passed together must share their units")
-    point = _evaluate(sets, np.ones((1, N)), weights, level, distance, masi_m)
-    boot = _evaluate(sets, bootstrap_weights(N, n_boot, seed), weights, level, distance, masi_m) if n_boot else None
+    kw = {"weights": weights, "level": level, "distance": distance, "masi_m": masi_m}
+    point = _evaluate(sets, np.ones((1, N)), **kw)
+    boot = _bootstrap(sets, N, n_boot, seed, **kw) if n_boot else None
     tables = []
     lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 + ci) / 2
     for i, r in enumerate(sets):
@@ -779,9 +814,8 @@ def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
     frames = []
     for rnd, grp in codings.groupby("round", sort=True):
         r_sets = set_ratings(grp)
-        U = bootstrap_weights(len(r_sets.units), n_boot, seed) if n_boot else None
         for distance in DISTANCES:
-            t = _with_U(r_sets, distance=distance, U=U, n_boot=n_boot, seed=seed)
+            t = _with_U(r_sets, n_boot=n_boot, seed=seed, distance=distance)
             t = t[t["coefficient"] == "krippendorff_alpha"].assign(coefficient=f"krippendorff_alpha_{distance}")
             frames.append(t.assign(round=rnd, scope="sets of codes per unit"))
         codes, units, _ = code_ratings(grp, code_ids)
@@ -790,7 +824,7 @@ def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
         perm = np.array([order[u] for u in r_sets.units])
         codes = [Ratings(c.X[perm], c.categories, r_sets.units, c.coders) for c in codes]
         pooled, unit_of = _pooled(codes)
-        t = _with_U(pooled, U=None if U is None else U[:, unit_of], n_boot=n_boot, seed=seed)
+        t = _with_U(pooled, n_boot=n_boot, seed=seed, unit_of=unit_of)
         # counts are of units (the resampled clusters); n_ratings counts decisions
         t["n_units"] = len(r_sets.units)
         t["n_pairable_units"] = int(((r_sets.X >= 0).sum(1) >= 2).sum())
@@ -802,10 +836,12 @@ def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
     return out[first + [c for c in out.columns if c not in first]]
 
 
-def _with_U(r: Ratings, U: np.ndarray | None, n_boot: int, seed: int, distance: str | None = None) -> pd.DataFrame:
-    """:func:`compute` for one rating set with given resampling weights (cluster bootstrap)."""
-    point = _evaluate([r], np.ones((1, r.X.shape[0])), None, "nominal", distance, MASI_M)[0]
-    boot = _evaluate([r], U, None, "nominal", distance, MASI_M)[0] if U is not None else None
+def _with_U(r: Ratings, n_boot: int, seed: int, distance: str | None = None,
+            unit_of: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`compute` for one rating set whose rows may be items clustered in units (cluster bootstrap)."""
+    n_units = r.X.shape[0] if unit_of is None else int(unit_of.max()) + 1
+    point = _evaluate([r], np.ones((1, n_units)), distance=distance, unit_of=unit_of)[0]
+    boot = _bootstrap([r], n_units, n_boot, seed, distance=distance, unit_of=unit_of)[0] if n_boot else None
     est = {k: float(v[0]) for k, v in point.items()}
     notes = _notes(r, est, None)
     rated = r.X >= 0

@@ -285,7 +285,7 @@ def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
         raise InputError(f"{path.name}: file is {path.stat().st_size:,} bytes, over the {sheets.MAX_BYTES:,}-byte limit")
     if suffix == ".csv":
         return [files.read_text_table(path)]
-    why = sheets._check_container(path)
+    why = files.zip_problem(path, sheets.MAX_UNZIPPED)
     if why:
         raise InputError(f"{path.name}: {why}")
     try:

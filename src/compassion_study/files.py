@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,8 @@ import pandas as pd
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTE = "'"
+#: Largest compression ratio accepted for a big zip member (real office files compress ~5-30x).
+MAX_RATIO = 200
 
 
 def _refuse_raw(path: Path) -> None:
@@ -169,3 +172,45 @@ def read_text_table(path: str | os.PathLike) -> list[list[str]]:
     except csv.Error:
         delimiter = ","
     return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def zip_problem(path: str | os.PathLike, max_unzipped: int = 500 * 1024 * 1024, kind: str = "spreadsheet") -> str | None:
+    """Why an Office file (.xlsx, .ods, .docx: a zip of XML) cannot be opened safely; None if it can.
+
+    Checked before any parser sees the file: not a zip (or an encrypted OLE
+    file), total or per-member expansion (zip bombs), links to other
+    workbooks, XML DTD or entity declarations (entity-expansion attacks;
+    office programs never write them), and member checksums.
+    """
+    path = Path(path)
+    if not zipfile.is_zipfile(path):
+        head = path.read_bytes()[:8]
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            return "is encrypted (password-protected) or an old binary .xls; save it unprotected as .xlsx"
+        return f"is not a {kind} (not a zip archive): empty, truncated or another kind of file"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > max_unzipped:
+                return f"expands to {total:,} bytes, over the {max_unzipped:,}-byte limit (zip bomb?)"
+            for info in infos:
+                if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    return (f"member {info.filename} expands {info.file_size // max(info.compress_size, 1):,}-fold "
+                            f"to {info.file_size:,} bytes (zip bomb?)")
+            names = [i.filename for i in infos]
+            if any(n.startswith("xl/externalLinks/") for n in names):
+                return "links to other workbooks (external links); remove them (Data › Edit Links › Break Link) and save again"
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with zf.open(info) as fh:
+                        head = fh.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        return (f"member {info.filename} declares XML entities or a DTD, which spreadsheets do not "
+                                "write (possible entity-expansion attack); not read")
+            bad = zf.testzip()
+            if bad:
+                return f"is damaged (member {bad} fails its checksum)"
+    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        return f"is damaged, truncated or encrypted ({exc})"
+    return None

@@ -158,6 +158,9 @@ def _docx_lines(path: Path) -> list[Line]:
         from docx.opc.exceptions import PackageNotFoundError
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise InputError(f"{path}: reading .docx needs python-docx ({exc})") from None
+    why = files.zip_problem(path, kind="Word document")
+    if why:
+        raise InputError(f"{path}: not a readable Word .docx file: it {why}")
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -353,26 +353,6 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def _check_container(path: Path) -> str | None:
-    """Why a workbook file cannot be opened safely (None if it can)."""
-    if not zipfile.is_zipfile(path):
-        head = path.read_bytes()[:8]
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
-            return "is encrypted (password-protected) or an old binary .xls; save it unprotected as .xlsx"
-        return "is not a spreadsheet (not a zip archive): empty, truncated or another kind of file"
-    try:
-        with zipfile.ZipFile(path) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-            if total > MAX_UNZIPPED:
-                return f"expands to {total:,} bytes, over the {MAX_UNZIPPED:,}-byte limit (zip bomb?)"
-            bad = zf.testzip()
-            if bad:
-                return f"is damaged (member {bad} fails its checksum)"
-    except (zipfile.BadZipFile, OSError) as exc:
-        return f"is damaged or truncated ({exc})"
-    return None
-
-
 def _read_xlsx(path: Path) -> list[Tab]:
     from openpyxl import load_workbook
 
@@ -455,7 +435,7 @@ def read_tabs(path: Path) -> list[Tab]:
     if suffix == ".csv":
         tabs = _read_csv(path)
     else:
-        why = _check_container(path)
+        why = files.zip_problem(path, MAX_UNZIPPED)
         if why:
             raise InputError(f"{label}: {why}")
         try:
