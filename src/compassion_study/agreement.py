@@ -658,7 +658,8 @@ def compute(sets: Sequence[Ratings], weights: str | None = None, level: str = "n
 def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder", value: str = "value",
                     level: str = "nominal", weights: str | None = None, distance: str | None = None,
                     multilabel_sep: str | None = None, categories: Sequence | None = None,
-                    n_boot: int = 0, seed: int = 0, masi_m: Sequence[float] = MASI_M) -> pd.DataFrame:
+                    n_boot: int = 0, seed: int = 0, masi_m: Sequence[float] = MASI_M,
+                    label: str = "ratings") -> pd.DataFrame:
     """All coefficients for a long ratings table, as a tidy DataFrame.
 
     Parameters
@@ -680,6 +681,8 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
         The full category set (default: the values observed).
     n_boot, seed : int
         Bootstrap resamples of units (0 = no CIs) and the random seed.
+    label : str
+        What to call the data in error messages (the calculator passes the file name).
 
     Returns
     -------
@@ -697,7 +700,7 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     if multilabel_sep is not None:
         df = data.assign(**{value: parse_sets(data[value], multilabel_sep)})
         distance = distance or "masi"
-    r = ratings_from_long(df, unit, coder, value, categories)
+    r = ratings_from_long(df, unit, coder, value, categories, label=label)
     return compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m)[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from collections.abc import Callable, Sequence
 
 from . import __version__
@@ -103,7 +104,8 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
                                       numeric=None if args.multilabel_sep else numeric)
     table = agreement.agreement_table(
         data, args.unit, args.coder, args.value, level=args.level, weights=args.weights,
-        distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed)
+        distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed,
+        label=Path(args.ratings).name)
     if args.json:
         print(json.dumps(agreement.as_json(table, args.level if not args.multilabel_sep else f"sets ({args.distance or 'masi'})"),
                          indent=2, ensure_ascii=False))

@@ -1,8 +1,10 @@
 """Regenerate the corpus of bad coding workbooks in this folder.
 
 Each file is a round-1 workbook for the bundled notes and codebook v1 with one
-kind of damage (or, for the CSV encodings, a legal variant that must import
-correctly). The messages each must produce are in tests/test_sheets.py.
+kind of damage, or built to attack a reader (external links, a zip bomb, an
+XML entity bomb). The messages each must produce are in tests/test_sheets.py
+and tests/test_bad_input.py. Regenerating rewrites every file (their
+docProps timestamps change); restore the unchanged ones with git checkout.
 
     .venv/bin/python tests/data/bad_workbooks/make_corpus.py
 """
@@ -71,6 +73,40 @@ def main() -> None:
         # an OLE2 compound file: what Excel writes for a password-protected workbook
         (HERE / "round-1_alice_password.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
         (HERE / "round-1_alice_binary.csv").write_bytes(b"PK\x03\x04\x00\x00binary\x00data")
+        hostile(src)
+
+
+def _rewrite(src: Path, dest: Path, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None,
+             compress_level: int = 6) -> None:
+    """Copy an .xlsx member by member, replacing or adding members."""
+    import zipfile
+
+    replace, add = replace or {}, add or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compress_level) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, replace.get(info.filename, zin.read(info.filename)))
+        for name, data in add.items():
+            zout.writestr(name, data)
+
+
+def hostile(src: Path) -> None:
+    """Workbooks built to attack a reader: external links, a zip bomb, an XML entity bomb."""
+    import zipfile
+
+    sheet = "xl/worksheets/sheet3.xml"  # the Coding sheet (openpyxl writes inline strings)
+    with zipfile.ZipFile(src) as z:
+        coding = z.read(sheet)
+    link = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<externalLink xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><externalBook r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+            b'2006/relationships"/></externalLink>')
+    _rewrite(src, HERE / "round-1_alice_external-link.xlsx", add={"xl/externalLinks/externalLink1.xml": link})
+    # 80 MB of sheet XML that compresses to well under 1 MB
+    padding = coding.replace(b"</worksheet>", b"<!--" + b"0" * 80_000_000 + b"--></worksheet>")
+    _rewrite(src, HERE / "round-1_alice_zip-bomb.xlsx", replace={sheet: padding}, compress_level=9)
+    lol = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + b"".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i else "&lol;" * 10}">'.encode() for i in range(9))
+           + b"]>\n" + (coding.split(b"?>", 1)[1] if coding.startswith(b"<?xml") else coding).replace(b"<t>", b"<t>&lol8;", 1))
+    _rewrite(src, HERE / "round-1_alice_entity-bomb.xlsx", replace={sheet: lol})
 
 
 if __name__ == "__main__":
