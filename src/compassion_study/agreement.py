@@ -82,6 +82,7 @@ import itertools
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -181,18 +182,19 @@ def ratings_from_long(data: pd.DataFrame, unit: str = "unit", coder: str = "code
                     for (u, c), idx in groups.items()]
         raise InputError(problems, summary=f"{label}: {len(problems)} duplicate (unit, coder) pair(s):")
     present = df[~df[value].map(_is_missing)]
-    units = list(dict.fromkeys(df[unit]))
-    coders = list(dict.fromkeys(df[coder]))
-    cats = list(categories) if categories is not None else sorted(set(present[value]), key=_sort_key)
+    unit_codes, units = pd.factorize(df[unit], sort=False)
+    coder_codes, coders = pd.factorize(df[coder], sort=False)
+    keep = ~df[value].map(_is_missing).to_numpy(dtype=bool)
+    value_codes, observed = pd.factorize(present[value], sort=False)
+    cats = list(categories) if categories is not None else sorted(observed, key=_sort_key)
     index = {c: i for i, c in enumerate(cats)}
-    unknown = set(present[value]) - set(index)
+    unknown = [v for v in observed if v not in index]
     if unknown:
         raise InputError(f"{label}: value(s) {sorted(map(str, unknown))[:5]} are not among the categories given")
+    lookup = np.array([index[v] for v in observed], dtype=np.int64)
     X = np.full((len(units), len(coders)), -1, dtype=np.int64)
-    ui = {u: i for i, u in enumerate(units)}
-    ci = {c: j for j, c in enumerate(coders)}
-    X[present[unit].map(ui).to_numpy(), present[coder].map(ci).to_numpy()] = present[value].map(index).to_numpy()
-    return Ratings(X, cats, units, coders)
+    X[unit_codes[keep], coder_codes[keep]] = lookup[value_codes]
+    return Ratings(X, cats, list(units), list(coders))
 
 
 def ratings_from_matrix(matrix, categories: Sequence | None = None) -> Ratings:
@@ -247,8 +249,11 @@ def masi_distance_matrix(sets: Sequence[frozenset], m: Sequence[float] = MASI_M)
     # one contains the other (|A ∩ B| = min(|A|, |B|)) and m[2] when they merely
     # overlap; disjoint sets have J = 0 whatever m[3] is.
     subset = inter == np.minimum.outer(size, size)
-    JM = inter / union
-    JM *= np.where(subset, m[1], m[2])
+    JM = np.divide(inter, union, out=union)
+    JM *= m[2]
+    JM[subset] *= m[1] / m[2] if m[2] else 0.0
+    if not m[2]:
+        JM[subset] = (inter / np.maximum(np.add.outer(size, size) - inter, 1))[subset] * m[1]
     distinct = len(set(sets)) == len(sets)
     if distinct:
         np.fill_diagonal(JM, m[0])  # identical (J = 1), including two empty sets
@@ -539,19 +544,34 @@ def bootstrap_weights(n_units: int, n_boot: int, seed: int) -> np.ndarray:
     return _weights(np.random.default_rng(seed), n_units, n_boot)
 
 
+@lru_cache(maxsize=2)
+def _weight_blocks(n_units: int, n_boot: int, seed: int, step: int) -> tuple[np.ndarray, ...]:
+    # Kept as small integers: a study's per-code, pairwise and overall tables
+    # all resample the same units with the same seed, so the draws are made once.
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for start in range(0, n_boot, step):
+        w = _weights(rng, n_units, min(step, n_boot - start))
+        blocks.append(w.astype(np.uint8) if w.max() < 256 else w)
+    return tuple(blocks)
+
+
 def bootstrap_chunks(n_units: int, n_boot: int, seed: int):
     """:func:`bootstrap_weights` in row blocks of at most :data:`CHUNK_CELLS` cells (same draws, bounded memory)."""
-    rng = np.random.default_rng(seed)
     step = max(1, min(n_boot, CHUNK_CELLS // max(n_units, 1)))
-    for start in range(0, n_boot, step):
-        yield _weights(rng, n_units, min(step, n_boot - start))
+    for block in _weight_blocks(n_units, n_boot, seed, step):
+        yield block.astype(np.float64)
 
 
-def _bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, seed: int, unit_of: np.ndarray | None = None,
-               **kw) -> list[dict[str, np.ndarray]]:
-    """Every coefficient in every resample, computed chunk by chunk and joined."""
-    parts = [_evaluate(sets, U, unit_of=unit_of, **kw) for U in bootstrap_chunks(n_units, n_boot, seed)]
-    return [{k: np.concatenate([p[i][k] for p in parts]) for k in parts[0][i]} for i in range(len(sets))]
+def _point_and_bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, seed: int,
+                         unit_of: np.ndarray | None = None, **kw) -> tuple[list, list | None]:
+    """Point estimates and every resample's coefficients; features are prepared once for both."""
+    prep = _prepare(sets, unit_of=unit_of, n_units=n_units, **kw)
+    point = _apply(prep, np.ones((1, n_units)))
+    if not n_boot:
+        return point, None
+    parts = [_apply(prep, U) for U in bootstrap_chunks(n_units, n_boot, seed)]
+    return point, [{k: np.concatenate([p[i][k] for p in parts]) for k in parts[0][i]} for i in range(len(sets))]
 
 
 def interpret(key: str, value: float) -> str:
@@ -575,17 +595,27 @@ def interpret(key: str, value: float) -> str:
     return ""
 
 
-def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None = None, level: str = "nominal",
-              distance: str | None = None, masi_m: Sequence[float] = MASI_M,
-              unit_of: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
-    """Coefficients for several rating sets over the same units, one matrix product for all.
+@dataclass
+class _Prepared:
+    """Per-unit features of several rating sets, computed once and reused for every resample chunk."""
 
-    ``unit_of`` maps each row of the rating sets to a column of ``U`` when
-    rows are items clustered in units (all unit × code decisions): their
-    features are summed per unit first, which is the same as weighting each
-    item by its unit's weight.
+    F: np.ndarray
+    layouts: list
+    widths: list
+    multilabel: list  # (X, q, pairable mask) for sets of codes, else None
+
+
+def _prepare(sets: Sequence[Ratings], weights: str | None = None, level: str = "nominal",
+             distance: str | None = None, masi_m: Sequence[float] = MASI_M,
+             unit_of: np.ndarray | None = None, n_units: int | None = None) -> _Prepared:
+    """Features for :func:`_apply`.
+
+    ``unit_of`` maps each row of the rating sets to a unit when rows are
+    items clustered in units (all unit × code decisions): their features are
+    summed per unit, which is the same as weighting each item by its unit's
+    resampling weight.
     """
-    feats, layouts, extras = [], [], []
+    feats, layouts, ml = [], [], []
     for r in sets:
         w = agreement_weights(r.categories, weights) if not r.multilabel else np.eye(1)
         delta = difference(r.categories, level if not r.multilabel else "nominal",
@@ -593,21 +623,32 @@ def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None = None
         F, L = _features(r, w, delta)
         feats.append(F)
         layouts.append(L)
-        extra = {}
-        if r.multilabel:
-            extra["n_k"] = _category_sums(U, r.X, r.q, (r.X >= 0).sum(1) >= 2)
-        extras.append(extra)
-    F_all = np.hstack(feats) if feats else np.zeros((U.shape[1], 0))
+        ml.append((r.X, r.q, (r.X >= 0).sum(1) >= 2) if r.multilabel else None)
+    F_all = np.hstack(feats)
     if unit_of is not None:
-        grouped = np.zeros((U.shape[1], F_all.shape[1]))
+        grouped = np.zeros((n_units if n_units is not None else int(unit_of.max()) + 1, F_all.shape[1]))
         np.add.at(grouped, unit_of, F_all)
         F_all = grouped
-    S_all = U @ F_all
+    return _Prepared(F_all, layouts, [F.shape[1] for F in feats], ml)
+
+
+def _apply(prep: _Prepared, U: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Coefficients for resampling weights ``U`` (resamples × units): one matrix product for all sets."""
+    S_all = U @ prep.F
     out, start = [], 0
-    for F, L, extra in zip(feats, layouts, extras):
-        out.append(_finish(S_all[:, start:start + F.shape[1]], L, extra))
-        start += F.shape[1]
+    for width, L, ml in zip(prep.widths, prep.layouts, prep.multilabel):
+        extra = {"n_k": _category_sums(U, *ml)} if ml is not None else None
+        out.append(_finish(S_all[:, start:start + width], L, extra))
+        start += width
     return out
+
+
+def _evaluate(sets: Sequence[Ratings], U: np.ndarray, weights: str | None = None, level: str = "nominal",
+              distance: str | None = None, masi_m: Sequence[float] = MASI_M,
+              unit_of: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
+    """Coefficients for several rating sets over the same units and weights ``U``."""
+    prep = _prepare(sets, weights, level, distance, masi_m, unit_of, U.shape[1])
+    return _apply(prep, U)
 
 
 def compute(sets: Sequence[Ratings], weights: str | None = None, level: str = "nominal", distance: str | None = None,
@@ -623,9 +664,8 @@ def compute(sets: Sequence[Ratings], weights: str | None = None, level: str = "n
     N = sets[0].X.shape[0]
     if any(r.X.shape[0] != N for r in sets):
         raise ValueError("rating sets passed together must share their units")
-    kw = {"weights": weights, "level": level, "distance": distance, "masi_m": masi_m}
-    point = _evaluate(sets, np.ones((1, N)), **kw)
-    boot = _bootstrap(sets, N, n_boot, seed, **kw) if n_boot else None
+    point, boot = _point_and_bootstrap(sets, N, n_boot, seed, weights=weights, level=level, distance=distance,
+                                       masi_m=masi_m)
     tables = []
     lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 + ci) / 2
     for i, r in enumerate(sets):
@@ -756,26 +796,45 @@ def code_ratings(codings: pd.DataFrame, code_ids: Sequence[str]) -> tuple[list[R
 
     A unit a coder has not coded is missing for every code.
     """
-    units = list(dict.fromkeys(codings["unit_id"]))
-    coders = sorted(set(codings["coder"]))
-    ui = {u: i for i, u in enumerate(units)}
-    gi = {g: j for j, g in enumerate(coders)}
-    ci = {c: k for k, c in enumerate(code_ids)}
+    unit_codes, units = pd.factorize(codings["unit_id"], sort=False)
+    coders = sorted(pd.unique(codings["coder"]))
+    coder_codes = pd.Index(coders).get_indexer(codings["coder"])
+    code_codes = pd.Index(list(code_ids)).get_indexer(codings["code_id"])
+    known = code_codes >= 0
     X = np.full((len(code_ids), len(units), len(coders)), -1, dtype=np.int64)
-    known = codings["code_id"].isin(ci)
-    sub = codings[known]
-    X[sub["code_id"].map(ci).to_numpy(), sub["unit_id"].map(ui).to_numpy(), sub["coder"].map(gi).to_numpy()] = \
-        sub["applied"].to_numpy(dtype=np.int64)
+    X[code_codes[known], unit_codes[known], coder_codes[known]] = codings["applied"].to_numpy(dtype=np.int64)[known]
+    units = list(units)
     return [Ratings(X[k], [0, 1], units, coders) for k in range(len(code_ids))], units, coders
 
 
 def set_ratings(codings: pd.DataFrame) -> Ratings:
     """The set of codes each coder gave each unit (empty set = no code applies; uncoded = missing)."""
-    applied = codings[codings["applied"] == 1].groupby(["unit_id", "coder"])["code_id"].agg(frozenset)
-    coded = codings[["unit_id", "coder"]].drop_duplicates()
-    sets = coded.join(applied.rename("value"), on=["unit_id", "coder"])
-    sets["value"] = sets["value"].map(lambda v: v if isinstance(v, frozenset) else frozenset())
-    return ratings_from_long(sets, "unit_id", "coder", "value")
+    # Each coder's set of codes on a unit as a bit pattern (vectorised), decoded
+    # into frozensets only for the distinct patterns.
+    unit_codes, units = pd.factorize(codings["unit_id"], sort=False)
+    coders = sorted(pd.unique(codings["coder"]))
+    coder_codes = pd.Index(coders).get_indexer(codings["coder"])
+    code_codes, code_names = pd.factorize(codings["code_id"], sort=True)
+    n_codes = len(code_names)
+    bits = np.zeros((len(units), len(coders), (n_codes + 62) // 63), dtype=np.int64)
+    coded = np.zeros((len(units), len(coders)), dtype=bool)
+    coded[unit_codes, coder_codes] = True
+    on = codings["applied"].to_numpy() == 1
+    word, bit = np.divmod(code_codes[on], 63)
+    np.bitwise_or.at(bits, (unit_codes[on], coder_codes[on], word), np.left_shift(1, bit).astype(np.int64))
+    flat = bits.reshape(-1, bits.shape[-1])
+    patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
+    cats = [frozenset(code_names[w * 63 + b] for w in range(p.shape[0]) for b in range(63) if (int(p[w]) >> b) & 1)
+            for p in patterns]
+    order = sorted(range(len(cats)), key=lambda i: _sort_key(cats[i]))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    X = rank[inverse.ravel()].reshape(len(units), len(coders))
+    used = np.unique(X[coded]) if coded.any() else np.array([], dtype=np.int64)
+    remap = np.full(len(cats), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    X = np.where(coded, remap[X], -1)
+    return Ratings(X, [cats[order[i]] for i in used], list(units), coders)
 
 
 def _pooled(codes: list[Ratings]) -> tuple[Ratings, np.ndarray]:
@@ -808,7 +867,8 @@ def by_code(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
+def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0,
+            distances: Sequence[str] = DISTANCES) -> pd.DataFrame:
     """Per round: multi-label alpha (MASI and Jaccard) and coefficients pooled over all unit × code decisions.
 
     The pooled rows resample whole units (all their codes together), so the
@@ -817,7 +877,7 @@ def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
     frames = []
     for rnd, grp in codings.groupby("round", sort=True):
         r_sets = set_ratings(grp)
-        for distance in DISTANCES:
+        for distance in distances:
             t = _with_U(r_sets, n_boot=n_boot, seed=seed, distance=distance)
             t = t[t["coefficient"] == "krippendorff_alpha"].assign(coefficient=f"krippendorff_alpha_{distance}")
             frames.append(t.assign(round=rnd, scope="sets of codes per unit"))
@@ -843,8 +903,8 @@ def _with_U(r: Ratings, n_boot: int, seed: int, distance: str | None = None,
             unit_of: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`compute` for one rating set whose rows may be items clustered in units (cluster bootstrap)."""
     n_units = r.X.shape[0] if unit_of is None else int(unit_of.max()) + 1
-    point = _evaluate([r], np.ones((1, n_units)), distance=distance, unit_of=unit_of)[0]
-    boot = _bootstrap([r], n_units, n_boot, seed, distance=distance, unit_of=unit_of)[0] if n_boot else None
+    points, boots = _point_and_bootstrap([r], n_units, n_boot, seed, distance=distance, unit_of=unit_of)
+    point, boot = points[0], (boots[0] if boots is not None else None)
     est = {k: float(v[0]) for k, v in point.items()}
     notes = _notes(r, est, None)
     rated = r.X >= 0
@@ -876,7 +936,7 @@ def pairwise(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAU
             pair = grp[grp["coder"].isin([a, b])]
             tables = by_code(pair, code_ids, n_boot=n_boot, seed=seed)
             keep = tables[tables["coefficient"].isin(["cohen_kappa", "percent_agreement"])]
-            alls = overall(pair, code_ids, n_boot=n_boot, seed=seed)
+            alls = overall(pair, code_ids, n_boot=n_boot, seed=seed, distances=("masi",))
             alls = alls[alls["coefficient"].isin(["krippendorff_alpha_masi", "cohen_kappa", "percent_agreement"])]
             alls = alls.assign(code_id="(all codes)").drop(columns="scope")
             both = pd.concat([keep.drop(columns="prevalence"), alls], ignore_index=True)

@@ -105,11 +105,31 @@ def _text_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c])]
 
 
+def _neutralise_series(col: pd.Series) -> pd.Series:
+    """:func:`neutralise` for a whole column (vectorised; non-strings untouched)."""
+    hit = col.str.startswith((*FORMULA_TRIGGERS, _QUOTE)).fillna(False).astype(bool)
+    if not hit.any():
+        return col
+    return col.where(~hit, _QUOTE + col.where(hit, ""))
+
+
+def _restore_series(col: pd.Series) -> pd.Series:
+    """:func:`restore` for a whole column."""
+    quoted = col.str.startswith(_QUOTE).fillna(False).astype(bool)
+    if not quoted.any():
+        return col
+    hit = quoted & col.str[1:2].isin([*FORMULA_TRIGGERS, _QUOTE]).fillna(False).astype(bool)
+    return col.where(~hit, col.str[1:])
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """Deterministic CSV bytes for ``df`` with formula triggers neutralised."""
     out = df.copy()
     for col in _text_columns(out):
-        out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+        if pd.api.types.is_string_dtype(out[col]) or out[col].map(type).eq(str).all():
+            out[col] = _neutralise_series(out[col].astype(object).where(out[col].notna(), None).astype("string"))
+        else:
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
     return buf.getvalue().encode("utf-8")
@@ -137,7 +157,7 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) ->
     for col in dtypes:
         df[col] = df[col].fillna("")
     for col in _text_columns(df):
-        df[col] = df[col].map(lambda v: restore(v) if isinstance(v, str) else v)
+        df[col] = _restore_series(df[col])
     return df
 
 

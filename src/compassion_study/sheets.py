@@ -522,11 +522,25 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     if absent:
         problems.append(f"{where(label, sheet, 'row 2')}: missing column(s) {', '.join(absent)}")
         return
-    text_of = dict(zip(units["unit_id"], units["text"]))
+    text_of = dict(zip(units["unit_id"].tolist(), units["text"].tolist()))
     n_before = len(problems)
     seen: dict[str, int] = {}
-    rows_out, memos_out, coded = [], [], 0
+    coded_ids: list[str] = []
+    coded_marks: list[list[int]] = []
+    memos_out, coded = [], 0
     code_cols = [(cid, col[cid]) for cid in book.ids]
+    cache: dict[object, bool | None] = {}
+
+    def mark_of(v):  # most cells hold one of a handful of values: parse each once
+        if isinstance(v, _Formula):
+            return None
+        try:
+            return cache[v]
+        except KeyError:
+            cache[v] = parse_mark(v)
+            return cache[v]
+        except TypeError:
+            return parse_mark(v)
     for r in range(HEADER_ROW, len(grid)):
         row = grid[r]
         values = lambda j: row[j] if j < len(row) else None  # noqa: E731
@@ -547,16 +561,18 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if isinstance(shown, _Formula) or _as_text(shown) != text_of[uid]:
             problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
         applied = []
+        vector = []
         for cid, j in code_cols:
             v = values(j)
-            mark = None if isinstance(v, _Formula) else parse_mark(v)
+            mark = mark_of(v)
             if mark is None:
                 what = "a formula" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
                 problems.append(f"{at(r, j)}: mark {what} is not a documented mark ({MARKS_HELP})")
             elif mark:
                 applied.append(cid)
+            vector.append(1 if mark else 0)
         v = values(col[NO_CODE])
-        none_mark = None if isinstance(v, _Formula) else parse_mark(v)
+        none_mark = mark_of(v)
         if none_mark is None:
             what = "a formula" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
             problems.append(f"{at(r, col[NO_CODE])}: mark {what} is not a documented mark ({MARKS_HELP})")
@@ -571,8 +587,8 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if not applied and not none_mark:
             continue  # not coded yet: missing, never zeros
         coded += 1
-        chosen = set(applied)
-        rows_out.extend((round_, coder, uid, cid, int(cid in chosen)) for cid in book.ids)
+        coded_ids.append(uid)
+        coded_marks.append(vector)
     declared = info.get("units", ("", 0))[0]
     if tab.assigned is not None:
         lost = [u for u in tab.assigned if u not in seen]
@@ -584,7 +600,11 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
                         f"(row 1 says {declared} units were assigned, {len(seen)} found)")
     if len(problems) > n_before:
         return
-    result.codings.extend(rows_out)
+    n_codes = len(book.ids)
+    marks = np.array(coded_marks, dtype=np.int8).reshape(-1, n_codes)
+    result.codings.append(pd.DataFrame({
+        "round": round_, "coder": coder, "unit_id": np.repeat(np.array(coded_ids, dtype=object), n_codes),
+        "code_id": np.tile(np.array(book.ids, dtype=object), len(coded_ids)), "applied": marks.ravel().astype(np.int64)}))
     result.memos.extend(memos_out)
     result.rounds.append({
         "round": round_, "coder": coder, "source": tab.file, "sheet": sheet,
@@ -638,14 +658,16 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
 
 
 def _frames(result: Result, paths: Paths, units: pd.DataFrame, books: dict[str, cbmod.Codebook]) -> tuple[pd.DataFrame, ...]:
-    order = {u: i for i, u in enumerate(units["unit_id"])}
-    codings = pd.DataFrame(result.codings, columns=CODINGS_COLUMNS)
+    unit_index = pd.Index(units["unit_id"])
+    codings = (pd.concat(result.codings, ignore_index=True) if result.codings
+               else pd.DataFrame(columns=CODINGS_COLUMNS))
     if len(codings):
-        code_order = {}
+        # codebook order within each round; units in the order of the notes
+        codings["_c"] = 0
         for r in result.rounds:
-            code_order.setdefault(r["round"], {c: i for i, c in enumerate(books[r["codebook_version"]].ids)})
-        codings["_u"] = codings["unit_id"].map(order)
-        codings["_c"] = [code_order[r][c] for r, c in zip(codings["round"], codings["code_id"])]
+            sel = (codings["round"] == r["round"]).to_numpy()
+            codings.loc[sel, "_c"] = pd.Index(books[r["codebook_version"]].ids).get_indexer(codings.loc[sel, "code_id"])
+        codings["_u"] = unit_index.get_indexer(codings["unit_id"])
         codings = codings.sort_values(["round", "coder", "_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
     rounds = pd.DataFrame(result.rounds)
     if len(rounds):
@@ -654,7 +676,7 @@ def _frames(result: Result, paths: Paths, units: pd.DataFrame, books: dict[str, 
         rounds = rounds.sort_values(["round", "coder"], kind="stable")
     rounds = rounds.reindex(columns=ROUNDS_COLUMNS)
     memos = pd.DataFrame(result.memos, columns=MEMOS_COLUMNS)
-    memos["_u"] = memos["unit_id"].map(order)
+    memos["_u"] = unit_index.get_indexer(memos["unit_id"])
     memos = memos.sort_values(["round", "coder", "_u"], kind="stable").drop(columns="_u")
     return codings.reset_index(drop=True), rounds.reset_index(drop=True), memos.reset_index(drop=True)
 
