@@ -77,7 +77,7 @@ def write_coder_csvs(root: Path, units: pd.DataFrame, version: str, ids: list[st
     rng = np.random.default_rng(seed)
     n = len(units)
     truth = np.zeros((n, len(ids)), dtype=np.int8)
-    for k in range(1, 4):
+    for _ in range(3):  # up to three codes per unit
         truth[np.arange(n), rng.integers(0, len(ids), n)] = 1
     folder = root / "data/raw/coding/round-1"
     folder.mkdir(parents=True)

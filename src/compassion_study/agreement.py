@@ -452,7 +452,6 @@ def _finish(S: np.ndarray, L: _Layout, extra: dict | None = None) -> dict[str, n
     n_pair = S[:, c["m2"]][:, 0]
     # Krippendorff's alpha from the coincidence matrix
     n_k = S[:, c["n_k"]] if "n_k" in c else extra["n_k"]
-    n = n_k.sum(1)
     if "o" in c:
         o = S[:, c["o"]].reshape(B, L.q, L.q)
         delta = _ordinal_difference(n_k) if L.delta is None else L.delta
@@ -990,10 +989,9 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
     from . import files
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    if path.stat().st_size > max_bytes:
-        raise InputError(f"{path.name}: over the {max_bytes:,}-byte limit")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")
+    files.check_input(path, None, max_bytes, path.name)
     rows = files.read_text_table(path)
     if not rows or not any(rows[0]):
         raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")

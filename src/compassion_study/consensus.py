@@ -134,7 +134,7 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
                 ("2", f"Read the comment, each coder's mark and memo, and the codebook; then set '{DECISION}' to 1 "
                       "(the code applies) or 0 (it does not). Explain the decision in the note column if useful."),
                 ("3", "A row left without a decision stays provisional (majority view, ties flagged)."),
-                ("4", f"Return the file to the study team, who will put it in data/raw/consensus/.")]:
+                ("4", "Return the file to the study team, who will put it in data/raw/consensus/.")]:
         ins.append(list(row))
     ins["A1"].font = Font(bold=True, size=14)
     ins.column_dimensions["A"].width, ins.column_dimensions["B"].width = 16, 100
@@ -237,9 +237,10 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     wanted = set(zip(split["unit_id"], split["code_id"]))
     seen: dict[tuple[str, str], int] = {}
     rows = []
+    width = len(header) + 1
     for r in range(2, len(grid)):
-        row = grid[r]
-        value = lambda j: row[j] if j < len(row) else None  # noqa: E731
+        row = list(grid[r][:width]) + [None] * (width - len(grid[r]))
+        value = row.__getitem__
         uid = sheets._as_text(value(col["unit_id"])).strip()
         cid = sheets._as_text(value(col["code_id"])).strip()
         raw = value(col[DECISION])
@@ -275,14 +276,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
 def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
     """The Adjudication sheet of an .xlsx/.ods (or a CSV of it) as a grid."""
     suffix = path.suffix.lower()
-    if suffix not in sheets.SUFFIXES:
-        raise InputError(f"{path.name}: unsupported file type '{path.suffix}'; return .xlsx, .ods or .csv")
-    if not path.is_file():
-        raise InputError(f"{path.name}: file not found")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path.name}: file is empty")
-    if path.stat().st_size > sheets.MAX_BYTES:
-        raise InputError(f"{path.name}: file is {path.stat().st_size:,} bytes, over the {sheets.MAX_BYTES:,}-byte limit")
+    files.check_input(path, sheets.SUFFIXES, sheets.MAX_BYTES, path.name, "return .xlsx, .ods or .csv")
     if suffix == ".csv":
         return [files.read_text_table(path)]
     why = files.zip_problem(path, sheets.MAX_UNZIPPED)

@@ -234,3 +234,25 @@ def zip_problem(path: str | os.PathLike, max_unzipped: int = 500 * 1024 * 1024, 
     except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
         return f"is damaged, truncated or encrypted ({exc})"
     return None
+
+
+def check_input(path: str | os.PathLike, suffixes: tuple[str, ...] | None, max_bytes: int, label: str,
+                expected: str = "", limit_for: str = "") -> int:
+    """Refuse a user's file before reading it: wrong type, missing, empty or too large.
+
+    Raises :class:`~compassion_study.errors.InputError` naming ``label``;
+    returns the file's size.
+    """
+    from .errors import InputError
+
+    path = Path(path)
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise InputError(f"{label}: unsupported file type '{path.suffix or '(none)'}'; {expected}")
+    if not path.is_file():
+        raise InputError(f"{label}: file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{label}: file is empty")
+    if size > max_bytes:
+        raise InputError(f"{label}: file is {size:,} bytes, over the {max_bytes:,}-byte limit{limit_for}")
+    return size

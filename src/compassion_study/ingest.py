@@ -209,15 +209,7 @@ def read_lines(path: str | Path) -> list[Line]:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in NOTE_SUFFIXES:
-        raise InputError(f"{path}: unsupported file type '{path.suffix or '(none)'}'; notes must be {', '.join(NOTE_SUFFIXES)}")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(f"{path}: file is empty")
-    if size > MAX_BYTES:
-        raise InputError(f"{path}: file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit for notes")
+    files.check_input(path, NOTE_SUFFIXES, MAX_BYTES, str(path), f"notes must be {', '.join(NOTE_SUFFIXES)}", " for notes")
     try:
         lines = _docx_lines(path) if suffix == ".docx" else _text_lines(path, markdown=suffix == ".md")
     except OSError as exc:

@@ -236,7 +236,6 @@ def methods_markdown(paths: Paths) -> str:
 
     units = read_units(paths.units)
     parts = analysis.units_by_part(units)
-    manifest = provenance.load(paths)
     sources = ", ".join(sorted(units["source"].unique()))
     out = ["**Material.** The breakout-group notes (" + sources + ") were divided into "
            f"{len(units)} comment units: " + "; ".join(f"{r.part}: {r.units}" for r in parts.itertuples())

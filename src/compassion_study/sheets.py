@@ -28,7 +28,6 @@ Marks
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -423,15 +422,7 @@ def read_tabs(path: Path) -> list[Tab]:
     """
     label = path.name
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"{label}: unsupported file type '{path.suffix}'; return .xlsx, .ods or .csv")
-    if not path.is_file():
-        raise InputError(f"{label}: file not found")
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(f"{label}: file is empty")
-    if size > MAX_BYTES:
-        raise InputError(f"{label}: file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit")
+    files.check_input(path, SUFFIXES, MAX_BYTES, label, "return .xlsx, .ods or .csv")
     if suffix == ".csv":
         tabs = _read_csv(path)
     else:
@@ -541,9 +532,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             return cache[v]
         except TypeError:
             return parse_mark(v)
+    width = len(header) + 1
     for r in range(HEADER_ROW, len(grid)):
-        row = grid[r]
-        values = lambda j: row[j] if j < len(row) else None  # noqa: E731
+        row = list(grid[r][:width]) + [None] * (width - len(grid[r]))
+        values = row.__getitem__
         uid = _as_text(values(col["unit_id"])).strip()
         marks_present = any(_as_text(values(j)).strip() for _, j in code_cols) or _as_text(values(col[NO_CODE])).strip()
         if not uid:
