@@ -391,7 +391,7 @@ def keyness_chart(table: pd.DataFrame, target: str, reference: str, top: int = 1
     ax.axvline(-3.84, color="#555555", linestyle="--", linewidth=1)
     ax.set_xlabel(f"Log-likelihood G² (right: key in {_short(target, 30)}; left: key in {_short(reference, 30)})")
     ax.set_ylabel("Word (log ratio)")
-    ax.set_title("Keyness: barriers against positives")
+    ax.set_title(f"Keyness: {_short(target, 30)} against {_short(reference, 30)}")
     words_a = ", ".join(a["word"].head(5))
     words_b = ", ".join(b["word"].head(5))
     alt = (f"Diverging bar chart of keyness (log-likelihood) comparing '{target}' with '{reference}'. Most key in the "
