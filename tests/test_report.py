@@ -53,10 +53,22 @@ def test_notebooks_are_paired_and_clean(name):
     assert not re.search(r"^\s*(def|class|for|while|if) ", code, re.M), "notebooks hold no logic"
 
 
+@pytest.fixture(scope="module")
+def shared_kernel_run(built):
+    """Every notebook executed the way the report does it: one kernel, namespace reset between notebooks."""
+    return dict(zip(report.NOTEBOOKS, report.execute_many(report.NOTEBOOKS, built)))
+
+
+def _outputs(nb) -> list:
+    return [(o.get("output_type"), o.get("data", {}).get("text/html"), o.get("data", {}).get("text/markdown"))
+            for c in nb.cells for o in c.get("outputs", [])]
+
+
 @pytest.mark.parametrize("name", report.NOTEBOOKS)
-def test_notebook_executes_with_default_parameters(built, name):
-    nb = report.execute(name, built)
+def test_notebook_executes_with_default_parameters(built, shared_kernel_run, name):
+    nb = report.execute(name, built)  # a fresh kernel, as papermill or JupyterLab would run it
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert _outputs(nb) == _outputs(shared_kernel_run[name])
 
 
 OVERRIDES = {

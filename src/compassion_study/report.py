@@ -1,8 +1,10 @@
 """Report: executed notebooks -> one self-contained ``reports/report.html``.
 
 The notebooks in ``notebooks/`` (jupytext percent scripts, the source of
-truth) are executed headlessly with papermill, which injects parameters after
-each notebook's cell tagged ``parameters``.  Their outputs, with code hidden,
+truth) are executed headlessly, parameters injected after each notebook's
+cell tagged ``parameters`` the papermill way; the report runs them all in one
+kernel (:func:`execute_many`), a single notebook runs in its own
+(:func:`execute`).  Their outputs, with code hidden,
 are joined under a generated front page (what the report is, which data it
 was built from) and table of contents, and rendered with nbconvert through a
 template that loads nothing from the network.  Figures are inline SVG with
@@ -87,12 +89,67 @@ def execute(name: str, paths: Paths, parameters: Mapping[str, Any] | None = None
         shutil.rmtree(sockets, ignore_errors=True)
 
 
+def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, Any] | None = None
+                 ) -> list[nbformat.NotebookNode]:
+    """Execute several notebooks in one kernel, its namespace reset between them.
+
+    The report's notebooks share one kernel, so Python, pandas, matplotlib and
+    the package are imported once rather than once per notebook. Each
+    notebook still starts from an empty namespace (``%reset -f``) with its own
+    parameters injected after its ``parameters`` cell, exactly as papermill
+    does; :func:`execute` (a fresh kernel) remains the reference, and the
+    tests run every notebook both ways.
+
+    Raises
+    ------
+    InputError
+        When a cell fails; the message names the notebook, the cell and the error.
+    """
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.parameterize import parameterize_notebook
+
+    params = {"root": str(paths.root), **(parameters or {})}
+    sockets = tempfile.mkdtemp(prefix="cs-kernel-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
+    km.start_kernel(cwd=str(paths.notebooks))
+    results = []
+    try:
+        for name in names:
+            source = paths.notebooks / f"{name}.py"
+            if not source.is_file():
+                raise InputError(f"{source}: notebook not found")
+            nb = load_notebook(source)
+            nb.metadata.setdefault("papermill", {})  # what papermill's loader would add
+            for cell in nb.cells:
+                cell.metadata.setdefault("tags", [])
+            nb = parameterize_notebook(nb, params)
+            # every notebook starts from an empty namespace, as in a fresh kernel
+            nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": ["reset"]}))
+            client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
+                                    resources={"metadata": {"path": str(paths.notebooks)}})
+            try:
+                client.execute(cleanup_kc=False)
+            except CellExecutionError as exc:
+                failed = next((c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+                err = next(o for o in failed["outputs"] if o.get("output_type") == "error") if failed else {}
+                count = failed.get("execution_count") if failed else "?"
+                raise InputError(f"{paths.relative(source)} › cell {count}: {err.get('ename', 'Error')}: "
+                                 f"{err.get('evalue', str(exc).splitlines()[0])}") from None
+            results.append(nb)
+    finally:
+        km.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
+    return results
+
+
 def _output_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     """The cells a reader sees: markdown and code outputs, not parameter cells."""
     keep = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"parameters", "injected-parameters"}:
+        if tags & {"parameters", "injected-parameters", "reset"}:
             continue
         if cell.cell_type == "code" and not cell.get("outputs"):
             continue
@@ -408,8 +465,8 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     units = read_units(paths.units)
     notebooks, left_out = available_sections(paths, notebooks)
     cells = [_html_cell(front_matter(paths, units, left_out))]
-    for name in notebooks:
-        cells.extend(_output_cells(execute(name, paths, parameters)))
+    for nb in execute_many(notebooks, paths, parameters):
+        cells.extend(_output_cells(nb))
     cells.append(_html_cell(provenance_html(paths)))
     html = render(cells)
     files.write_text(paths.report_html, html)
