@@ -15,7 +15,7 @@ Coefficients (keys as in design.md)
 ==================== ========================================================
 
 Every kappa-type coefficient is ``(p_a - p_e) / (1 - p_e)`` with the same
-observed agreement ``p_a`` (Gwet 2014, eq. 2.x): the mean over units rated by
+observed agreement ``p_a`` (Gwet 2014, ch. 2): the mean over units rated by
 two or more coders of ``sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1))``, where
 ``r_ik`` counts the coders who put unit *i* in category *k*, ``r_i`` the
 coders who rated unit *i*, and ``r*_ik = sum_l w_kl r_il`` (weights ``w``;
