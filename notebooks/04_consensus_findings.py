@@ -54,14 +54,13 @@ cs.figures.Note(cs.consensus.status_note(consensus))
 cs.figures.code_frequency_by_part(freq, tag)
 
 # %%
-cs.figures.table(freq.pivot_table(index="code_id", columns="group", values="share", sort=False).reset_index(),
-                 percent=tuple(freq["group"].unique()), caption="Share of units with the code")
+cs.figures.table(cs.analysis.share_by_group(freq), percent=tuple(freq["group"]), caption="Share of units with the code")
 
 # %% [markdown]
 # ### Barriers against enablers
 
 # %%
-cs.figures.table(cs.analysis.compare_groups(freq, *cs.analysis.default_groups(units)), digits=2)
+cs.figures.table(cs.analysis.barriers_vs_enablers(freq, units), digits=2)
 
 # %% [markdown]
 # ### The framework across the breakout themes

@@ -49,7 +49,7 @@ cs.figures.table(cs.analysis.read_findings(paths, "word_frequencies"), digits=1)
 # as frequent in the barriers).
 
 # %%
-cs.figures.keyness_chart(keyness, keyness["target_group"].iloc[0], keyness["reference_group"].iloc[0])
+cs.figures.keyness_chart(keyness)
 
 # %%
 cs.figures.table(keyness.head(15)[["word", "target", "reference", "ll", "log_ratio", "p", "direction"]], digits=3)

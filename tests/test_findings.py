@@ -124,3 +124,29 @@ def test_autocoder_evaluation_counts():
     assert ev.loc["y", "precision"] == 1.0
     # z: consensus c, d; suggested d only
     assert ev.loc["z", "recall"] == 0.5 and ev.loc["z", "precision"] == 1.0
+
+
+def test_single_part_notes_analyse_without_keyness(tmp_path, capsys):
+    """Notes with one prompt and no sections: keyness has nothing to compare, so it is empty, not an error."""
+    import shutil
+
+    from compassion_study import consensus, figures, files, ingest, sheets
+    from compassion_study.cli import main
+    from compassion_study.paths import Paths
+
+    from .conftest import REPO
+
+    paths = Paths.from_root(tmp_path / "p")
+    shutil.copytree(REPO / "data/raw", paths.raw)
+    ingest.ingest(paths=paths)
+    sheets.import_codings(paths=paths)
+    consensus.run(paths)
+    units = ingest.read_units(paths.units)
+    files.write_csv(units.assign(prompt="What stops us?", section=""), paths.units)  # a one-part workshop
+    assert main(["--root", str(paths.root), "analyse"]) == 0, capsys.readouterr().err
+    assert analysis.read_findings(paths, "keyness").empty
+    assert analysis.barriers_vs_enablers(analysis.read_findings(paths, "code_frequencies"),
+                                         ingest.read_units(paths.units)).empty
+    assert "one" in figures.keyness_chart(analysis.read_findings(paths, "keyness"))._repr_html_()
+    assert main(["--root", str(paths.root), "analyse", "--barriers", "nowhere"]) == 1
+    assert "part 'nowhere' is not in the notes" in capsys.readouterr().err

@@ -212,40 +212,26 @@ def test_formula_injection_is_neutralised_in_xlsx_and_csv(tmp_path):
         assert cells[h].data_type == "s" and cells[h].quotePrefix
 
 
+# Every single bad workbook is in tests/test_bad_input.py's one table; here, files with several problems.
 BAD_CASES = [
     ("round-1_alice_unknown-code.xlsx", ["Coding › F2: unknown column 'atending'", "Coding › row 2: missing column(s) attending"]),
-    ("round-1_alice_bad-mark.xlsx", ["Coding › H12: mark 'maybe' is not a documented mark"]),
-    ("round-1_alice_duplicate-row.xlsx", ["Coding › A5: unit 'u390f6e73e0' appears twice (also row 4)"]),
-    ("round-1_alice_unknown-unit.xlsx", ["Coding › A7: unknown unit 'u0000000000' (not in units.csv)"]),
-    ("round-1_alice_edited-text.xlsx", ["Coding › E9: comment text of unit 'u609bd544f6' was edited"]),
-    ("round-1_alice_round-mismatch.xlsx", ["Coding › B1: sheet is for round 'round-2', but it is being imported as round 'round-1'"]),
-    ("round-1_alice_coder-mismatch.xlsx", ["Coding › D1: sheet says coder 'bob', but the file/tab is for 'alice'"]),
-    ("round-1_alice_unknown-codebook.xlsx", ["Coding › F1: codebook version '0.9+000000000000' is not in data/raw/codebook/"]),
-    ("round-1_alice_formula-mark.xlsx", ["Coding › G4: mark a formula is not a documented mark"]),
-    ("round-1_alice_code-and-none.xlsx", ["Coding › W3: 'no code applies' is marked but so are attending"]),
-    ("round-1_alice_missing-row.xlsx", ["Coding: 1 assigned unit row(s) missing: u3b2c7d012c"]),
-    ("round-1_alice_no-coding-sheet.xlsx", ["round-1_alice_no-coding-sheet.xlsx: has no 'Coding' sheet"]),
-    ("round-1_alice_many-problems.xlsx", ["Coding › H12: mark 'maybe'", "Coding › A7: unknown unit", "Coding › E9: comment text"]),
-    ("round-1_alice_empty.xlsx", ["round-1_alice_empty.xlsx: file is empty"]),
-    ("round-1_alice_truncated.xlsx", ["round-1_alice_truncated.xlsx: is not a spreadsheet (not a zip archive)"]),
-    ("round-1_alice_not-a-spreadsheet.xlsx", ["round-1_alice_not-a-spreadsheet.xlsx: is not a spreadsheet"]),
-    ("round-1_alice_password.xlsx", ["round-1_alice_password.xlsx: is encrypted (password-protected)"]),
-    ("round-1_alice_binary.csv", ["round-1_alice_binary.csv: not a CSV text file"]),
+    ("round-1_alice_many-problems.xlsx", ["Coding › H12: mark 'maybe'", "Coding › A7: unknown unit", "Coding › E9: comment text",
+                                          "Coding: 1 assigned unit row(s) missing: u8422fcfdeb"]),
 ]
 
 
 @pytest.mark.parametrize("name,messages", BAD_CASES, ids=[c[0][14:] for c in BAD_CASES])
-def test_bad_workbooks_are_rejected_with_every_problem_and_nothing_written(ready, capsys, name, messages):
+def test_every_problem_in_a_workbook_is_listed_and_nothing_written(ready, capsys, name, messages):
     good = sheets.export(ready, "round-1", ["bob"], out=ready.root / "good")[0]
     fill(good, 5)
     sheets.import_codings([good], round_="round-1", paths=ready)
     before = tree_hashes(ready.processed)
     status = main(["--root", str(ready.root), "import", "--round", "round-1", str(BAD / name)])
     err = capsys.readouterr().err
-    assert status == 1
-    assert "Traceback" not in err
+    assert status == 1 and "Traceback" not in err
     for message in messages:
-        assert f"{name} › {message}" in err or message in err, err
+        assert f"{name} › {message}" in err, err
+    assert f"{len(messages)} problem(s)" in err  # every problem, and nothing else
     assert tree_hashes(ready.processed) == before
 
 

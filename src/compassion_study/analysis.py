@@ -283,13 +283,29 @@ _TEXT_COLS = ("group", "code_id", "code_a", "code_b", "part", "theme", "unit_id"
               "word_1", "word_2", "direction", "target_group", "reference_group", "codes")
 
 
-def default_groups(units: pd.DataFrame) -> tuple[str, str]:
-    """Barriers = the first part of the notes; enablers = ``positives`` if there is one, else the second part."""
+def default_groups(units: pd.DataFrame) -> tuple[str, str] | None:
+    """Barriers = the first part of the notes; enablers = ``positives`` if there is one, else the second part.
+
+    None when the notes have a single part (nothing to compare).
+    """
     parts = list(dict.fromkeys(part(units)))
     if len(parts) < 2:
-        raise ValueError("keyness needs at least two parts of the notes")
+        return None
     enablers = "positives" if "positives" in parts[1:] else parts[1]
     return parts[0], enablers
+
+
+def barriers_vs_enablers(freq: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_groups` for the default barriers and enablers (empty for single-part notes)."""
+    groups = default_groups(units)
+    return compare_groups(freq, *groups) if groups else pd.DataFrame(columns=["code_id", "difference"])
+
+
+def share_by_group(freq: pd.DataFrame) -> pd.DataFrame:
+    """Wide view of :func:`code_frequencies`: one row per code, the share of units in each group."""
+    wide = freq.pivot_table(index="code_id", columns="group", values="share", sort=False)
+    wide.columns.name = None
+    return wide.reset_index()
 
 
 def run(paths=None, barriers: str | None = None, enablers: str | None = None) -> dict[str, pd.DataFrame]:
@@ -314,12 +330,17 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
     version = rounds.sort_values("round")["codebook_version"].iloc[-1]
     book = cbmod.find(paths, version)
     ids = [c for c in book.ids if c in set(cons["code_id"])]
-    a, b = default_groups(units)
+    a, b = default_groups(units) or (None, None)
     barriers, enablers = barriers or a, enablers or b
     parts = part(units)
     for name in (barriers, enablers):
-        if name not in set(parts):
+        if name is not None and name not in set(parts):
             raise InputError(f"part '{name}' is not in the notes (parts: {', '.join(dict.fromkeys(parts))})")
+    if barriers is not None and enablers is not None:
+        key = text.keyness(units.loc[parts == barriers, "text"], units.loc[parts == enablers, "text"])
+    else:  # notes with one part: nothing to compare
+        key = text.keyness([], [])
+    key = key.assign(target_group=barriers or "", reference_group=enablers or "")
     lex = text.lexicon(book)
     suggested = text.autocode(units["text"].tolist(), lex)
     out = {
@@ -327,8 +348,7 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
         "framework_by_theme": framework_by_theme(cons, units, ids),
         "cooccurrence": cooccurrence(cons, ids),
         "exemplars": exemplars(cons, units, 2, ids),
-        "keyness": text.keyness(units.loc[parts == barriers, "text"], units.loc[parts == enablers, "text"]).assign(
-            target_group=barriers, reference_group=enablers),
+        "keyness": key,
         "collocations": text.collocations(units["text"], "likelihood_ratio", min_freq=2),
         "word_frequencies": text.word_frequencies(units),
         "autocoder_evaluation": text.evaluate_autocoder(units, cons, lex),

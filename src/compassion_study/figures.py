@@ -378,8 +378,15 @@ def cooccurrence_heatmap(table: pd.DataFrame, tag: str = "") -> Chart:
 
 
 @_themed
-def keyness_chart(table: pd.DataFrame, target: str, reference: str, top: int = 10) -> Chart:
-    """Diverging bars of the most key words in each direction (log-likelihood G², log ratio in labels)."""
+def keyness_chart(table: pd.DataFrame, top: int = 10) -> Chart | Note:
+    """Diverging bars of the most key words in each direction (log-likelihood G², log ratio in labels).
+
+    The groups compared are read from the table's ``target_group`` and
+    ``reference_group`` columns; with no words to compare, a note says so.
+    """
+    if table.empty:
+        return Note("Keyness needs two parts of the notes to compare; these notes have one.")
+    target, reference = table["target_group"].iloc[0], table["reference_group"].iloc[0]
     a = table[table["direction"] == "target"].head(top)
     b = table[table["direction"] == "reference"].head(top)
     rows = pd.concat([a.assign(signed=a["ll"]), b.assign(signed=-b["ll"])]).sort_values("signed", kind="stable")
@@ -466,7 +473,7 @@ def charts(paths: Paths) -> list[Chart]:
         out.append(cooccurrence_heatmap(analysis.read_findings(paths, "cooccurrence"), tag))
         key = analysis.read_findings(paths, "keyness")
         if len(key):
-            out.append(keyness_chart(key, key["target_group"].iloc[0], key["reference_group"].iloc[0]))
+            out.append(keyness_chart(key))
         out.append(autocoder_chart(analysis.read_findings(paths, "autocoder_evaluation"), tag))
     return out
 

@@ -38,8 +38,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "01_units": ("units",),
     "02_codebook_coding": ("units", "codings", "rounds"),
     "03_agreement": ("agreement_by_code", "agreement_pairwise", "agreement_overall", "rounds"),
-    "04_consensus_findings": ("consensus", "rounds"),
-    "05_text": ("units", "consensus", "rounds"),
+    "04_consensus_findings": ("consensus", "rounds", "findings:code_frequencies"),
+    "05_text": ("units", "consensus", "rounds", "findings:keyness"),
     "06_questions_methods": ("units",),
 }
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
@@ -167,14 +167,17 @@ def available_sections(paths: Paths, notebooks: Sequence[str] = NOTEBOOKS) -> tu
     ready, missing = [], []
     for name in notebooks:
         needs = SECTIONS.get(name, ())
-        (ready if all(getattr(paths, n).is_file() for n in needs) else missing).append(name)
+        found = [paths.findings(n.split(":", 1)[1]) if n.startswith("findings:") else getattr(paths, n) for n in needs]
+        (ready if all(p.is_file() for p in found) else missing).append(name)
     return ready, missing
 
 
 def _rounds(paths: Paths) -> pd.DataFrame:
+    from .sheets import read_rounds
+
     if not paths.rounds.is_file():
         return pd.DataFrame(columns=["round", "coder", "source", "codebook_version", "illustrative"])
-    return files.read_csv(paths.rounds, text=("round", "coder", "source", "codebook_version"))
+    return read_rounds(paths)
 
 
 def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[str] = ()) -> str:
