@@ -14,14 +14,14 @@
 # %% [markdown]
 # ## The material: comment units from the workshop notes
 #
-# The breakout groups' notes are split into *comment units*: one bullet
-# comment, or one question put to the speaker, per unit. Headings (prompts,
-# sections such as *positives* and *areas to improve*, and the groups' theme
-# headings) are kept as columns; the "Further resources" paragraph is not a
-# unit. Each unit has a stable `unit_id` derived from its text.
+# The notes of each workshop session are split into *comment units*: one
+# bullet comment, or one question put to the speaker, per unit. Headings
+# (discussion prompts, sections and the groups' theme headings) are kept as
+# columns; resource links are not units. Each unit has a stable `unit_id`
+# derived from its text, and keeps the session (notes file) it came from.
 
 # %% tags=["parameters"]
-root = None  # project folder; None means the checkout this package runs from
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
 
 # %%
 import compassion_study as cs
@@ -29,6 +29,12 @@ from compassion_study.paths import Paths
 
 paths = Paths.from_root(root)
 units = cs.ingest.read_units(paths.units)
+
+# %% [markdown]
+# ### Units per session
+
+# %%
+cs.figures.table(cs.analysis.units_by_session(units))
 
 # %% [markdown]
 # ### Units per part of the notes

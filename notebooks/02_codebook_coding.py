@@ -18,12 +18,12 @@
 # compassionate leadership, the ABC of core needs at work, and the context
 # themes that recur in the notes. Each code follows MacQueen et al. (1998):
 # a brief and a full definition, when to use it and when not to, and an
-# example quoted from the notes. Coders work independently in a spreadsheet
+# example quote with where it is from. Coders work independently in a spreadsheet
 # (one workbook each), and their returned workbooks are checked cell by cell
 # on import.
 
 # %% tags=["parameters"]
-root = None  # project folder; None means the checkout this package runs from
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
 round_ = None  # a round such as "round-1"; None shows every round
 coders = None  # a list such as ["alice", "bob"]; None shows every coder
 
@@ -49,7 +49,7 @@ cs.figures.table(book.table()[["id", "label", "group", "brief"]])
 
 # %% [markdown]
 # Full definitions (open a code to read when to use it, when not to, an
-# example from the notes and the source it draws on):
+# example quote with where it is from, and the source it draws on):
 
 # %%
 cs.figures.CodeDefinitions(book.table())
@@ -72,9 +72,9 @@ cs.figures.table(cs.analysis.coding_process(rounds, codings, len(units)), percen
                  caption="Coding process per round")
 
 # %% [markdown]
-# Disagreements were settled at a consensus step: an adjudicator decided each
-# unit × code cell on which the coders disagreed, with their marks and memos
-# in front of them (see *Consensus and findings*).
+# Cells on which coders disagree go to a consensus step, where an adjudicator
+# decides each one with the coders' marks and memos in front of them; how far
+# that has happened is stated under *Consensus and findings*.
 
 # %% [markdown]
 # ### How often each coder applied each code

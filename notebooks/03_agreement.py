@@ -17,17 +17,17 @@
 # How far the coders agree, per code (present/absent), per pair of coders,
 # and for the whole set of codes each coder gave a unit. Every coefficient is
 # shown with a 95% bootstrap confidence interval (units resampled) and an
-# interpretation band beside it: Krippendorff (2004) for alpha (.800
-# reliable, .667 tentative), Landis & Koch (1977) for the kappa family. Gwet's
+# interpretation band beside it: Krippendorff (2004) for alpha, Landis & Koch
+# (1977) for the kappa family. Gwet's
 # AC1 is reported beside kappa and alpha because rare codes can show high
 # agreement but low kappa (the prevalence paradox; Feinstein & Cicchetti 1990).
 
 # %% tags=["parameters"]
-root = None  # project folder; None means the checkout this package runs from
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
 round_ = None  # a round such as "round-1"; None means every round (plots show the latest)
 coders = None  # a subset of coders, e.g. ["alice", "bob"]; None means all (as stored)
-n_boot = None  # bootstrap resamples; None means as stored by the pipeline (1000)
-seed = None  # bootstrap seed; None means as stored (0)
+n_boot = None  # bootstrap resamples; None means as stored by the pipeline (study.yaml)
+seed = None  # bootstrap seed; None means as stored (study.yaml)
 
 # %%
 import compassion_study as cs
@@ -42,6 +42,9 @@ latest = sorted(by_code["round"].unique())[-1]
 
 # %%
 cs.figures.illustrative_note(rounds)
+
+# %%
+cs.figures.Note(cs.study.thresholds_note(cs.study.load(paths)))
 
 # %% [markdown]
 # ### Overall agreement

@@ -20,7 +20,7 @@
 # flagged). Everything below is built on that consensus.
 
 # %% tags=["parameters"]
-root = None  # project folder; None means the checkout this package runs from
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
 exemplars_per_code = 2  # quotes shown per code
 
 # %%
@@ -35,6 +35,7 @@ freq = cs.analysis.read_findings(paths, "code_frequencies")
 by_theme = cs.analysis.read_findings(paths, "framework_by_theme")
 cooc = cs.analysis.read_findings(paths, "cooccurrence")
 tag = cs.figures.data_tag(paths)
+compared = cs.analysis.compared(paths)
 
 # %%
 cs.figures.illustrative_note(rounds)
@@ -45,10 +46,8 @@ cs.figures.Note(cs.consensus.status_note(consensus))
 # %% [markdown]
 # ### How often each code was applied
 #
-# Share of units carrying each code, overall and in each part of the notes.
-# The first prompt asked what stops leaders leading compassionately
-# (barriers); the *positives* and *areas to improve* answer what to keep and
-# build on after the crisis.
+# Share of units carrying each code, overall and in each part of the notes
+# (a part is a section heading, else a discussion prompt).
 
 # %%
 cs.figures.code_frequency_by_part(freq, tag)
@@ -57,10 +56,26 @@ cs.figures.code_frequency_by_part(freq, tag)
 cs.figures.table(cs.analysis.share_by_group(freq), percent=tuple(freq["group"]), caption="Share of units with the code")
 
 # %% [markdown]
-# ### Barriers against enablers
+# ### Codes per session
+#
+# Share of units carrying each code in each workshop session (one notes
+# file per session), compared side by side when there is more than one.
 
 # %%
-cs.figures.table(cs.analysis.barriers_vs_enablers(freq, units), digits=2)
+cs.figures.table(cs.analysis.share_by_group(cs.analysis.read_findings(paths, "session_frequencies")),
+                 percent=tuple(cs.analysis.units_by_session(units)["session"]) + ("(all units)",),
+                 caption="Share of units with the code, per session")
+
+# %% [markdown]
+# ### Barriers against enablers
+#
+# The two parts of the notes named under `compare` in `study.yaml`.
+
+# %%
+cs.figures.Note(cs.analysis.compared_note(compared))
+
+# %%
+cs.figures.table(cs.analysis.barriers_vs_enablers(freq, compared), digits=2)
 
 # %% [markdown]
 # ### The framework across the breakout themes

@@ -18,11 +18,11 @@
 # Treebank word tokenizer, the Snowball stemmer, `FreqDist` and the bigram
 # collocation finder) with a stop-word list shipped in the package, so they
 # run on machines that cannot download NLTK data. They describe the wording of
-# all 40 units and do not depend on the coding.
+# every unit and do not depend on the coding.
 
 # %% tags=["parameters"]
-root = None  # project folder; None means the checkout this package runs from
-kwic_terms = ["time", "connection"]  # terms to show in context
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
+kwic_terms = None  # terms to show in context, e.g. ["time", "connection"]; None: the two most frequent words
 
 # %%
 import compassion_study as cs
@@ -41,12 +41,16 @@ evaluation = cs.analysis.read_findings(paths, "autocoder_evaluation")
 cs.figures.table(cs.analysis.read_findings(paths, "word_frequencies"), digits=1)
 
 # %% [markdown]
-# ### Keyness: barriers against positives
+# ### Keyness: the words that set two parts of the notes apart
 #
+# The parts compared are those named under `compare` in `study.yaml`.
 # Dunning's log-likelihood G² (3.84 corresponds to p = .05, one degree of
 # freedom; with many words compared, treat it as a ranking, not a test) and
 # Hardie's log ratio (log2 of the ratio of relative frequencies; +1 = twice
-# as frequent in the barriers).
+# as frequent in the first part).
+
+# %%
+cs.figures.Note(cs.analysis.compared_note(cs.analysis.compared(paths)))
 
 # %%
 cs.figures.keyness_chart(keyness)
@@ -67,10 +71,8 @@ cs.figures.table(cs.analysis.read_findings(paths, "collocations"), digits=2)
 # ### Keywords in context
 
 # %%
-cs.figures.table(cs.text.kwic(units, kwic_terms[0]))
-
-# %%
-cs.figures.table(cs.text.kwic(units, kwic_terms[1]))
+for term in kwic_terms or cs.text.top_terms(units, 2):
+    display(cs.figures.table(cs.text.kwic(units, term), caption=f"“{term}” in context"))
 
 # %% [markdown]
 # ### Does the codebook's language match the data? The lexicon auto-coder

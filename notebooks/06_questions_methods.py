@@ -14,15 +14,16 @@
 # %% [markdown]
 # ## The questions the groups asked
 #
-# The breakout groups ended by putting these questions to the speaker. They
-# are units too (coded like the comments) and are listed here as asked.
+# Questions the groups put to the speaker or facilitator, as listed under a
+# *Questions* heading in the notes. They are units too (coded like the
+# comments) and are listed here as asked.
 
 # %% tags=["parameters"]
-root = None  # project folder; None means the checkout this package runs from
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
 
 # %%
 import compassion_study as cs
-from IPython.display import Markdown
+from IPython.display import HTML
 from compassion_study.paths import Paths
 
 paths = Paths.from_root(root)
@@ -38,7 +39,7 @@ cs.figures.table(cs.analysis.questions(units))
 # matches the tables.
 
 # %%
-Markdown(cs.report.methods_markdown(paths))
+HTML(cs.report.methods_html(paths))
 
 # %% [markdown]
 # ## Reporting checklist

@@ -145,8 +145,8 @@ def test_single_part_notes_analyse_without_keyness(tmp_path, capsys):
     files.write_csv(units.assign(prompt="What stops us?", section=""), paths.units)  # a one-part workshop
     assert main(["--root", str(paths.root), "analyse"]) == 0, capsys.readouterr().err
     assert analysis.read_findings(paths, "keyness").empty
-    assert analysis.barriers_vs_enablers(analysis.read_findings(paths, "code_frequencies"),
-                                         ingest.read_units(paths.units)).empty
+    assert analysis.compared(paths) is None
+    assert analysis.barriers_vs_enablers(analysis.read_findings(paths, "code_frequencies"), None).empty
     assert "one" in figures.keyness_chart(analysis.read_findings(paths, "keyness"))._repr_html_()
     assert main(["--root", str(paths.root), "analyse", "--barriers", "nowhere"]) == 1
     assert "part 'nowhere' is not in the notes" in capsys.readouterr().err

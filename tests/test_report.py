@@ -114,7 +114,7 @@ def test_report_sections_figures_and_no_external_resources(built):
 
 
 def test_methods_text_quotes_the_agreement_tables_exactly(built):
-    text = report.methods_markdown(built)
+    text = report.methods_html(built)
     overall = agreement.read_table(built.agreement_overall).set_index(["round", "coefficient"])
     by_code = agreement.read_table(built.agreement_by_code)
     masi = overall.loc[("round-1", "krippendorff_alpha_masi")]
@@ -144,7 +144,7 @@ def test_two_rounds_show_change_and_codebook_diff(two_rounds):
     change = agreement.read_table(two_rounds.agreement_by_code)
     assert set(change["round"]) == {"round-1", "round-2"}
     assert {"agreement_forest_round-1.svg", "agreement_forest_round-2.svg"} <= {p.name for p in two_rounds.figures.iterdir()}
-    assert "Reliability, round-2" in report.methods_markdown(two_rounds)
+    assert "Reliability, round-2" in report.methods_html(two_rounds)
 
 
 def test_svg_is_deterministic():

@@ -15,7 +15,7 @@ try:
 except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-_STAGES = ("paths", "files", "errors", "provenance", "ingest", "codebook", "sheets", "agreement",
+_STAGES = ("paths", "files", "errors", "provenance", "study", "status", "ingest", "codebook", "sheets", "agreement",
            "consensus", "analysis", "text", "figures", "report", "cli")
 
 

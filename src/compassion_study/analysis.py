@@ -68,6 +68,21 @@ def units_overview(units: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def session(units: pd.DataFrame) -> pd.Series:
+    """The workshop session each unit comes from: its notes file's title line, else the file name."""
+    return units["session"].where(units["session"] != "", units["source"]).rename("session")
+
+
+def units_by_session(units: pd.DataFrame) -> pd.DataFrame:
+    """Units per session (one notes file per session), in the order of the files."""
+    ses = session(units)
+    table = pd.DataFrame({"session": ses, "source": units["source"]}).drop_duplicates()
+    counts = ses.value_counts()
+    table = table.assign(units=table["session"].map(counts).to_numpy(),
+                         share=(table["session"].map(counts) / len(units)).to_numpy())
+    return table.drop_duplicates("session").reset_index(drop=True)
+
+
 def units_by_part(units: pd.DataFrame) -> pd.DataFrame:
     """Units per part of the notes (see :func:`part`), in document order."""
     parts = part(units)
@@ -169,14 +184,18 @@ def pairwise_matrix(pairwise: pd.DataFrame, coefficient: str = "krippendorff_alp
 # --------------------------------------------------------------------------- findings from the consensus
 
 
+#: Columns of :func:`coded_units` that describe the unit (the rest are codes).
+_META = ("unit_id", "source", "position", "session", "prompt", "section", "theme", "part")
+
+
 def coded_units(consensus: pd.DataFrame, units: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
-    """Wide 0/1 table: one row per unit in the consensus (with its prompt, section, theme, part), a column per code."""
+    """Wide 0/1 table: one row per unit in the consensus (with its session, prompt, section, theme, part), a column per code."""
     wide = consensus.pivot_table(index="unit_id", columns="code_id", values="applied", aggfunc="max", sort=False)
     order = code_order or list(dict.fromkeys(consensus["code_id"]))
     wide = wide.reindex(columns=order).fillna(0).astype(int)
     wide.columns.name = None
-    meta = units.set_index("unit_id")[["source", "position", "prompt", "section", "theme"]]
-    meta = meta.assign(part=part(units).to_numpy())
+    meta = units.set_index("unit_id")[["source", "position", "session", "prompt", "section", "theme"]]
+    meta = meta.assign(part=part(units).to_numpy(), session=session(units).to_numpy())
     out = meta.join(wide, how="inner").sort_values(["source", "position"], kind="stable")
     return out.reset_index()
 
@@ -192,7 +211,7 @@ def code_frequencies(consensus: pd.DataFrame, units: pd.DataFrame, by: str = "pa
         is ``(all units)`` for the overall rows, which come first.
     """
     wide = coded_units(consensus, units, code_order)
-    codes = [c for c in wide.columns if c not in ("unit_id", "source", "position", "prompt", "section", "theme", "part")]
+    codes = [c for c in wide.columns if c not in _META]
     frames = []
     groups = [("(all units)", wide)] + [(g, sub) for g, sub in wide.groupby(by, sort=False)]
     for name, sub in groups:
@@ -235,7 +254,7 @@ def cooccurrence(consensus: pd.DataFrame, code_order: list[str] | None = None) -
 def framework_by_theme(consensus: pd.DataFrame, units: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
     """Units per breakout theme × code (long), themes in document order with their part."""
     wide = coded_units(consensus, units, code_order)
-    codes = [c for c in wide.columns if c not in ("unit_id", "source", "position", "prompt", "section", "theme", "part")]
+    codes = [c for c in wide.columns if c not in _META]
     wide["theme"] = wide["theme"].replace("", NO_THEME)
     g = wide.groupby(["part", "theme"], sort=False)
     counts = g[codes].sum()
@@ -277,27 +296,31 @@ def exemplars(consensus: pd.DataFrame, units: pd.DataFrame, per_code: int = 2,
 # --------------------------------------------------------------------------- the analysis stage
 
 #: Tables written by :func:`run` as ``data/processed/findings_<name>.csv``.
-FINDINGS = ("code_frequencies", "framework_by_theme", "cooccurrence", "exemplars", "keyness",
+FINDINGS = ("code_frequencies", "session_frequencies", "framework_by_theme", "cooccurrence", "exemplars", "keyness",
             "collocations", "word_frequencies", "autocoder_evaluation", "autocoder_suggestions")
 _TEXT_COLS = ("group", "code_id", "code_a", "code_b", "part", "theme", "unit_id", "basis", "text", "word",
               "word_1", "word_2", "direction", "target_group", "reference_group", "codes")
 
 
-def default_groups(units: pd.DataFrame) -> tuple[str, str] | None:
-    """Barriers = the first part of the notes; enablers = ``positives`` if there is one, else the second part.
+def compared(paths) -> tuple[str, str] | None:
+    """The parts of the notes the analysis compared (barriers, enablers), as recorded in the manifest; None if none."""
+    from . import provenance
 
-    None when the notes have a single part (nothing to compare).
-    """
-    parts = list(dict.fromkeys(part(units)))
-    if len(parts) < 2:
-        return None
-    enablers = "positives" if "positives" in parts[1:] else parts[1]
-    return parts[0], enablers
+    params = provenance.load(paths).get("stages", {}).get("analysis", {}).get("parameters", {})
+    pair = params.get("barriers"), params.get("enablers")
+    return (str(pair[0]), str(pair[1])) if all(pair) else None
 
 
-def barriers_vs_enablers(freq: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """:func:`compare_groups` for the default barriers and enablers (empty for single-part notes)."""
-    groups = default_groups(units)
+def compared_note(groups: tuple[str, str] | None) -> str:
+    """One sentence saying which parts of the notes are compared, or how to choose them."""
+    if groups is None:
+        return ("No parts of the notes are compared: name two parts (a section heading, else a prompt) under "
+                "'compare' in study.yaml, as barriers and enablers, to compare them.")
+    return f"Compared: “{groups[0]}” (barriers) against “{groups[1]}” (enablers)."
+
+
+def barriers_vs_enablers(freq: pd.DataFrame, groups: tuple[str, str] | None) -> pd.DataFrame:
+    """:func:`compare_groups` for the compared parts (see :func:`compared`); empty when nothing is compared."""
     return compare_groups(freq, *groups) if groups else pd.DataFrame(columns=["code_id", "difference"])
 
 
@@ -314,7 +337,8 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
     Parameters
     ----------
     barriers, enablers : str, optional
-        Parts of the notes compared for keyness (default: :func:`default_groups`).
+        Parts of the notes compared (keyness and frequencies); default: the
+        ``compare`` setting of ``study.yaml``, which is none unless set.
     """
     from . import codebook as cbmod
     from . import files, provenance, text
@@ -330,21 +354,27 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
     version = rounds.sort_values("round")["codebook_version"].iloc[-1]
     book = cbmod.find(paths, version)
     ids = [c for c in book.ids if c in set(cons["code_id"])]
-    a, b = default_groups(units) or (None, None)
+    from . import study
+
+    a, b = study.load(paths).compare or (None, None)
     barriers, enablers = barriers or a, enablers or b
+    if bool(barriers) != bool(enablers):
+        raise InputError("give both the barriers and the enablers part to compare (or neither)")
     parts = part(units)
     for name in (barriers, enablers):
         if name is not None and name not in set(parts):
-            raise InputError(f"part '{name}' is not in the notes (parts: {', '.join(dict.fromkeys(parts))})")
+            raise InputError(f"part '{name}' is not in the notes (parts: {', '.join(dict.fromkeys(parts))}); "
+                             "set compare in study.yaml to two of these, or to none")
     if barriers is not None and enablers is not None:
         key = text.keyness(units.loc[parts == barriers, "text"], units.loc[parts == enablers, "text"])
-    else:  # notes with one part: nothing to compare
+    else:  # nothing to compare
         key = text.keyness([], [])
     key = key.assign(target_group=barriers or "", reference_group=enablers or "")
     lex = text.lexicon(book)
     suggested = text.autocode(units["text"].tolist(), lex)
     out = {
         "code_frequencies": code_frequencies(cons, units, "part", ids),
+        "session_frequencies": code_frequencies(cons, units, "session", ids),
         "framework_by_theme": framework_by_theme(cons, units, ids),
         "cooccurrence": cooccurrence(cons, ids),
         "exemplars": exemplars(cons, units, 2, ids),

@@ -27,6 +27,21 @@ def say(message: str) -> None:
 # --------------------------------------------------------------------------- stages
 
 
+def cmd_init(args: argparse.Namespace, paths: Paths | None) -> int:
+    from . import study
+
+    folder = Path(args.folder)
+    written = study.init(folder, args.title)
+    say(f"init: new study in {folder.resolve()} ({len(written)} files)")
+    print(f"""Next steps:
+  1. put the workshop notes (.txt, .md or .docx, one file per session) in {folder / 'data/raw/notes'}/
+  2. describe the study in {folder / 'study.yaml'} (title, organisation, dates, governance, ...)
+  3. cd {folder} && compassion-study run        # units, then the report so far
+  4. compassion-study sheets --round round-1 --coders NAME,NAME   # workbooks for the coders
+See {folder / 'README.md'} for the whole study, step by step.""")
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     from . import ingest
 
@@ -94,8 +109,11 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
     from . import agreement
 
     if args.ratings is None:
-        out = agreement.run(paths, n_boot=args.bootstrap if args.bootstrap is not None else agreement.DEFAULT_BOOT,
-                            seed=args.seed)
+        from . import study
+
+        settings = study.load(paths)
+        out = agreement.run(paths, n_boot=args.bootstrap if args.bootstrap is not None else settings.resamples,
+                            seed=args.seed if args.seed is not None else settings.seed)
         n = len(out["by_code"]["code_id"].unique()) if len(out["by_code"]) else 0
         say(f"agreement: {n} codes, {len(out['disagreements'])} disagreement cells -> {paths.relative(paths.processed)}/agreement_*.csv")
         return 0
@@ -104,7 +122,7 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
                                       numeric=None if args.multilabel_sep else numeric)
     table = agreement.agreement_table(
         data, args.unit, args.coder, args.value, level=args.level, weights=args.weights,
-        distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed,
+        distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed or 0,
         label=Path(args.ratings).name)
     if args.json:
         print(json.dumps(agreement.as_json(table, args.level if not args.multilabel_sep else f"sets ({args.distance or 'masi'})"),
@@ -158,42 +176,81 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
-    """Every stage, in order, on the bundled (or given) data."""
-    has_coding = paths.coding.is_dir() and any(paths.coding.rglob("*.*"))
-    steps: list[tuple[str, Callable[[], int]]] = [
-        ("ingest", lambda: cmd_ingest(argparse.Namespace(notes=None, out=None), paths)),
-        ("codebook", lambda: cmd_codebook(argparse.Namespace(action="check", file=None), paths)),
-    ]
-    if has_coding:
-        steps.append(("import", lambda: cmd_import(argparse.Namespace(paths=None, round=None), paths)))
-        steps.append(("agreement", lambda: cmd_agreement(argparse.Namespace(ratings=None, bootstrap=args.bootstrap,
-                                                                           seed=args.seed), paths)))
-        steps.append(("consensus", lambda: cmd_consensus(argparse.Namespace(action="import", paths=None, round=None), paths)))
-        steps.append(("analysis", lambda: cmd_analyse(argparse.Namespace(barriers=None, enablers=None), paths)))
-    steps += [
-        ("figures", lambda: cmd_figures(args, paths)),
-        ("report", lambda: cmd_report(argparse.Namespace(parameters=args.parameters, pdf=args.pdf), paths)),
-    ]
-    for i, (name, step) in enumerate(steps, start=1):
-        say(f"[{i}/{len(steps)}] {name}")
-        status = step()
-        if status:
-            return status
+    """Every stage, in order; a stage that cannot run yet says what it is waiting for."""
+    from . import files, status, study
+
+    settings = study.load(paths)
+    boot = args.bootstrap if args.bootstrap is not None else settings.resamples
+    seed = args.seed if args.seed is not None else settings.seed
+    compare = settings.compare or (None, None)
+    say(f"study: {paths.root} ({settings.title})")
+    steps: dict[str, Callable[[], int]] = {
+        "ingest": lambda: cmd_ingest(argparse.Namespace(notes=None, out=None), paths),
+        "codebook": lambda: cmd_codebook(argparse.Namespace(action="check", file=None), paths),
+        "import": lambda: cmd_import(argparse.Namespace(paths=None, round=None), paths),
+        "agreement": lambda: cmd_agreement(argparse.Namespace(ratings=None, bootstrap=boot, seed=seed), paths),
+        "consensus": lambda: cmd_consensus(argparse.Namespace(action="import", paths=None, round=None), paths),
+        "analysis": lambda: cmd_analyse(argparse.Namespace(barriers=compare[0], enablers=compare[1]), paths),
+        "figures": lambda: cmd_figures(args, paths),
+        "report": lambda: cmd_report(argparse.Namespace(parameters=args.parameters, pdf=args.pdf), paths),
+    }
+    waiting = 0
+    for i, name in enumerate(status.STAGES, start=1):
+        reason = status.waiting_for(paths, name)
+        if reason is not None:
+            if name == "ingest":
+                raise InputError(f"{paths.relative(paths.notes)}/: no notes files yet; put the workshop notes "
+                                 "(.txt, .md or .docx, one file per session) there and run again")
+            waiting += 1
+            say(f"[{i}/{len(status.STAGES)}] {name}: not yet, waiting for {reason}")
+            for stale in status.stale_outputs(paths, name):
+                files.remove(stale)  # an older run's result must not pass for this one's
+            continue
+        say(f"[{i}/{len(status.STAGES)}] {name}")
+        code = steps[name]()
+        if code:
+            return code
+    if waiting:
+        say(f"done: {waiting} stage(s) waiting (listed above and in the report)")
     return 0
 
 
 # --------------------------------------------------------------------------- parser
 
 
+ROOT_HELP = f"the study folder (default: ${ENV_VAR}, else the nearest folder with study.yaml, upwards)"
+
+
+class _Sub:
+    """A subparsers action whose parsers all accept the common options (``--root``)."""
+
+    def __init__(self, action, common: argparse.ArgumentParser):
+        self.action, self.common = action, common
+
+    def add_parser(self, name, **kwargs):
+        return self.action.add_parser(name, parents=[self.common], **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Reproducible qualitative evaluation of compassionate-leadership workshops.",
-        epilog=f"The project folder is --root, else ${ENV_VAR}, else this checkout.",
+        epilog=f"Every command works on one study: --root DIR, else ${ENV_VAR}, else the nearest folder "
+               "holding study.yaml at or above the current folder. Start one with 'init'.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--root", help="project folder holding data/raw/ (default: this checkout)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--root", metavar="DIR", help=ROOT_HELP)
+    # --root is accepted after the subcommand too; SUPPRESS keeps an earlier value
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", metavar="DIR", default=argparse.SUPPRESS, help=ROOT_HELP)
+    sub = _Sub(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), common)
+
+    p = sub.add_parser("init", help="create a new study folder",
+                       description="Create a study: study.yaml, data/raw/{notes,codebook,coding,consensus}/, the "
+                                   "compassionate-leadership framework codebook, the report's notebooks and a README.")
+    p.add_argument("folder", help="the new study's folder (new or empty)")
+    p.add_argument("--title", help="the study's title (shown on the report; default 'Workshop evaluation')")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("ingest", help="workshop notes -> data/processed/units.csv",
                        description="Split workshop notes (.txt, .md, .docx) into comment units.")
@@ -203,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("codebook", help="check, show or compare codebooks",
                        description="Check codebooks (every example must cite a unit), print one as CSV, or compare two.")
-    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    csub = _Sub(p.add_subparsers(dest="action", metavar="ACTION", required=True), common)
     for action, text in (("check", "validate codebook YAML files (default: all in data/raw/codebook/)"),
                          ("show", "validate and print a codebook as CSV")):
         q = csub.add_parser(action, help=text, description=text)
@@ -247,14 +304,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--multilabel-sep", metavar="SEP", help="values are sets of labels separated by SEP ({} = empty set)")
     p.add_argument("--distance", choices=["masi", "jaccard"], help="set distance with --multilabel-sep (default: masi)")
     p.add_argument("--bootstrap", type=int, metavar="N", help="bootstrap resamples of units for 95%% CIs "
-                   "(study default 1000; calculator default none)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0)")
+                   "(study: study.yaml, else 1000; calculator: none)")
+    p.add_argument("--seed", type=int, help="bootstrap random seed (study: study.yaml, else 0; calculator: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
     p.set_defaults(func=cmd_agreement)
 
     p = sub.add_parser("consensus", help="adjudicate disagreements -> data/processed/consensus.csv",
                        description="Export an adjudication workbook of the disputed cells, or import returned ones.")
-    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    csub = _Sub(p.add_subparsers(dest="action", metavar="ACTION", required=True), common)
     q = csub.add_parser("export", help="write the adjudication workbook for a round (disputed cells only)")
     q.add_argument("--round", required=True)
     q.add_argument("--out", help="output .xlsx (default: exports/<round>/<round>_adjudication.xlsx)")
@@ -274,13 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_figures)
 
     for name, func, text in (("report", cmd_report, "execute the notebooks -> reports/report.html"),
-                             ("run", cmd_run, "run every stage on the bundled data and write the report")):
+                             ("run", cmd_run, "run every stage that can run on the study's data, then write the "
+                                              "report; stages that cannot run yet say what they are waiting for")):
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--parameters", "-p", metavar="JSON", help="notebook parameters as a JSON object, e.g. '{\"seed\": 7}'")
         p.add_argument("--pdf", action="store_true", help="also print reports/report.pdf with headless Chromium")
         if name == "run":
-            p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
-            p.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0)")
+            p.add_argument("--bootstrap", type=int, metavar="N", help="bootstrap resamples (default: study.yaml, else 1000)")
+            p.add_argument("--seed", type=int, help="bootstrap random seed (default: study.yaml, else 0)")
         p.set_defaults(func=func)
     return parser
 
@@ -290,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        paths = Paths.from_root(args.root)
+        if args.func is cmd_init:
+            return cmd_init(args, None)
+        paths = Paths.named(args.root)
         return args.func(args, paths)
     except InputError as exc:
         print(f"{PROG}: error: {exc.message}", file=sys.stderr)

@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from . import files
 from .errors import InputError, where
 from .paths import Paths
 
@@ -81,10 +82,20 @@ class Codebook:
         rows = []
         for c in self.codes:
             row = {f: c[f] for f in FIELDS}
-            row["example"] = f"{c['example']['unit_id']}: “{c['example']['quote']}”"
+            row["example"] = example_text(c["example"])
             row["keywords"] = "; ".join(c["keywords"])
             rows.append(row)
         return pd.DataFrame(rows, columns=list(FIELDS))
+
+
+def example_text(example: dict) -> str:
+    """An example as shown to coders and readers: the quote, then where it is from."""
+    where_from = "; ".join(str(x) for x in (example.get("from"), example.get("unit_id") and f"unit {example['unit_id']}") if x)
+    return f"“{example['quote']}”" + (f" (from {where_from})" if where_from else "")
+
+
+#: Largest codebook file read.
+MAX_BYTES = 2 * 1024 * 1024
 
 
 def _text(value: Any) -> bool:
@@ -133,13 +144,15 @@ def validate(data: Any, label: str, units: pd.DataFrame | None = None) -> list[s
                 problems.append(f"{where(label, place, 'keywords')}: must be a non-empty list of words or phrases")
         if "example" in code:
             ex = code["example"]
-            if not isinstance(ex, dict) or not _text(ex.get("unit_id")) or not _text(ex.get("quote")):
-                problems.append(f"{where(label, place, 'example')}: must give unit_id and quote")
-            elif unit_text is not None:
-                if ex["unit_id"] not in unit_text:
-                    problems.append(f"{where(label, place, 'example')}: cites unknown unit '{ex['unit_id']}'")
-                elif ex["quote"] not in unit_text[ex["unit_id"]]:
-                    problems.append(f"{where(label, place, 'example')}: quote is not in the text of unit '{ex['unit_id']}'")
+            if (not isinstance(ex, dict) or not _text(ex.get("quote"))
+                    or not (_text(ex.get("from")) or _text(ex.get("unit_id")))
+                    or any(k not in ("quote", "from", "unit_id") for k in ex)
+                    or any(k in ex and not _text(ex[k]) for k in ("from", "unit_id"))):
+                problems.append(f"{where(label, place, 'example')}: must give quote and where it is from "
+                                "(from: free text, and/or unit_id), and nothing else")
+            elif unit_text is not None and ex.get("unit_id") in unit_text and ex["quote"] not in unit_text[ex["unit_id"]]:
+                problems.append(f"{where(label, place, 'example')}: quote is not in the text of unit "
+                                f"'{ex['unit_id']}' of this study")
     return problems
 
 
@@ -150,8 +163,8 @@ def load(path: str | Path, units: pd.DataFrame | None = None) -> Codebook:
     ----------
     path : path-like
     units : pandas.DataFrame, optional
-        ``units.csv``; when given, every example must cite a real unit and
-        quote its text.
+        ``units.csv``; when given, an example citing one of these units must
+        quote its text (examples from other studies are fine).
 
     Raises
     ------
@@ -160,6 +173,7 @@ def load(path: str | Path, units: pd.DataFrame | None = None) -> Codebook:
     """
     path = Path(path)
     label = path.name
+    files.check_input(path, (".yaml", ".yml"), MAX_BYTES, label, "a codebook is a .yaml file")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -186,14 +200,24 @@ def available(paths: Paths) -> list[Path]:
 
 
 def find(paths: Paths, version: str | None = None) -> Codebook:
-    """The codebook with ``version`` (human or full), or the newest one.
+    """The codebook with ``version`` (human or full), else the study's, else the newest one.
 
+    The study's codebook is the file ``study.yaml`` names under ``codebook``.
     "Newest" compares human version strings numerically (``1.10`` > ``1.9``).
     """
     books = [load(p) for p in available(paths)]
     if not books:
         raise InputError(f"{paths.relative(paths.codebooks)}: no codebook YAML files found")
     if version is None:
+        from . import study
+
+        chosen = study.load(paths).codebook
+        if chosen:
+            named = [b for b in books if b.path.name == chosen]
+            if not named:
+                raise InputError(f"study.yaml › codebook: '{chosen}' is not in {paths.relative(paths.codebooks)}/ "
+                                 f"(have {', '.join(b.path.name for b in books)})")
+            return named[0]
         return max(books, key=lambda b: [int(x) if x.isdigit() else x for x in re.split(r"[.\-]", b.version)])
     for book in books:
         if version in (book.version, book.full_version):

@@ -184,8 +184,9 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     target = Path(out) if out else paths.exports / round_ / f"{round_}{_NAME_SUFFIX}{'_' + sheets.ILLUSTRATIVE if illustrative else ''}.xlsx"
     with files.atomic_path(target) as tmp:
         wb.save(tmp)
-    provenance.record(paths, f"consensus-export:{round_}", inputs=[paths.codings, paths.units], outputs=[target],
-                      parameters={"round": round_, "cells": int(len(pairs))}, codebook_version=book.full_version)
+    if paths.contains(target):  # an --out elsewhere writes only there
+        provenance.record(paths, f"consensus-export:{round_}", inputs=[paths.codings, paths.units], outputs=[target],
+                          parameters={"round": round_, "cells": int(len(pairs))}, codebook_version=book.full_version)
     return target
 
 
@@ -362,4 +363,8 @@ def status_note(consensus: pd.DataFrame) -> str:
         return (f"PROVISIONAL: no adjudication has been returned for {int(consensus['provisional'].sum())} disputed "
                 f"cells, so they follow the majority of coders ({ties} ties, counted as not applied, are flagged). "
                 f"Cells: {parts}.")
-    return f"Final consensus. Cells: {parts}."
+    if (consensus["basis"] == "adjudicated").any():
+        return f"Final consensus: every disputed cell was adjudicated. Cells: {parts}."
+    if (consensus["basis"] == "single coder").all():
+        return f"Not a consensus: every unit was coded by one coder only, so there was nothing to reconcile. Cells: {parts}."
+    return f"Final consensus: the coders agreed on every cell, so nothing needed adjudication. Cells: {parts}."

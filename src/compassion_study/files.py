@@ -62,6 +62,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def remove(path: str | os.PathLike) -> None:
+    """Delete a generated file (never one under ``data/raw/``); a missing file is fine."""
+    path = Path(path)
+    _refuse_raw(path)
+    path.unlink(missing_ok=True)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Atomically write ``data`` to ``path``."""
     with atomic_path(path) as tmp:

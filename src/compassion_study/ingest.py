@@ -409,7 +409,8 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
     inputs : iterable of path-like, optional
         Notes files or folders (default: ``data/raw/notes/``).
     out : path-like, optional
-        Where to write (default: ``data/processed/units.csv``).
+        Where to write (default: ``data/processed/units.csv``).  A file
+        outside the study is written without touching the study's manifest.
     paths : Paths, optional
 
     Returns
@@ -422,5 +423,6 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
     out = Path(out) if out else paths.units
     units = read_notes(sources)
     files.write_csv(units, out)
-    provenance.record(paths, "ingest", inputs=sources, outputs=[out], parameters={"heading_max_words": HEADING_MAX_WORDS})
+    if paths.contains(out):  # an --out elsewhere writes only there
+        provenance.record(paths, "ingest", inputs=sources, outputs=[out], parameters={"heading_max_words": HEADING_MAX_WORDS})
     return units

@@ -4,9 +4,12 @@ Every stage takes a :class:`Paths` (or builds the default one) instead of
 looking at the current directory, so the study runs the same from a notebook,
 the command line, a test's temporary folder or CI.
 
-The project root is, in order of preference: an explicit ``root`` argument,
-the ``COMPASSION_STUDY_ROOT`` environment variable, or the checkout this
-package was installed from (editable install, the normal set-up).
+A study is a folder holding ``study.yaml`` (made by ``compassion-study
+init``).  The study root is, in order of preference: an explicit ``root``
+argument (``--root``), the ``COMPASSION_STUDY_ROOT`` environment variable, or
+the nearest folder holding ``study.yaml`` found by walking up from the current
+folder, as git finds ``.git``.  Nothing falls back to the folder the package
+was installed from: a command outside any study says so.
 """
 
 from __future__ import annotations
@@ -16,23 +19,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_VAR = "COMPASSION_STUDY_ROOT"
+#: The file that marks a study folder.
+STUDY_FILE = "study.yaml"
 
 #: File types the ingest stage reads.
 NOTE_SUFFIXES = (".txt", ".md", ".docx")
 
 
+class NoStudyError(RuntimeError):
+    """No study folder was named or found (the command line prints it, exit 1)."""
+
+
+def find_study(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: the current folder) holding ``study.yaml``."""
+    here = Path(start or Path.cwd()).expanduser().resolve()
+    for folder in (here, *here.parents):
+        if (folder / STUDY_FILE).is_file():
+            return folder
+    return None
+
+
+def _checked(root: Path, how: str) -> Path:
+    if not root.is_dir():
+        raise NoStudyError(f"{how} {root}: no such folder")
+    if not (root / STUDY_FILE).is_file() and not (root / "data" / "raw").is_dir():
+        raise NoStudyError(f"{how} {root}: not a study folder (it has no {STUDY_FILE}); "
+                           f"create one with 'compassion-study init {root}'")
+    return root
+
+
 def default_root() -> Path:
-    """Return the project root used when none is given."""
+    """The study root when none is given: ``$COMPASSION_STUDY_ROOT``, else the nearest ``study.yaml`` upwards."""
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env).expanduser().resolve()
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file() and (parent / "data" / "raw").is_dir():
-            return parent
-    raise RuntimeError(
-        f"cannot find the project folder: set {ENV_VAR} or pass --root "
-        "(the folder that holds data/raw/)"
-    )
+        return _checked(Path(env).expanduser().resolve(), f"{ENV_VAR}=")
+    found = find_study()
+    if found is None:
+        raise NoStudyError(
+            f"{Path.cwd()} is not inside a study (no {STUDY_FILE} here or in any folder above). "
+            "Create one with 'compassion-study init FOLDER', then work inside it, "
+            f"or name one with --root FOLDER or {ENV_VAR}=FOLDER"
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -43,8 +71,27 @@ class Paths:
 
     @classmethod
     def from_root(cls, root: str | os.PathLike | None = None) -> "Paths":
-        """Paths under ``root`` (default: :func:`default_root`)."""
+        """Paths under ``root`` (default: :func:`default_root`).
+
+        An explicit ``root`` is taken as given (a test or a script may be
+        about to create it); :meth:`named` checks one a person typed.
+        """
         return cls(Path(root).expanduser().resolve() if root else default_root())
+
+    @classmethod
+    def named(cls, root: str | os.PathLike | None) -> "Paths":
+        """Paths for a study folder named on the command line (``--root``), or found as :func:`default_root` does.
+
+        A named folder must hold ``study.yaml`` (or ``data/raw/``, a study made
+        before ``study.yaml`` existed).
+        """
+        if root:
+            return cls(_checked(Path(root).expanduser().resolve(), "--root"))
+        return cls(default_root())
+
+    @property
+    def study_file(self) -> Path:
+        return self.root / STUDY_FILE
 
     # raw inputs: only ever read
     @property
@@ -139,7 +186,9 @@ class Paths:
 
     @property
     def notebooks(self) -> Path:
-        return self.root / "notebooks"
+        """The study's own ``notebooks/`` (made by ``init``), else the package's copies."""
+        own = self.root / "notebooks"
+        return own if own.is_dir() else template_dir() / "notebooks"
 
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` relative to the root in POSIX form (absolute if outside it)."""
@@ -149,6 +198,14 @@ class Paths:
         except ValueError:
             return p.as_posix()
 
+    def contains(self, path: str | os.PathLike) -> bool:
+        """Whether ``path`` lies inside the study folder (outputs written elsewhere are not recorded here)."""
+        try:
+            Path(path).resolve().relative_to(self.root)
+        except ValueError:
+            return False
+        return True
+
     def is_raw(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` lies under ``data/raw/`` (which code never writes)."""
         try:
@@ -156,3 +213,10 @@ class Paths:
         except ValueError:
             return False
         return True
+
+
+def template_dir() -> Path:
+    """The study template shipped inside the package (notebooks, README, framework codebook)."""
+    from importlib import resources
+
+    return Path(str(resources.files("compassion_study") / "study_template"))

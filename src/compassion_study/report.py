@@ -43,8 +43,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "06_questions_methods": ("units",),
 }
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
-
-TITLE = "Compassionate leadership workshop: evaluation report"
+#: What each notebook's section is called, for the list of sections not yet available.
+SECTION_TITLES = {
+    "01_units": "The material", "02_codebook_coding": "The codebook and the coding process",
+    "03_agreement": "Inter-coder agreement", "04_consensus_findings": "Consensus and findings",
+    "05_text": "Text analysis", "06_questions_methods": "Questions, methods and reporting checklist",
+}
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -53,6 +57,35 @@ def load_notebook(path: Path) -> nbformat.NotebookNode:
     import jupytext
 
     return jupytext.read(path) if path.suffix == ".py" else nbformat.read(path, as_version=4)
+
+
+def notebook_parameters(source: Path) -> list[str]:
+    """Names assigned in a notebook's cell tagged ``parameters``."""
+    import ast
+
+    nb = load_notebook(source)
+    names: list[str] = []
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            for node in ast.parse(cell.source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                names.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def check_parameters(paths: Paths, names: Sequence[str], parameters: Mapping[str, Any] | None) -> None:
+    """Refuse parameters that no notebook in ``names`` declares (a typo would otherwise be ignored)."""
+    if not parameters:
+        return
+    valid: dict[str, list[str]] = {}
+    for name in names:
+        for p in notebook_parameters(paths.notebooks / f"{name}.py"):
+            valid.setdefault(p, []).append(name)
+    unknown = sorted(set(parameters) - set(valid))
+    if unknown:
+        listing = "; ".join(f"{p} ({', '.join(nbs)})" for p, nbs in sorted(valid.items()))
+        raise InputError(f"--parameters: unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                         f"the notebooks take: {listing}")
 
 
 def execute(name: str, paths: Paths, parameters: Mapping[str, Any] | None = None) -> nbformat.NotebookNode:
@@ -69,6 +102,7 @@ def execute(name: str, paths: Paths, parameters: Mapping[str, Any] | None = None
     source = paths.notebooks / f"{name}.py"
     if not source.is_file():
         raise InputError(f"{source}: notebook not found")
+    check_parameters(paths, [name], parameters)
     from jupyter_client.manager import KernelManager
 
     params = {"root": str(paths.root), **(parameters or {})}
@@ -110,6 +144,7 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
     from nbclient.exceptions import CellExecutionError
     from papermill.parameterize import parameterize_notebook
 
+    check_parameters(paths, names, parameters)
     params = {"root": str(paths.root), **(parameters or {})}
     sockets = tempfile.mkdtemp(prefix="cs-kernel-")
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
@@ -180,15 +215,29 @@ def _rounds(paths: Paths) -> pd.DataFrame:
     return read_rounds(paths)
 
 
-def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[str] = ()) -> str:
-    """HTML for the report's first screen: what it is and what it was built from."""
+def _field(label: str, value: str | Sequence[str]) -> str:
+    text = value if isinstance(value, str) else ", ".join(value)
+    return f"<p><strong>{escape(label)}:</strong> {escape(text)}</p>" if text else ""
+
+
+def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[tuple[str, str]] = ()) -> str:
+    """HTML for the report's first screen: what it is, for whom, and what it was built from.
+
+    ``left_out`` holds (section title, what it is waiting for) pairs.
+    """
+    from . import analysis, study
+
+    settings = study.load(paths)
     manifest = provenance.load(paths)
     notes = manifest.get("stages", {}).get("ingest", {}).get("inputs", [])
-    sessions = sorted(set(units.get("session", pd.Series(dtype=str))) - {""})
     rows = "".join(
-        f"<li><code>{escape(n['path'])}</code> <small>(SHA-256 {n['sha256'][:12]}…)</small></li>" for n in notes
+        f"<li><code>{escape(n['path'])}</code> <small>(SHA-256 {escape(n['sha256'][:12])}…)</small></li>" for n in notes
     )
-    session_html = "".join(f"<p><strong>Session:</strong> {escape(s)}</p>" for s in sessions)
+    sessions = analysis.units_by_session(units)
+    session_html = ""
+    if len(sessions):
+        items = "".join(f"<li>{escape(r.session)}: {r.units} units</li>" for r in sessions.itertuples())
+        session_html = f"<p><strong>Session{'s' if len(sessions) > 1 else ''}:</strong></p><ul>{items}</ul>"
     rounds = _rounds(paths)
     if rounds.empty:
         coding_html = "<p><strong>Coding:</strong> no coded rounds yet.</p>"
@@ -206,14 +255,18 @@ def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[str] = ()
                   "are not results of a real coding study.</p></div>")
     missing = ""
     if left_out:
-        missing = (f"<p><em>Sections not yet available (their inputs do not exist yet): "
-                   f"{escape(', '.join(left_out))}.</em></p>")
+        items = "".join(f"<li><strong>{escape(title)}</strong>: waiting for {escape(reason)}</li>"
+                        for title, reason in left_out)
+        missing = f'<div class="cs-waiting"><p><strong>Not in this report yet:</strong></p><ul>{items}</ul></div>'
+    about = "".join(_field(label, value) for label, value in (
+        ("Organisation", settings.organisation), ("Dates", settings.dates), ("Evaluators", settings.evaluators),
+        ("Purpose", settings.purpose), ("Governance", settings.governance)))
     return (
         '<section class="cs-front">'
-        f"<h1>{escape(TITLE)}</h1>"
-        f"{banner}{session_html}"
-        "<p>This report evaluates the breakout-group notes of a compassionate-leadership workshop: "
-        "how the notes were divided into comment units, how they were coded and how reliably, and what they say. "
+        f"<h1>{escape(settings.title)}</h1>"
+        f"{banner}{about}{session_html}"
+        "<p>This report evaluates workshop notes against a coding framework: how the notes were divided into "
+        "comment units, how they were coded and how reliably, and what they say. "
         "It was generated by <code>compassion_study</code> from the files below; nothing in it needs a network "
         "connection.</p>"
         f"<p><strong>Built from</strong> {len(units)} comment units in {len(notes)} notes file(s):</p><ul>{rows}</ul>"
@@ -254,14 +307,14 @@ def _add_toc(html: str) -> str:
     return html.replace("&lt;!--cs-toc--&gt;", toc).replace("<!--cs-toc-->", toc, 1)
 
 
-def render(cells: Sequence[nbformat.NotebookNode]) -> str:
-    """Render cells (code hidden) to one offline HTML page."""
+def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evaluation") -> str:
+    """Render cells (code hidden) to one offline HTML page titled ``title``."""
     from nbconvert import HTMLExporter
 
     cells = list(cells)
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"  # jupytext and nbformat make random ids; the HTML must not change
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"title": TITLE})
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"title": title})
     template_dir = Path(str(resources.files("compassion_study") / "templates"))
     exporter = HTMLExporter(
         template_name="compassion",
@@ -272,7 +325,7 @@ def render(cells: Sequence[nbformat.NotebookNode]) -> str:
         embed_images=True,
     )
     css = (template_dir / "report.css").read_text(encoding="utf-8")
-    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": TITLE}})
+    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": title}})
     return _add_toc(body)
 
 
@@ -281,46 +334,63 @@ def _f(value: float) -> str:
     return "undefined" if pd.isna(value) else f"{value:.3f}"
 
 
-def methods_markdown(paths: Paths) -> str:
-    """A methods section in the style of a paper, written from the actual results.
+def _t(value: float) -> str:
+    """A threshold as written in methods sections (``.667``)."""
+    return f"{value:.3f}".removeprefix("0")
+
+
+def methods_html(paths: Paths) -> str:
+    """A methods section in the style of a paper, written from the actual results (HTML, data escaped).
 
     Every number is read from ``data/processed`` (units, rounds, agreement
-    tables, consensus, findings), so the text cannot drift from the tables.
+    tables, consensus, findings) and every study-specific statement from
+    ``study.yaml`` and the codebook, so the text cannot drift from the tables
+    and holds no sentence about one particular workshop.
     """
-    from . import analysis
+    from . import analysis, study
     from . import codebook as cbmod
     from .agreement import read_table
     from .consensus import read_consensus, status_note
     from .ingest import read_units
     from .sheets import read_codings, read_rounds
 
+    settings = study.load(paths)
     units = read_units(paths.units)
     parts = analysis.units_by_part(units)
+    sessions = analysis.units_by_session(units)
     sources = ", ".join(sorted(units["source"].unique()))
-    out = ["**Material.** The breakout-group notes (" + sources + ") were divided into "
-           f"{len(units)} comment units: " + "; ".join(f"{r.part}: {r.units}" for r in parts.itertuples())
-           + ". Prompts, section and theme headings and resource links were not units; each unit keeps its "
-           "prompt, section and breakout theme."]
+
+    def para(head: str, text: str) -> str:
+        return f"<p><strong>{escape(head)}.</strong> {escape(text)}</p>"
+
+    out = [para("Material", f"The workshop notes ({sources}; {len(sessions)} session{'s' if len(sessions) != 1 else ''}) "
+                f"were divided into {len(units)} comment units: "
+                + "; ".join(f"{r.part}: {r.units}" for r in parts.itertuples())
+                + ". Prompts, section and theme headings and resource links were not units; each unit keeps its "
+                "session, prompt, section and theme.")]
+    if settings.governance:
+        out.append(para("Governance", settings.governance))
     if not paths.rounds.is_file():
-        return "\n\n".join(out)
+        return "\n".join(out)
     rounds = read_rounds(paths)
     codings = read_codings(paths)
     process = analysis.coding_process(rounds, codings, len(units))
     for version in sorted(set(rounds["codebook_version"])):
         book = cbmod.find(paths, version)
         groups = pd.Series([c["group"] for c in book.codes]).value_counts(sort=False)
-        out.append(f"**Codebook.** Units were coded against the codebook \u201c{book.title or book.name}\u201d, "
-                   f"version {book.full_version}: {len(book.ids)} codes ("
-                   + ", ".join(f"{n} {g}" for g, n in groups.items())
-                   + "), each with a brief and a full definition, when to use it and when not, an example from the "
-                   "notes and its source (MacQueen et al. 1998).")
+        out.append(para("Codebook", f"Units were coded against the codebook \u201c{book.title or book.name}\u201d, "
+                        f"version {book.full_version}: {len(book.ids)} codes ("
+                        + ", ".join(f"{n} {g}" for g, n in groups.items())
+                        + "), each with a brief and a full definition, when to use it and when not, an example quote "
+                        "with where it is from, and its source (MacQueen et al. 1998)."))
     for row in process.itertuples(index=False):
-        text = (f"**Coding, {row.round}.** {len(row.coders.split(', '))} coders ({row.coders}) coded {row.units_coded} "
+        text = (f"{len(row.coders.split(', '))} coders ({row.coders}) coded {row.units_coded} "
                 f"units independently in spreadsheet workbooks; {row.units_double_coded} units "
                 f"({row.share_double_coded:.0%} of all units) were coded by at least two coders.")
         if row.illustrative:
             text += " This coding is ILLUSTRATIVE: it was made up by the project team to demonstrate the method."
-        out.append(text)
+        out.append(para(f"Coding, {row.round}", text))
+    lo_t, hi_t = settings.minimum, settings.target
     if paths.agreement_by_code.is_file():
         by_code = read_table(paths.agreement_by_code)
         overall = read_table(paths.agreement_overall)
@@ -330,13 +400,17 @@ def methods_markdown(paths: Paths) -> str:
             pooled = overall[(overall["round"] == rnd) & (overall["scope"] == "all unit × code decisions")].set_index("coefficient")
             alpha = bc[bc["coefficient"] == "krippendorff_alpha"]
             ok = alpha.dropna(subset=["estimate"])
-            lo, hi = ok.loc[ok["estimate"].idxmin()], ok.loc[ok["estimate"].idxmax()]
             masi = ov.loc["krippendorff_alpha_masi"]
             kappa = pooled.loc["cohen_kappa"] if "cohen_kappa" in pooled.index and not pd.isna(pooled.loc["cohen_kappa", "estimate"]) \
                 else pooled.loc["fleiss_kappa"]
             kappa_name = "Cohen's kappa" if kappa.name == "cohen_kappa" else "Fleiss' kappa"
-            out.append(
-                f"**Reliability, {rnd}.** Agreement was assessed for each code (present or absent) with percent "
+            ranged = ""
+            if len(ok):
+                lo, hi = ok.loc[ok["estimate"].idxmin()], ok.loc[ok["estimate"].idxmax()]
+                ranged = (f"Per code, alpha ranged from {_f(lo['estimate'])} ({lo['code_id']}) to "
+                          f"{_f(hi['estimate'])} ({hi['code_id']}); ")
+            out.append(para(f"Reliability, {rnd}",
+                "Agreement was assessed for each code (present or absent) with percent "
                 "agreement, Cohen's kappa (two coders), Fleiss' and Conger's kappa, Scott's pi, Krippendorff's alpha, "
                 "Gwet's AC1 and the Brennan\u2013Prediger coefficient, and across all codes with Krippendorff's alpha "
                 "for the set of codes each coder gave a unit (MASI distance; Passonneau 2006). Confidence intervals are "
@@ -344,33 +418,41 @@ def methods_markdown(paths: Paths) -> str:
                 f"{int(masi['seed'])}). Across all codes, alpha (MASI) was {_f(masi['estimate'])} "
                 f"[{_f(masi['ci_low'])}, {_f(masi['ci_high'])}] over {int(masi['n_units'])} units, and the pooled "
                 f"{kappa_name} over all {int(kappa['n_ratings']) // max(int(kappa['n_coders']), 1)} unit \u00d7 code "
-                f"decisions was {_f(kappa['estimate'])} [{_f(kappa['ci_low'])}, {_f(kappa['ci_high'])}]. Per code, "
-                f"alpha ranged from {_f(lo['estimate'])} ({lo['code_id']}) to {_f(hi['estimate'])} ({hi['code_id']}); "
-                f"{int((ok['estimate'] >= 0.8).sum())} codes reached .800, "
-                f"{int(((ok['estimate'] >= 0.667) & (ok['estimate'] < 0.8)).sum())} lay between .667 and .800, "
-                f"{int((ok['estimate'] < 0.667).sum())} were below .667 and {len(alpha) - len(ok)} were undefined "
-                "because only one category was used. Thresholds follow Krippendorff (2004) for alpha and Landis and "
-                "Koch (1977) for kappa; Gwet's AC1 is reported beside kappa because rare codes can show high agreement "
-                "but low kappa (Feinstein & Cicchetti 1990).")
+                f"decisions was {_f(kappa['estimate'])} [{_f(kappa['ci_low'])}, {_f(kappa['ci_high'])}]. {ranged}"
+                f"{int((ok['estimate'] >= hi_t).sum())} codes reached {_t(hi_t)}, "
+                f"{int(((ok['estimate'] >= lo_t) & (ok['estimate'] < hi_t)).sum())} lay between {_t(lo_t)} and "
+                f"{_t(hi_t)}, {int((ok['estimate'] < lo_t).sum())} were below {_t(lo_t)} and {len(alpha) - len(ok)} "
+                f"were undefined because only one category was used. The minimum ({_t(lo_t)}) and target ({_t(hi_t)}) "
+                "for alpha were set in advance in the study's settings, after Krippendorff (2004); kappa bands follow "
+                "Landis and Koch (1977); Gwet's AC1 is reported beside kappa because rare codes can show high agreement "
+                "but low kappa (Feinstein & Cicchetti 1990)."))
     if paths.consensus.is_file():
         cons = read_consensus(paths)
         disputed = int((~cons["basis"].isin(["unanimous", "single coder"])).sum())
-        how = ("adjudicated by a third member of the team using the codebook" if (cons["basis"] == "adjudicated").any()
-               else "not yet adjudicated")
-        out.append(f"**Consensus.** The {disputed} unit \u00d7 code cells on which coders disagreed were {how}; "
-                   f"unanimous cells were settled directly. {status_note(cons)}")
+        n_adj = int((cons["basis"] == "adjudicated").sum())
+        files_used = sorted(set(cons.loc[cons["basis"] == "adjudicated", "decided_in"]) - {""})
+        if disputed == 0:
+            how = "There were no unit \u00d7 code cells on which coders disagreed."
+        elif n_adj:
+            how = (f"Of the {disputed} unit \u00d7 code cells on which coders disagreed, {n_adj} were decided in "
+                   f"{len(files_used)} returned adjudication workbook(s) ({', '.join(files_used)}).")
+        else:
+            how = (f"The {disputed} unit \u00d7 code cells on which coders disagreed have not been adjudicated yet; "
+                   "they follow the majority of coders provisionally.")
+        out.append(para("Consensus", f"{how} Cells on which every coder agreed were settled directly. {status_note(cons)}"))
     if paths.findings("autocoder_evaluation").is_file():
         ev = analysis.read_findings(paths, "autocoder_evaluation")
-        key = analysis.read_findings(paths, "keyness")
-        out.append("**Analysis.** Code frequencies are shares of units per part of the notes; co-occurrence is the "
-                   "Jaccard similarity of the sets of units carrying two codes. Text analysis used NLTK's data-free "
-                   "tokenizer and Snowball stemmer with a stop-word list shipped with the software; keyness compares "
-                   f"\u201c{key['target_group'].iloc[0] if len(key) else ''}\u201d with \u201c"
-                   f"{key['reference_group'].iloc[0] if len(key) else ''}\u201d by Dunning's (1993) log-likelihood "
-                   "with Hardie's (2014) log ratio as effect size. A lexicon auto-coder built from the codebook's keywords "
-                   f"reached a median F1 of {_f(ev['f1'].median())} and a median Cohen's kappa of "
-                   f"{_f(ev['kappa'].median())} against the consensus across {len(ev)} codes.")
-    return "\n\n".join(out)
+        groups = analysis.compared(paths)
+        keyness = (f"keyness compares \u201c{groups[0]}\u201d with \u201c{groups[1]}\u201d by Dunning's (1993) "
+                   "log-likelihood with Hardie's (2014) log ratio as effect size" if groups
+                   else "no parts of the notes were compared for keyness (none set in the study's settings)")
+        out.append(para("Analysis", "Code frequencies are shares of units per part of the notes and per session; "
+                        "co-occurrence is the Jaccard similarity of the sets of units carrying two codes. Text analysis "
+                        "used NLTK's data-free tokenizer and Snowball stemmer with a stop-word list shipped with the "
+                        f"software; {keyness}. A lexicon auto-coder built from the codebook's keywords reached a median "
+                        f"F1 of {_f(ev['f1'].median())} and a median Cohen's kappa of {_f(ev['kappa'].median())} "
+                        f"against the consensus across {len(ev)} codes."))
+    return "\n".join(out)
 
 
 def checklist(paths: Paths) -> pd.DataFrame:
@@ -464,20 +546,25 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     """
     from .ingest import read_units
 
+    from . import status, study
+
     paths = paths or Paths.from_root()
+    settings = study.load(paths)
     units = read_units(paths.units)
+    check_parameters(paths, notebooks, parameters)
     notebooks, left_out = available_sections(paths, notebooks)
-    cells = [_html_cell(front_matter(paths, units, left_out))]
+    waiting = [(SECTION_TITLES.get(n, n), status.section_waiting(paths, SECTIONS.get(n, ()))) for n in left_out]
+    cells = [_html_cell(front_matter(paths, units, waiting))]
     for nb in execute_many(notebooks, paths, parameters):
         cells.extend(_output_cells(nb))
     cells.append(_html_cell(provenance_html(paths)))
-    html = render(cells)
+    html = render(cells, settings.title)
     files.write_text(paths.report_html, html)
     printed = bool(pdf and write_pdf(paths.report_html, paths.report_pdf))
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
     # The PDF is a print of the HTML and carries Chromium's print date, so it is
     # recorded as printed, not hashed: the manifest stays byte-identical.
-    provenance.record(paths, "report", inputs=sources, outputs=[paths.report_html],
+    provenance.record(paths, "report", inputs=[paths.study_file, *sources], outputs=[paths.report_html],
                       parameters={"notebooks": list(notebooks), "pdf": paths.relative(paths.report_pdf) if printed else None,
                                   **dict(parameters or {})})
     return paths.report_html

@@ -299,7 +299,7 @@ def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence
         raise InputError("coder name 'shared' is reserved for the shared workbook")
     units = read_units(paths.units)
     book = cbmod.find(paths, codebook_version)
-    cbmod.load(book.path, units)  # examples must cite these units
+    cbmod.load(book.path, units)  # an example citing one of these units must quote it
     plan = assign(units, list(coders), sample, seed)
     folder = Path(out) if out else paths.exports / round_
     per_coder = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in coders}
@@ -310,9 +310,11 @@ def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence
         for coder, sub in per_coder.items():
             written.append(write_workbook(folder / workbook_name(round_, coder, illustrative), round_, {coder: sub}, book, illustrative))
     written.append(files.write_csv(plan, folder / "assignment.csv"))
-    provenance.record(paths, f"sheets:{round_}", inputs=[paths.units, book.path], outputs=written,
-                      parameters={"round": round_, "coders": list(coders), "shared": shared, "sample": sample, "seed": seed},
-                      codebook_version=book.full_version)
+    if paths.contains(folder):  # an --out elsewhere writes only there
+        provenance.record(paths, f"sheets:{round_}", inputs=[paths.units, book.path], outputs=written,
+                          parameters={"round": round_, "coders": list(coders), "shared": shared, "sample": sample,
+                                      "seed": seed},
+                          codebook_version=book.full_version)
     return written
 
 

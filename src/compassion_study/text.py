@@ -175,6 +175,12 @@ def collocations(texts: Sequence[str], measure: str = "likelihood_ratio", min_fr
     return pd.DataFrame(rows[:top], columns=["word_1", "word_2", "score", "count"])
 
 
+def top_terms(units: pd.DataFrame, n: int = 2) -> list[str]:
+    """The ``n`` most frequent content words across all units (ties broken alphabetically)."""
+    freq = word_frequencies(units.assign(section="", prompt="all"), top=n)
+    return freq["word"].head(n).tolist()
+
+
 def kwic(units: pd.DataFrame, term: str, width: int = 45) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``term`` (matched by stem), with the original wording around it.
 

@@ -1,0 +1,93 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# ## Inter-coder agreement
+#
+# How far the coders agree, per code (present/absent), per pair of coders,
+# and for the whole set of codes each coder gave a unit. Every coefficient is
+# shown with a 95% bootstrap confidence interval (units resampled) and an
+# interpretation band beside it: Krippendorff (2004) for alpha, Landis & Koch
+# (1977) for the kappa family. Gwet's
+# AC1 is reported beside kappa and alpha because rare codes can show high
+# agreement but low kappa (the prevalence paradox; Feinstein & Cicchetti 1990).
+
+# %% tags=["parameters"]
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
+round_ = None  # a round such as "round-1"; None means every round (plots show the latest)
+coders = None  # a subset of coders, e.g. ["alice", "bob"]; None means all (as stored)
+n_boot = None  # bootstrap resamples; None means as stored by the pipeline (study.yaml)
+seed = None  # bootstrap seed; None means as stored (study.yaml)
+
+# %%
+import compassion_study as cs
+from compassion_study.paths import Paths
+
+paths = Paths.from_root(root)
+results = cs.agreement.tables(paths, round_=round_, coders=coders, n_boot=n_boot, seed=seed)
+by_code, pairwise, overall = results["by_code"], results["pairwise"], results["overall"]
+rounds = cs.sheets.read_rounds(paths)
+tag = "ILLUSTRATIVE data" if rounds["illustrative"].astype(bool).any() else ""
+latest = sorted(by_code["round"].unique())[-1]
+
+# %%
+cs.figures.illustrative_note(rounds)
+
+# %%
+cs.figures.Note(cs.study.thresholds_note(cs.study.load(paths)))
+
+# %% [markdown]
+# ### Overall agreement
+#
+# *Sets of codes per unit*: Krippendorff's alpha over the set of codes each
+# coder gave a unit, with the MASI (Passonneau 2006) and Jaccard distances;
+# "no code applies" is the empty set. *All unit × code decisions*: every
+# present/absent decision pooled, resampling whole units.
+
+# %%
+cs.figures.table(overall[["round", "scope", "coefficient", "estimate", "ci_low", "ci_high", "interpretation",
+                          "n_units", "n_coders", "n_ratings"]], digits=3)
+
+# %% [markdown]
+# ### Per code
+
+# %%
+cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Estimate [95% CI] and band")
+
+# %%
+cs.figures.agreement_forest(by_code, latest, tag=tag)
+
+# %% [markdown]
+# ### Prevalence and bias (two coders)
+#
+# Prevalence index = (both applied − both not applied) / n; bias index =
+# (only the first coder − only the second) / n; PABAK = 2·p_o − 1 (Byrt,
+# Bishop & Carlin 1993).
+
+# %%
+cs.figures.table(cs.analysis.prevalence_diagnostics(by_code), percent=("prevalence",))
+
+# %% [markdown]
+# ### Pairs of coders
+
+# %%
+cs.figures.pairwise_heatmap(cs.analysis.pairwise_matrix(pairwise, round_=latest), tag=tag)
+
+# %% [markdown]
+# ### Change between rounds
+#
+# When the codebook is revised between rounds, agreement per code shows
+# whether the revision helped.
+
+# %%
+cs.figures.round_comparison(cs.analysis.round_change(by_code), cs.codebook.rounds_diff(paths, rounds))

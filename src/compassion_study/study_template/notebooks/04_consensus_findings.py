@@ -1,0 +1,101 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# ## Consensus and findings
+#
+# Disagreements between coders are settled into one final decision per unit
+# and code: unanimous cells directly, disputed cells by an adjudicator (or, until
+# an adjudication is returned, provisionally by the majority of coders, ties
+# flagged). Everything below is built on that consensus.
+
+# %% tags=["parameters"]
+root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
+exemplars_per_code = 2  # quotes shown per code
+
+# %%
+import compassion_study as cs
+from compassion_study.paths import Paths
+
+paths = Paths.from_root(root)
+units = cs.ingest.read_units(paths.units)
+consensus = cs.consensus.read_consensus(paths)
+rounds = cs.sheets.read_rounds(paths)
+freq = cs.analysis.read_findings(paths, "code_frequencies")
+by_theme = cs.analysis.read_findings(paths, "framework_by_theme")
+cooc = cs.analysis.read_findings(paths, "cooccurrence")
+tag = cs.figures.data_tag(paths)
+compared = cs.analysis.compared(paths)
+
+# %%
+cs.figures.illustrative_note(rounds)
+
+# %%
+cs.figures.Note(cs.consensus.status_note(consensus))
+
+# %% [markdown]
+# ### How often each code was applied
+#
+# Share of units carrying each code, overall and in each part of the notes
+# (a part is a section heading, else a discussion prompt).
+
+# %%
+cs.figures.code_frequency_by_part(freq, tag)
+
+# %%
+cs.figures.table(cs.analysis.share_by_group(freq), percent=tuple(freq["group"]), caption="Share of units with the code")
+
+# %% [markdown]
+# ### Codes per session
+#
+# Share of units carrying each code in each workshop session (one notes
+# file per session), compared side by side when there is more than one.
+
+# %%
+cs.figures.table(cs.analysis.share_by_group(cs.analysis.read_findings(paths, "session_frequencies")),
+                 percent=tuple(cs.analysis.units_by_session(units)["session"]) + ("(all units)",),
+                 caption="Share of units with the code, per session")
+
+# %% [markdown]
+# ### Barriers against enablers
+#
+# The two parts of the notes named under `compare` in `study.yaml`.
+
+# %%
+cs.figures.Note(cs.analysis.compared_note(compared))
+
+# %%
+cs.figures.table(cs.analysis.barriers_vs_enablers(freq, compared), digits=2)
+
+# %% [markdown]
+# ### The framework across the breakout themes
+
+# %%
+cs.figures.framework_theme_heatmap(by_theme, tag)
+
+# %% [markdown]
+# ### Codes that occur together
+
+# %%
+cs.figures.cooccurrence_heatmap(cooc, tag)
+
+# %% [markdown]
+# ### Exemplar quotes
+#
+# The rule, fixed in advance so that quotes are not cherry-picked:
+
+# %%
+cs.figures.Note(cs.analysis.EXEMPLAR_RULE)
+
+# %%
+cs.figures.table(cs.analysis.exemplars(consensus, units, exemplars_per_code)[["code_id", "rank", "basis", "part", "theme", "text"]])
