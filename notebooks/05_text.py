@@ -71,8 +71,7 @@ cs.figures.table(cs.analysis.read_findings(paths, "collocations"), digits=2)
 # ### Keywords in context
 
 # %%
-for term in kwic_terms or cs.text.top_terms(units, 2):
-    display(cs.figures.table(cs.text.kwic(units, term), caption=f"“{term}” in context"))
+cs.figures.table(cs.text.kwic_terms(units, kwic_terms))
 
 # %% [markdown]
 # ### Does the codebook's language match the data? The lexicon auto-coder

@@ -42,6 +42,7 @@ def project(tmp_path: Path) -> Paths:
     """A project folder holding a copy of the repository's raw data and notebooks."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     return Paths.from_root(root)
 

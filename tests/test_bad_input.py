@@ -35,9 +35,13 @@ class Case:
     content: bytes | None = None  # written to {f}; None: {f} is a corpus file or made by the fixture
 
 
-def codebook_with(old: str, new: str) -> bytes:
-    assert old in CODEBOOK
-    return CODEBOOK.replace(old, new, 1).encode("utf-8")
+def codebook_with(*edits: str) -> bytes:
+    """The bundled codebook with each (old, new) pair of ``edits`` replaced once."""
+    text = CODEBOOK
+    for old, new in zip(edits[::2], edits[1::2]):
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text.encode("utf-8")
 
 
 def corpus(name: str, message: str) -> Case:
@@ -66,8 +70,10 @@ CASES = [
          "cb.yaml", codebook_with("id: understanding", "id: attending")),
     Case("codebook:missing-field", ("codebook", "check", "{f}"), "cb.yaml › codes[0] (attending): missing field(s) use_when",
          "cb.yaml", codebook_with("    use_when: >-\n      The comment mentions listening", "    usewhen: >-\n      The comment mentions listening")),
-    Case("codebook:unknown-example", ("codebook", "check", "{f}"), "cb.yaml › codes[0] (attending) › example: cites unknown unit 'u0000000000'",
-         "cb.yaml", codebook_with("unit_id: ud73e3172c0", "unit_id: u0000000000")),
+    Case("codebook:example-without-source", ("codebook", "check", "{f}"),
+         "cb.yaml › codes[0] (attending) › example: must give quote and where it is from",
+         "cb.yaml", codebook_with("      unit_id: ud73e3172c0\n", "", "      from: breakout notes, compassionate-leadership "
+                                  "workshop with Michael West, 1 July 2020\n", "")),
     Case("codebook:empty-keywords", ("codebook", "check", "{f}"), "cb.yaml › codes[0] (attending) › keywords: must be a non-empty list",
          "cb.yaml", codebook_with("keywords: [listen, listening,", "keywords: []\n    old: [listen, listening,")),
     Case("codebook:quote-not-in-unit", ("codebook", "check", "{f}"), "example: quote is not in the text of unit 'ud73e3172c0'",
@@ -150,6 +156,7 @@ def project(tmp_path_factory) -> Paths:
     """A project with every stage's outputs already written (so 'unchanged' means something)."""
     root = tmp_path_factory.mktemp("bad") / "project"
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
     paths = Paths.from_root(root)
     ingest.ingest(paths=paths)
     sheets.import_codings(paths=paths)

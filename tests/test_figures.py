@@ -17,6 +17,7 @@ from .conftest import REPO
 def analysed(tmp_path_factory):
     root = tmp_path_factory.mktemp("fig") / "project"
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
     for step in (["ingest"], ["import"], ["agreement", "--bootstrap", "100"], ["consensus", "import"], ["analyse"]):
         assert main(["--root", str(root), *step]) == 0
     return Paths.from_root(root)

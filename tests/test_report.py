@@ -20,6 +20,7 @@ from .conftest import REPO, add_round_two, tree_hashes
 def _project(tmp_path_factory, name: str) -> Paths:
     root = tmp_path_factory.mktemp(name) / "project"
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     return Paths.from_root(root)
 

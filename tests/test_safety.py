@@ -31,6 +31,7 @@ RUN = ["run", "--bootstrap", "200", "--pdf"]
 def _project(base: Path) -> Paths:
     root = base / "project"
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     return Paths.from_root(root)
 

@@ -20,7 +20,7 @@ def subset(table: pd.DataFrame, round_: str | None = None, coders=None) -> pd.Da
         out = out[out["round"] == round_]
     if coders is not None:
         out = out[out["coder"].isin(list(coders))]
-    if out.empty:
+    if out.empty and (round_ is not None or coders is not None) and not table.empty:
         from .errors import InputError
 
         raise InputError(f"no rows for round {round_!r} and coders {coders!r}")

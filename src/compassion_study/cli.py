@@ -97,8 +97,9 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
     codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths)
-    n = codings.groupby(["round", "coder"])["unit_id"].nunique() if len(codings) else {}
-    detail = ", ".join(f"{r}/{c}: {k} units" for (r, c), k in dict(n).items())
+    rounds = sheets.read_rounds(paths)
+    detail = ", ".join(f"{r.round}/{r.coder}: {r.units_coded} of {r.units_assigned} units coded"
+                       for r in rounds.itertuples())
     say(f"import: {len(codings)} coding rows ({detail}) -> {paths.relative(paths.codings)}")
     return 0
 
@@ -194,7 +195,7 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         "figures": lambda: cmd_figures(args, paths),
         "report": lambda: cmd_report(argparse.Namespace(parameters=args.parameters, pdf=args.pdf), paths),
     }
-    waiting = 0
+    waiting, last = 0, ("", "")
     for i, name in enumerate(status.STAGES, start=1):
         reason = status.waiting_for(paths, name)
         if reason is not None:
@@ -202,7 +203,10 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
                 raise InputError(f"{paths.relative(paths.notes)}/: no notes files yet; put the workshop notes "
                                  "(.txt, .md or .docx, one file per session) there and run again")
             waiting += 1
-            say(f"[{i}/{len(status.STAGES)}] {name}: not yet, waiting for {reason}")
+            # a stage waiting for the same thing as the one before it says so briefly
+            said = f"needs {last[0]} first" if reason == last[1] else f"waiting for {reason}"
+            say(f"[{i}/{len(status.STAGES)}] {name}: not yet, {said}")
+            last = (name, reason)
             for stale in status.stale_outputs(paths, name):
                 files.remove(stale)  # an older run's result must not pass for this one's
             continue

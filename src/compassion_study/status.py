@@ -91,18 +91,18 @@ def waiting_for(paths: Paths, stage: str) -> str | None:
         out = exported(paths)
         if out:
             listing = "; ".join(f"{rnd} (exported for {', '.join(c)})" for rnd, c in out.items())
-            return (f"returned coding workbooks: none are back yet for {listing}. Put the returned files in "
-                    f"{paths.relative(paths.coding)}/<round>/")
+            folders = " or ".join(f"{paths.relative(paths.coding_round(rnd))}/" for rnd in out)
+            return f"returned coding workbooks: none are back yet for {listing}. Put the returned files in {folders}"
         return ("coding workbooks: none exported yet. Write them with "
                 "'compassion-study sheets --round round-1 --coders NAME,NAME', send them to the coders, and put "
                 f"the returned files in {paths.relative(paths.coding)}/round-1/")
     if stage in ("agreement", "consensus"):
         if not paths.rounds.is_file():
-            return "returned coding workbooks (import)"
+            return waiting_for(paths, "import") or "the import of the returned coding workbooks"
         return _coding_state(paths)
     if stage == "analysis":
         if not paths.consensus.is_file():
-            return "a consensus (needs at least two coders' marks on the same units)"
+            return waiting_for(paths, "consensus") or "the consensus"
         return None
     return None
 

@@ -181,6 +181,14 @@ def top_terms(units: pd.DataFrame, n: int = 2) -> list[str]:
     return freq["word"].head(n).tolist()
 
 
+def kwic_terms(units: pd.DataFrame, terms: list[str] | None = None, n: int = 2) -> pd.DataFrame:
+    """:func:`kwic` for several terms in one table (``term`` first); default: the ``n`` most frequent words."""
+    terms = list(terms) if terms else top_terms(units, n)
+    frames = [kwic(units, t).assign(term=t) for t in terms]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["unit_id", "left", "match", "right", "term"])
+    return out[["term", *[c for c in out.columns if c != "term"]]]
+
+
 def kwic(units: pd.DataFrame, term: str, width: int = 45) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``term`` (matched by stem), with the original wording around it.
 
