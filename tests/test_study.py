@@ -234,24 +234,30 @@ def test_non_editable_install_runs_a_whole_study(tmp_path):
     """
     import sysconfig
 
+    src, dist = tmp_path / "src", tmp_path / "dist"
+    generated = shutil.ignore_patterns(".git", ".venv*", "*.egg-info", "build", "__pycache__", ".ipynb_checkpoints")
+    shutil.copytree(REPO, src, ignore=lambda folder, names: set(generated(folder, names)) | (
+        {"data", "reports", "exports"} & set(names) if Path(folder) == REPO else set()))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+                    "-w", str(dist), str(src)], check=True, capture_output=True)
+    shutil.rmtree(src)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_ = venv / "bin"
     site = subprocess.run([str(bin_ / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    src = tmp_path / "src"
-    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", ".venv*", "data", "reports", "exports", "*.egg-info",
-                                                              "build", "__pycache__", ".ipynb_checkpoints"))
-    subprocess.run([str(bin_ / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", str(src)], check=True, capture_output=True)
-    shutil.rmtree(src)
+    wheel, = dist.glob("compassion_study-*.whl")
+    subprocess.run([str(bin_ / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True)
     where = subprocess.run([str(bin_ / "python"), "-c", "import compassion_study; print(compassion_study.__file__)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     assert where.startswith(site), where
 
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
     env["PATH"] = f"{bin_}{os.pathsep}{env['PATH']}"
+    # the dependencies' data files (nbconvert's templates) as a fresh install would have them in the venv
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
 
     def cs(*args: str, cwd: Path) -> str:
         done = subprocess.run([str(bin_ / "compassion-study"), *args], cwd=cwd, env=env, capture_output=True, text=True)
