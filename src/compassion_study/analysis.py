@@ -30,8 +30,8 @@ def subset(table: pd.DataFrame, round_: str | None = None, coders=None) -> pd.Da
 def part(units: pd.DataFrame) -> pd.Series:
     """The part of the notes each unit belongs to: its section, else its prompt.
 
-    For the bundled notes this gives the barriers prompt, ``positives``,
-    ``areas to improve`` and ``questions``.
+    For the example study's notes this gives the barriers prompt,
+    ``positives``, ``areas to improve`` and ``questions``.
     """
     return units["section"].where(units["section"] != "", units["prompt"]).rename("part")
 
