@@ -14,9 +14,8 @@
 # %% [markdown]
 # ## The codebook and the coding process
 #
-# Every unit is coded against a versioned codebook: West's four behaviours of
-# compassionate leadership, the ABC of core needs at work, and the context
-# themes that recur in the notes. Each code follows MacQueen et al. (1998):
+# Every unit is coded against a versioned codebook, described below from its
+# own metadata (its title, description and groups). Each code follows MacQueen et al. (1998):
 # a brief and a full definition, when to use it and when not to, and an
 # example quote with where it is from. Coders work independently in a spreadsheet
 # (one workbook each), and their returned workbooks are checked cell by cell
@@ -41,8 +40,8 @@ units = cs.ingest.read_units(paths.units)
 # ### Codebook
 
 # %%
-cs.figures.Note(f"Codebook '{book.name}', version {book.full_version} ({len(book.ids)} codes; "
-                "the part after '+' is a hash of the codebook's content).")
+cs.figures.Note(f"Codebook '{book.title or book.name}', version {book.full_version} ({len(book.ids)} codes; "
+                f"the part after '+' is a hash of the codebook's content). {book.description}")
 
 # %%
 cs.figures.table(book.table()[["id", "label", "group", "brief"]])

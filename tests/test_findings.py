@@ -147,6 +147,6 @@ def test_single_part_notes_analyse_without_keyness(tmp_path, capsys):
     assert analysis.read_findings(paths, "keyness").empty
     assert analysis.compared(paths) is None
     assert analysis.barriers_vs_enablers(analysis.read_findings(paths, "code_frequencies"), None).empty
-    assert "one" in figures.keyness_chart(analysis.read_findings(paths, "keyness"))._repr_html_()
+    assert "needs two parts of the notes" in figures.keyness_chart(analysis.read_findings(paths, "keyness"))._repr_html_()
     assert main(["--root", str(paths.root), "analyse", "--barriers", "nowhere", "--enablers", "positives"]) == 1
     assert "part 'nowhere' is not in the notes" in capsys.readouterr().err

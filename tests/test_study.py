@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from compassion_study import analysis, study
 from compassion_study.cli import main

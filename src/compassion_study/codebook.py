@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from . import files
 from .errors import InputError, where
@@ -173,17 +172,7 @@ def load(path: str | Path, units: pd.DataFrame | None = None) -> Codebook:
     """
     path = Path(path)
     label = path.name
-    files.check_input(path, (".yaml", ".yml"), MAX_BYTES, label, "a codebook is a .yaml file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: codebook not found") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{label}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(f"{where(label, place)}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    data = files.read_yaml(path, label, MAX_BYTES, "a codebook is a .yaml file")
     problems = validate(data, label, units)
     if problems:
         raise InputError(problems, summary=f"codebook {label} has {len(problems)} problem(s):")

@@ -157,6 +157,9 @@ class Table:
         return out
 
     def _repr_html_(self) -> str:
+        if self.data.empty:  # a header with no rows reads as a fault; say there is nothing
+            what = f"{escape(self.caption)}: " if self.caption else ""
+            return f'<p class="cs-empty"><em>{what}nothing to show.</em></p>'
         caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
         html = self.formatted().to_html(index=False, escape=True, border=0, classes="cs-table", na_rep="")
         html = re.sub(r"^<table[^>]*>", f'<table class="cs-table">{caption}', html, count=1)
@@ -238,8 +241,14 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
 
 @_themed
 def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
-                     keys: tuple[str, ...] = ("krippendorff_alpha", "gwet_ac1"), tag: str = "") -> Chart:
-    """Forest plot: per-code coefficients with 95% bootstrap CIs and Krippendorff's .667/.800 lines."""
+                     keys: tuple[str, ...] = ("krippendorff_alpha", "gwet_ac1"), tag: str = "",
+                     minimum: float = 0.667, target: float = 0.800) -> Chart:
+    """Forest plot: per-code coefficients with 95% bootstrap CIs and lines at the study's alpha ``minimum`` and ``target``.
+
+    The defaults are Krippendorff's (2004) .667 and .800; a study sets its
+    own in ``study.yaml`` (``reliability``).
+    """
+    lo_t, hi_t = f"{minimum:.3f}".removeprefix("0"), f"{target:.3f}".removeprefix("0")
     rounds = sorted(by_code["round"].unique())
     round_ = round_ or rounds[-1]
     sub = by_code[(by_code["round"] == round_) & by_code["coefficient"].isin(keys)]
@@ -261,7 +270,7 @@ def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
         ax.errorbar(est, ys, xerr=[est - lo, hi - est], fmt=markers.get(key, "o"), color=PALETTE[j],
                     ecolor=PALETTE[j], capsize=2, label=names.get(key, key), markersize=5)
         undefined += [c for c in rows.loc[~ok, "code_id"] if key == keys[0]]
-    for x, style, text in ((0.667, "--", ".667"), (0.800, "-", ".800")):
+    for x, style, text in ((minimum, "--", lo_t), (target, "-", hi_t)):
         ax.axvline(x, color="#555555", linestyle=style, linewidth=1)
         ax.text(x, len(codes) - 0.3, text, ha="center", va="bottom", fontsize=8, color="#333333")
     ax.set_yticks([y[c] for c in codes], [c + (" (undefined)" if c in undefined else "") for c in codes])
@@ -273,12 +282,12 @@ def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
     ax.set_title(_tagged(f"Agreement per code, {round_}", tag))
     fig.legend(loc="outside lower center", ncols=len(keys), frameon=False)
     alpha = sub[sub["coefficient"] == keys[0]].dropna(subset=["estimate"])
-    reliable = int((alpha["estimate"] >= 0.8).sum())
-    tentative = int(((alpha["estimate"] >= 0.667) & (alpha["estimate"] < 0.8)).sum())
+    reliable = int((alpha["estimate"] >= target).sum())
+    tentative = int(((alpha["estimate"] >= minimum) & (alpha["estimate"] < target)).sum())
     alt = (f"Forest plot of {names.get(keys[0], keys[0])} and {', '.join(names.get(k, k) for k in keys[1:])} for "
-           f"{len(codes)} codes in {round_}, with 95% bootstrap confidence intervals and reference lines at .667 and "
-           f".800. {reliable} codes reach .800, {tentative} are between .667 and .800, "
-           f"{len(alpha) - reliable - tentative} are below .667" + (f", and {len(undefined)} are undefined." if undefined else "."))
+           f"{len(codes)} codes in {round_}, with 95% bootstrap confidence intervals and reference lines at {lo_t} and "
+           f"{hi_t}. {reliable} codes reach {hi_t}, {tentative} are between {lo_t} and {hi_t}, "
+           f"{len(alpha) - reliable - tentative} are below {lo_t}" + (f", and {len(undefined)} are undefined." if undefined else "."))
     return Chart(f"agreement_forest_{round_}", fig, alt)
 
 
@@ -385,7 +394,7 @@ def keyness_chart(table: pd.DataFrame, top: int = 10) -> Chart | Note:
     ``reference_group`` columns; with no words to compare, a note says so.
     """
     if table.empty:
-        return Note("Keyness needs two parts of the notes to compare; these notes have one.")
+        return Note("No keyness: it needs two parts of the notes to compare (see 'compare' in study.yaml).")
     target, reference = table["target_group"].iloc[0], table["reference_group"].iloc[0]
     a = table[table["direction"] == "target"].head(top)
     b = table[table["direction"] == "reference"].head(top)
@@ -455,12 +464,14 @@ def charts(paths: Paths) -> list[Chart]:
     out = [units_per_theme(read_units(paths.units))]
     tag = data_tag(paths)
     if paths.agreement_by_code.is_file():
+        from . import study
         from .agreement import read_table
 
+        settings = study.load(paths)
         coded_tag = "ILLUSTRATIVE data" if "ILLUSTRATIVE" in tag else ""
         by_code = read_table(paths.agreement_by_code)
         for rnd in sorted(by_code["round"].unique()):
-            out.append(agreement_forest(by_code, rnd, tag=coded_tag))
+            out.append(agreement_forest(by_code, rnd, tag=coded_tag, minimum=settings.minimum, target=settings.target))
         pw = read_table(paths.agreement_pairwise)
         for rnd in sorted(pw["round"].unique()) if len(pw) else []:
             chart = pairwise_heatmap(analysis.pairwise_matrix(pw, round_=rnd),

@@ -243,6 +243,27 @@ def zip_problem(path: str | os.PathLike, max_unzipped: int = 500 * 1024 * 1024, 
     return None
 
 
+def read_yaml(path: str | os.PathLike, label: str, max_bytes: int, expected: str = "") -> object:
+    """Parse a user's YAML file (``yaml.safe_load``) after :func:`check_input`.
+
+    Raises :class:`~compassion_study.errors.InputError` naming ``label`` and,
+    for a syntax error, the line and column.
+    """
+    import yaml
+
+    from .errors import InputError, where
+
+    check_input(path, (".yaml", ".yml"), max_bytes, label, expected)
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"{where(label, place)}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+
+
 def check_input(path: str | os.PathLike, suffixes: tuple[str, ...] | None, max_bytes: int, label: str,
                 expected: str = "", limit_for: str = "") -> int:
     """Refuse a user's file before reading it: wrong type, missing, empty or too large.

@@ -199,16 +199,7 @@ def load(paths: Paths) -> Study:
     path = paths.study_file
     if not path.is_file():
         return Study()
-    files.check_input(path, (".yaml",), MAX_BYTES, STUDY_FILE)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{STUDY_FILE}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(f"{where(STUDY_FILE, place)}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    study = parse(data)
+    study = parse(files.read_yaml(path, STUDY_FILE, MAX_BYTES))
     return Study(**{**study.__dict__, "path": path})
 
 

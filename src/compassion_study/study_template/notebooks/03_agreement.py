@@ -37,6 +37,7 @@ paths = Paths.from_root(root)
 results = cs.agreement.tables(paths, round_=round_, coders=coders, n_boot=n_boot, seed=seed)
 by_code, pairwise, overall = results["by_code"], results["pairwise"], results["overall"]
 rounds = cs.sheets.read_rounds(paths)
+settings = cs.study.load(paths)
 tag = "ILLUSTRATIVE data" if rounds["illustrative"].astype(bool).any() else ""
 latest = sorted(by_code["round"].unique())[-1]
 
@@ -44,7 +45,7 @@ latest = sorted(by_code["round"].unique())[-1]
 cs.figures.illustrative_note(rounds)
 
 # %%
-cs.figures.Note(cs.study.thresholds_note(cs.study.load(paths)))
+cs.figures.Note(cs.study.thresholds_note(settings))
 
 # %% [markdown]
 # ### Overall agreement
@@ -65,7 +66,7 @@ cs.figures.table(overall[["round", "scope", "coefficient", "estimate", "ci_low",
 cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Estimate [95% CI] and band")
 
 # %%
-cs.figures.agreement_forest(by_code, latest, tag=tag)
+cs.figures.agreement_forest(by_code, latest, tag=tag, minimum=settings.minimum, target=settings.target)
 
 # %% [markdown]
 # ### Prevalence and bias (two coders)
