@@ -285,3 +285,23 @@ def test_non_editable_install_runs_a_whole_study(tmp_path):
         assert phrase not in text, phrase
     assert not (REPO / "data/processed/manifest.json").exists() or "huddles" not in \
         (REPO / "data/processed/manifest.json").read_text(encoding="utf-8")
+
+
+def test_study_text_is_shown_as_text(new_study):
+    """Every study.yaml value reaches the report escaped: markup in it is never HTML."""
+    from compassion_study import ingest, report
+
+    hostile = "<img src=x onerror=alert(1)> [link](javascript:alert(2)) </title><script>alert(3)</script>"
+    (new_study / "study.yaml").write_text(yaml_dump({
+        "title": hostile, "organisation": hostile, "dates": [hostile], "evaluators": [hostile, "Ann"],
+        "purpose": hostile, "governance": hostile}), encoding="utf-8")
+    paths = Paths.from_root(new_study)
+    units = ingest.ingest(paths=paths)
+    html = report.front_matter(paths, units) + report.methods_html(paths) + report.render([], study.load(paths).title)
+    assert "<img" not in html and "<script>" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def yaml_dump(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, allow_unicode=True)
