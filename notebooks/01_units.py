@@ -15,7 +15,7 @@
 # ## The material: comment units from the workshop notes
 #
 # The notes of each workshop session are split into *comment units*: one
-# bullet comment, or one question put to the speaker, per unit. Headings
+# bullet comment, or one question put to a speaker or facilitator, per unit. Headings
 # (discussion prompts, sections and the groups' theme headings) are kept as
 # columns; resource links are not units. Each unit has a stable `unit_id`
 # derived from its text, and keeps the session (notes file) it came from.

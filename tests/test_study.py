@@ -209,6 +209,20 @@ def test_every_stage_of_a_study_runs_and_says_what_it_waits_for(new_study, capsy
     assert "Codes per session" in text and "Units per session" in text
     for phrase in WORKSHOP_2020:
         assert phrase not in text, phrase
+    # a study that asks for no confidence intervals still gets a report that says so
+    assert main(["run", "--bootstrap", "0"]) == 0, capsys.readouterr().err
+    assert "No bootstrap confidence intervals were computed (0 resamples)" in _report_text(new_study)
+
+
+def test_misnamed_compare_part_names_the_setting(new_study, capsys):
+    (new_study / "study.yaml").write_text(yaml_dump({"compare": {"barriers": "What drains our energy at work",
+                                                                 "enablers": "what works"}}), encoding="utf-8")
+    assert main(["run"]) == 0  # found at once, before any coding
+    assert ("warning: study.yaml › compare › barriers: part 'What drains our energy at work' is not in the notes"
+            in capsys.readouterr().err)
+    with pytest.raises(Exception, match=r"study\.yaml › compare › barriers: part 'What drains our energy at work' "
+                                        r"is not in the notes \(parts: .*What drains our energy at work\?"):
+        analysis.run(Paths.from_root(new_study))
 
 
 def test_sessions_are_counted_per_notes_file():

@@ -348,23 +348,26 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
     from .paths import Paths
 
     paths = paths or Paths.from_root()
-    units = read_units(paths.units)
-    cons = read_consensus(paths)
-    rounds = files.read_csv(paths.rounds, text=("round", "codebook_version"))
-    version = rounds.sort_values("round")["codebook_version"].iloc[-1]
-    book = cbmod.find(paths, version)
-    ids = [c for c in book.ids if c in set(cons["code_id"])]
     from . import study
 
+    units = read_units(paths.units)
+
     a, b = study.load(paths).compare or (None, None)
+    from_study = not (barriers or enablers) and a is not None
     barriers, enablers = barriers or a, enablers or b
     if bool(barriers) != bool(enablers):
         raise InputError("give both the barriers and the enablers part to compare (or neither)")
     parts = part(units)
     for name in (barriers, enablers):
         if name is not None and name not in set(parts):
-            raise InputError(f"part '{name}' is not in the notes (parts: {', '.join(dict.fromkeys(parts))}); "
+            key = ("study.yaml › compare › " + ("barriers" if name == barriers else "enablers") + ": ") if from_study else ""
+            raise InputError(f"{key}part '{name}' is not in the notes (parts: {', '.join(dict.fromkeys(parts))}); "
                              "set compare in study.yaml to two of these, or to none")
+    cons = read_consensus(paths)
+    rounds = files.read_csv(paths.rounds, text=("round", "codebook_version"))
+    version = rounds.sort_values("round")["codebook_version"].iloc[-1]
+    book = cbmod.find(paths, version)
+    ids = [c for c in book.ids if c in set(cons["code_id"])]
     if barriers is not None and enablers is not None:
         key = text.keyness(units.loc[parts == barriers, "text"], units.loc[parts == enablers, "text"])
     else:  # nothing to compare
@@ -428,6 +431,6 @@ def coding_process(rounds: pd.DataFrame, codings: pd.DataFrame, n_units: int) ->
 
 
 def questions(units: pd.DataFrame) -> pd.DataFrame:
-    """The questions the groups put to the speaker, in order."""
+    """The questions the groups put to a speaker or facilitator (the notes' questions section), in order."""
     q = units[units["section"] == "questions"]
     return q[["unit_id", "text"]].rename(columns={"text": "question"}).reset_index(drop=True)

@@ -76,7 +76,7 @@ def cmd_codebook(args: argparse.Namespace, paths: Paths) -> int:
         if args.action == "show":
             print(book.table().to_csv(index=False), end="")
         say(f"codebook: {paths.relative(target)} is valid: {len(book.ids)} codes, version {book.full_version}"
-            + ("" if units is not None else " (examples not checked: no units.csv yet)"))
+            + ("" if units is not None else " (examples not checked against this study's units: no units.csv yet)"))
     return 0
 
 
@@ -88,8 +88,8 @@ def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
                             out=args.out, codebook_version=args.codebook, illustrative=args.illustrative)
     for path in written:
         print(path)
-    say(f"sheets: {len(written) - 1} workbook(s) for round {args.round}; return them to "
-        f"{paths.relative(paths.coding_round(args.round))}/")
+    say(f"sheets: {len(written) - 1} workbook(s) for round {args.round}; put the returned files in "
+        f"{paths.relative(paths.coding_round(args.round))}/ (make the folder if it is not there)")
     return 0
 
 
@@ -155,6 +155,12 @@ def cmd_analyse(args: argparse.Namespace, paths: Paths) -> int:
 
     out = analysis.run(paths, barriers=args.barriers, enablers=args.enablers)
     say(f"analysis: {len(out)} tables -> {paths.relative(paths.processed)}/findings_*.csv")
+    if analysis.compared(paths) is None:
+        from .ingest import read_units
+
+        parts = "; ".join(dict.fromkeys(analysis.part(read_units(paths.units))))
+        say(f"analysis: no parts of the notes compared; to compare two, name them under 'compare' in study.yaml "
+            f"(the parts are: {parts})")
     return 0
 
 
@@ -173,6 +179,9 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     say("report: executing notebooks and rendering HTML…")
     out = report.build(paths, parameters=params, pdf=args.pdf)
     say(f"report: {paths.relative(out)}")
+    if args.pdf:
+        say(f"report: {paths.relative(paths.report_pdf)}" if paths.report_pdf.is_file()
+            else "report: no PDF printed (Chromium is not installed)")
     return 0
 
 
@@ -214,6 +223,15 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
         code = steps[name]()
         if code:
             return code
+        if name == "ingest" and settings.compare:  # a misnamed part is found now, not after coding
+            from .analysis import part
+            from .ingest import read_units
+
+            parts = set(part(read_units(paths.units)))
+            for role, value in zip(("barriers", "enablers"), settings.compare):
+                if value not in parts:
+                    say(f"warning: study.yaml › compare › {role}: part '{value}' is not in the notes "
+                        f"(parts: {'; '.join(sorted(parts))})")
     if waiting:
         say(f"done: {waiting} stage(s) waiting (listed above and in the report)")
     return 0
@@ -263,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("codebook", help="check, show or compare codebooks",
-                       description="Check codebooks (every example must cite a unit), print one as CSV, or compare two.")
+                       description="Check codebooks (structure, and that an example citing a unit of this study quotes it), "
+                                   "print one as CSV, or compare two.")
     csub = _Sub(p.add_subparsers(dest="action", metavar="ACTION", required=True), common)
     for action, text in (("check", "validate codebook YAML files (default: all in data/raw/codebook/)"),
                          ("show", "validate and print a codebook as CSV")):

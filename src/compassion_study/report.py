@@ -415,13 +415,15 @@ def methods_html(paths: Paths) -> str:
                 lo, hi = ok.loc[ok["estimate"].idxmin()], ok.loc[ok["estimate"].idxmax()]
                 ranged = (f"Per code, alpha ranged from {_f(lo['estimate'])} ({lo['code_id']}) to "
                           f"{_f(hi['estimate'])} ({hi['code_id']}); ")
+            n_boot = 0 if pd.isna(masi["n_boot"]) else int(masi["n_boot"])
+            cis = (f"Confidence intervals are 95% percentile bootstrap intervals from {n_boot} resamples of units "
+                   f"(seed {int(masi['seed'])}). " if n_boot else "No bootstrap confidence intervals were computed "
+                   "(0 resamples). ")
             out.append(para(f"Reliability, {rnd}",
                 "Agreement was assessed for each code (present or absent) with percent "
                 "agreement, Cohen's kappa (two coders), Fleiss' and Conger's kappa, Scott's pi, Krippendorff's alpha, "
                 "Gwet's AC1 and the Brennan\u2013Prediger coefficient, and across all codes with Krippendorff's alpha "
-                "for the set of codes each coder gave a unit (MASI distance; Passonneau 2006). Confidence intervals are "
-                f"95% percentile bootstrap intervals from {int(masi['n_boot'])} resamples of units (seed "
-                f"{int(masi['seed'])}). Across all codes, alpha (MASI) was {_f(masi['estimate'])} "
+                f"for the set of codes each coder gave a unit (MASI distance; Passonneau 2006). {cis}Across all codes, alpha (MASI) was {_f(masi['estimate'])} "
                 f"[{_f(masi['ci_low'])}, {_f(masi['ci_high'])}] over {int(masi['n_units'])} units, and the pooled "
                 f"{kappa_name} over all {int(kappa['n_ratings']) // max(int(kappa['n_coders']), 1)} unit \u00d7 code "
                 f"decisions was {_f(kappa['estimate'])} [{_f(kappa['ci_low'])}, {_f(kappa['ci_high'])}]. {ranged}"
@@ -483,7 +485,8 @@ def checklist(paths: Paths) -> pd.DataFrame:
     add("Coefficients, and why", have_agreement,
         "percent agreement, kappa family, Krippendorff's alpha, AC1 (prevalence paradox), Brennan–Prediger; per code and multi-label")
     add("Confidence intervals", have_agreement and by_code["ci_low"].notna().any(),
-        f"95% bootstrap over units, {int(by_code['n_boot'].iloc[0])} resamples, seed {int(by_code['seed'].iloc[0])}"
+        (f"95% bootstrap over units, {int(by_code['n_boot'].iloc[0])} resamples, seed {int(by_code['seed'].iloc[0])}"
+         if by_code["n_boot"].fillna(0).iloc[0] else "none computed (0 resamples)")
         if have_agreement else "no agreement results")
     add("Number and share of units double-coded", have_rounds,
         "; ".join(f"{r.round}: {r.units_double_coded} of {len(units)} ({r.share_double_coded:.0%})" for r in process.itertuples())

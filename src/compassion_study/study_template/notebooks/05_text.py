@@ -79,10 +79,11 @@ cs.figures.table(cs.text.kwic_terms(units, kwic_terms))
 # Each code's keywords (stemmed words and phrases) are matched against every
 # unit, and the suggestions are compared with the consensus as if the
 # auto-coder were one more coder. It never fills coders' workbooks (that
-# would break blind coding). The keywords were written with these notes in
-# view, so this is an optimistic check of the codebook's language, not an
-# estimate of how well it would code new workshops. Low precision flags
-# keywords that are too general.
+# would break blind coding). Where a codebook's keywords were written with
+# the same notes in view (the bundled framework's were written with its
+# example workshop's notes), this is an optimistic check of the codebook's
+# language, not an estimate of how well it would code new workshops. Low
+# precision flags keywords that are too general.
 
 # %%
 cs.figures.illustrative_note(rounds)
