@@ -9,6 +9,7 @@ bomb, an XML entity bomb, a password-protected workbook) are among them.
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ CASES = [
          "cb.yaml", codebook_with("keywords: [listen, listening,", "keywords: []\n    old: [listen, listening,")),
     Case("codebook:quote-not-in-unit", ("codebook", "check", "{f}"), "example: quote is not in the text of unit 'ud73e3172c0'",
          "cb.yaml", codebook_with("quote: when people let their guard down", "quote: when people let their guard up")),
-    Case("codebook:invalid-yaml", ("codebook", "check", "{f}"), "cb.yaml › line 3, column 1: not valid YAML", "cb.yaml",
+    Case("codebook:invalid-yaml", ("codebook", "check", "{f}"), "cb.yaml › line 1, column 8: not valid YAML (while parsing a flow sequence",
+         "cb.yaml",
          b"codes: [\nversion: 1\n"),
     Case("codebook:not-a-mapping", ("codebook", "check", "{f}"), "cb.yaml: a codebook is a YAML mapping", "cb.yaml", b"- a\n- b\n"),
     Case("codebook:bad-id", ("codebook", "check", "{f}"), "cb.yaml › codes[0] (Attending!) › id: 'Attending!' must be lower-case",
@@ -126,12 +128,70 @@ CASES = [
     Case("ratings:missing", ("agreement", "{root}/none.csv"), "none.csv: file not found"),
     Case("ratings:bad-encoding", ("agreement", "{f}"), "r.csv › line 2: neither UTF-8 nor Windows-1252", "r.csv",
          b"unit,coder,value\n1,a,\x81\x8d\n"),
+    # --- issue 11: control characters, sizes, names, structures ------------------------
+    Case("ingest:control-character", ("ingest", "{f}"), "bell.txt › line 3: control character U+0007 after “Time ”",
+         "bell.txt", b"Day\nWhat helps?\n- Time \x07to think\n"),
+    Case("ingest:late-nul", ("ingest", "{f}"), f"nul.txt › line {3 + 9000 // 60}: control character U+0000", "nul.txt",
+         b"Day\nWhat helps?\n" + b"- a comment that is long enough to fill a line of the notes\n" * (9000 // 60)
+         + b"- hidden \x00 here\n"),
+    Case("ingest:comment-too-long", ("ingest", "{f}"), "long.txt › line 3: 40,002 characters, more than a spreadsheet cell",
+         "long.txt", b"Day\nWhat helps?\n- " + b"x" * 40_002 + b"\n"),
+    Case("ingest:folder-named-txt", ("ingest", "{root}/notes-dir"), "notes-dir: no notes files found"),
+    Case("ingest:fifo", ("ingest", "{root}/pipe.txt"), "pipe.txt: not a regular file"),
+    Case("codebook:groups-list", ("codebook", "check", "{f}"), "cb.yaml › groups: must be a mapping of group name",
+         "cb.yaml", codebook_with("groups:\n  behaviour:", "groups:\n  - behaviour\n  - x\ngroupz:\n  behaviour:")),
+    Case("codebook:alias-bomb", ("codebook", "check", "{f}"), "not valid YAML (anchors and aliases (*name) are not allowed)",
+         "cb.yaml", b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+         b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"),
+    Case("codebook:deep-nesting", ("codebook", "check", "{f}"), "cb.yaml: nested too deeply", "cb.yaml",
+         b"codes: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"),
+    Case("codebook:duplicate-key", ("codebook", "check", "{f}"), "cb.yaml › line 13, column 1: not valid YAML (key 'version' appears twice)",
+         "cb.yaml", codebook_with('version: "1.0"\n', 'version: "1.0"\nversion: "2.0"\n')),
+    Case("codebook:version-number", ("codebook", "check", "{f}"), "cb.yaml › version: 1.1 was read as a number",
+         "cb.yaml", codebook_with('version: "1.0"', "version: 1.10")),
+    Case("codebook:title-not-text", ("codebook", "check", "{f}"), "cb.yaml › title: must be text", "cb.yaml",
+         codebook_with("title: Compassionate leadership in workshop comments", "title: [a, b]")),
+    Case("import:round-traversal", ("import", "{root}/round-x_alice.xlsx"),
+         "round-x_alice.xlsx › Coding › B1: '../../../../tmp/x' is not a valid round name"),
+    Case("import:reserved-coder", ("import", "{root}/round-1_nul.xlsx"), "round-1_nul.xlsx › Coding › D1: 'nul' is not a valid coder name"),
+    Case("import:ods-row-bomb", ("import", "{root}/round-1_alice_bomb.ods"),
+         "round-1_alice_bomb.ods: its repeated rows and cells would expand to"),
+    Case("import:memo-control-character", ("import", "--round", "round-1", "{root}/round-1_alice - Coding.csv"),
+         "round-1_alice - Coding.csv › Coding › X4: memo holds control character U+0007"),
+    Case("consensus:ods-row-bomb", ("consensus", "import", "{root}/round-1_alice_bomb.ods"),
+         "round-1_alice_bomb.ods: its repeated rows and cells would expand to"),
+    Case("ratings:duplicate-header", ("agreement", "{f}"), "r.csv › line 1: column(s) coder appear more than once", "r.csv",
+         b"unit,coder,coder,value\n1,a,b,1\n"),
+    Case("ratings:header-only", ("agreement", "{f}"), "r.csv: a header row but no ratings", "r.csv", b"unit,coder,value\n"),
+    Case("ratings:same-columns", ("agreement", "{f}", "--coder", "unit"), "--unit, --coder and --value must name three different",
+         "r.csv", b"unit,coder,value\n1,a,1\n"),
+    Case("ratings:empty-separator", ("agreement", "{f}", "--multilabel-sep", ""), "--multilabel-sep: give the character(s)",
+         "r.csv", b"unit,coder,value\n1,a,x\n"),
+    Case("ratings:lines-after-blank-and-quoted", ("agreement", "{f}"), "r.csv › lines 3, 7: unit '1' is rated twice by coder 'a'",
+         "r.csv", b'unit,coder,value\n\n1,a,x\n"2\nz",a,y\n\n1,a,z\n'),
+    Case("study:unknown-key", ("run", "--root", "{root}/st1"), "study.yaml › colour: unknown key", "st1/study.yaml",
+         b"title: T\ncolour: blue\n"),
+    Case("study:alias-bomb", ("run", "--root", "{root}/st2"), "study.yaml › line 2, column 14: not valid YAML (anchors",
+         "st2/study.yaml", b"title: &t T\nevaluators: [*t, *t]\n"),
+    Case("study:codebook-path", ("run", "--root", "{root}/st3"), "study.yaml › codebook: '../secret.yaml' must be the name",
+         "st3/study.yaml", b"codebook: ../secret.yaml\n"),
+    Case("study:half-compare", ("run", "--root", "{root}/st4"), "study.yaml › compare: give both barriers and enablers",
+         "st4/study.yaml", b"compare: {barriers: x}\n"),
+    Case("study:resamples-text", ("run", "--root", "{root}/st5"), "study.yaml › bootstrap › resamples: expected a whole number",
+         "st5/study.yaml", b"bootstrap: {resamples: lots}\n"),
+    Case("root:missing", ("ingest", "--root", "{root}/nowhere"), "nowhere: no such folder"),
+    Case("root:not-a-study", ("ingest", "--root", "{root}/plain"), "plain: not a study folder", "plain/readme.txt", b"hi"),
+    Case("sheets:traversal-round", ("sheets", "--round", "../x", "--coders", "a"), "round '../x': use 1-20 letters"),
+    Case("sheets:reserved-round", ("sheets", "--round", "CON", "--coders", "a"), "round 'CON': use 1-20 letters"),
+    Case("report:unknown-parameter", ("report", "-p", '{"round": "x"}'), "--parameters: unknown parameter(s) 'round'"),
+    Case("report:bad-json", ("report", "-p", "{"), "--parameters: not valid JSON"),
 ]
 
 
 def test_the_table_is_large_and_covers_every_stage():
-    assert len(CASES) >= 30
-    assert {c.id.split(":")[0] for c in CASES} == {"ingest", "codebook", "import", "consensus", "ratings"}
+    assert len(CASES) >= 80
+    assert {c.id.split(":")[0] for c in CASES} == {"ingest", "codebook", "import", "consensus", "ratings", "study", "root",
+                                                   "sheets", "report"}
     assert len({c.id for c in CASES}) == len(CASES)
 
 
@@ -167,7 +227,45 @@ def project(tmp_path_factory) -> Paths:
         wb[consensus.SHEET][cell] = value
         wb.save(root / f"{name}.xlsx")
     _docx_bomb(root / "bomb.docx")
+    _hostile_workbooks(paths)
+    (root / "notes-dir" / "folder.txt").mkdir(parents=True)
+    os.mkfifo(root / "pipe.txt")
     return paths
+
+
+def _with_row1(src: Path, target: Path, cell: str, value: str) -> None:
+    wb = load_workbook(src)
+    wb["Coding"][cell] = value
+    wb.save(target)
+
+
+def _ods_row_bomb(target: Path) -> None:
+    """A tiny .ods whose one non-empty row is repeated 400 million times."""
+    import pandas as pd
+
+    pd.DataFrame({"a": ["x"]}).to_excel(target, engine="odf", index=False, header=False)
+    tmp = target.with_suffix(".tmp")
+    with zipfile.ZipFile(target) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "content.xml":
+                data = data.replace(b"<table:table-row", b'<table:table-row table:number-rows-repeated="400000000"', 1)
+            zout.writestr(info, data)
+    tmp.replace(target)
+
+
+def _hostile_workbooks(paths: Paths) -> None:
+    import csv
+
+    alice = paths.coding_round("round-1") / "round-1_alice_ILLUSTRATIVE.xlsx"
+    _with_row1(alice, paths.root / "round-x_alice.xlsx", "B1", "../../../../tmp/x")
+    _with_row1(alice, paths.root / "round-1_nul.xlsx", "D1", "nul")
+    _ods_row_bomb(paths.root / "round-1_alice_bomb.ods")
+    grid = [[("" if c.value is None else c.value) for c in row] for row in load_workbook(alice)["Coding"].iter_rows()]
+    memo = grid[1].index("memo")
+    grid[3][memo] = "unsure \x07 here"
+    with open(paths.root / "round-1_alice - Coding.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(grid)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -176,6 +274,7 @@ def test_bad_input_gives_one_clear_message_and_changes_nothing(project, case, ca
 
     f = project.root / case.name if case.name else None
     if case.content is not None:
+        f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(case.content)
     args = [a.replace("{f}", str(f)).replace("{root}", str(project.root)) for a in case.args]
     before = tree_hashes(project.processed)

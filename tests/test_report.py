@@ -158,9 +158,7 @@ def test_svg_is_deterministic():
 
 
 def _chromium(chromium: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run([chromium, *report.chromium_args(*args)], capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
+    return report.run_chromium(*args, timeout=timeout)
 
 
 @pytest.mark.chromium

@@ -174,11 +174,12 @@ def ratings_from_long(data: pd.DataFrame, unit: str = "unit", coder: str = "code
     missing = [c for c in (unit, coder, value) if c not in data.columns]
     if missing:
         raise InputError(f"{label}: no column(s) {', '.join(missing)} (columns are {', '.join(map(str, data.columns))})")
+    lines = data.attrs.get("lines") or list(range(2, len(data) + 2))  # header is line 1
     df = data[[unit, coder, value]].reset_index(drop=True)
     dup = df.duplicated([unit, coder], keep=False)
     if dup.any():
         groups = df[dup].groupby([unit, coder], sort=False).groups
-        problems = [f"{label} › lines {', '.join(str(i + 2) for i in idx)}: unit '{u}' is rated twice by coder '{c}'"
+        problems = [f"{label} › lines {', '.join(str(lines[i]) for i in idx)}: unit '{u}' is rated twice by coder '{c}'"
                     for (u, c), idx in groups.items()]
         raise InputError(problems, summary=f"{label}: {len(problems)} duplicate (unit, coder) pair(s):")
     present = df[~df[value].map(_is_missing)]
@@ -992,16 +993,25 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")
     files.check_input(path, None, max_bytes, path.name)
-    rows = files.read_text_table(path)
-    if not rows or not any(rows[0]):
+    if len({unit, coder, value}) < 3:
+        raise InputError(f"--unit, --coder and --value must name three different columns (got {unit}, {coder}, {value})")
+    numbered = [(n, r) for n, r in files.read_text_rows(path) if any(x.strip() for x in r)]
+    if not numbered:
         raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")
-    header = [h.strip() for h in rows[0]]
+    head_line, first = numbered[0]
+    header = [h.strip() for h in first]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise InputError(f"{path.name} › line {head_line}: column(s) {', '.join(twice)} appear more than once")
     missing = [c for c in (unit, coder, value) if c not in header]
     if missing:
-        raise InputError(f"{path.name} › line 1: no column(s) {', '.join(missing)} (columns are {', '.join(header)}); "
-                         "name them with --unit, --coder, --value")
-    body = [r + [""] * (len(header) - len(r)) for r in rows[1:] if any(x.strip() for x in r)]
-    df = pd.DataFrame([r[: len(header)] for r in body], columns=header)[[unit, coder, value]]
+        raise InputError(f"{path.name} › line {head_line}: no column(s) {', '.join(missing)} (columns are "
+                         f"{', '.join(header)}); name them with --unit, --coder, --value")
+    if len(numbered) < 2:
+        raise InputError(f"{path.name}: a header row but no ratings")
+    lines = [n for n, _ in numbered[1:]]
+    body = [r + [""] * (len(header) - len(r)) for _, r in numbered[1:]]
+    df = pd.DataFrame([r[: len(header)] for r in body], columns=header, index=lines)[[unit, coder, value]]
     df[value] = df[value].str.strip()
     present = df[value] != ""
     as_num = pd.to_numeric(df.loc[present, value], errors="coerce")
@@ -1010,7 +1020,7 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
     if numeric:
         bad = as_num[as_num.isna()]
         if len(bad):
-            lines = ", ".join(str(i + 2) for i in bad.index[:10])
+            lines = ", ".join(str(i) for i in bad.index[:10])
             raise InputError(f"{path.name} › line(s) {lines}: value is not a number (the level needs numbers)")
         values = pd.Series(np.nan, index=df.index, dtype=float)
         values[present] = as_num
@@ -1018,7 +1028,8 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
         df.loc[~present, value] = None
     else:
         df.loc[~present, value] = None
-    return df
+    df.attrs["lines"] = list(df.index)  # each row's line in the file, for messages
+    return df.reset_index(drop=True)
 
 
 def run(paths=None, n_boot: int = DEFAULT_BOOT, seed: int = 0) -> dict[str, pd.DataFrame]:

@@ -8,6 +8,8 @@ stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 from collections.abc import Callable, Sequence
@@ -17,6 +19,31 @@ from .errors import InputError
 from .paths import ENV_VAR, Paths
 
 PROG = "compassion-study"
+
+
+@contextlib.contextmanager
+def study_lock(paths: Paths):
+    """Hold an exclusive lock on the study folder so that two commands cannot interleave their writes.
+
+    The lock is ``flock`` on the folder itself (no lock file to leave behind
+    or to mistake for data); the system releases it when a process ends,
+    however it ends.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks; run one command at a time
+        yield
+        return
+    fd = os.open(paths.root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"{paths.root}: another compassion-study command is working on this study; "
+                             "wait for it to finish, then run again") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def say(message: str) -> None:
@@ -118,6 +145,8 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
         n = len(out["by_code"]["code_id"].unique()) if len(out["by_code"]) else 0
         say(f"agreement: {n} codes, {len(out['disagreements'])} disagreement cells -> {paths.relative(paths.processed)}/agreement_*.csv")
         return 0
+    if args.multilabel_sep is not None and not args.multilabel_sep.strip():
+        raise InputError("--multilabel-sep: give the character(s) that separate labels, e.g. '|'")
     numeric = True if args.level in ("interval", "ratio") else None
     data = agreement.read_ratings_csv(args.ratings, args.unit, args.coder, args.value,
                                       numeric=None if args.multilabel_sep else numeric)
@@ -176,6 +205,7 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from . import report
 
     params = report.parameters_json(args.parameters) if args.parameters else None
+    report.check_parameters(paths, report.NOTEBOOKS, params)
     say("report: executing notebooks and rendering HTML…")
     out = report.build(paths, parameters=params, pdf=args.pdf)
     say(f"report: {paths.relative(out)}")
@@ -194,6 +224,12 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     seed = args.seed if args.seed is not None else settings.seed
     compare = settings.compare or (None, None)
     say(f"study: {paths.root} ({settings.title})")
+    from . import provenance
+
+    stale = provenance.check(paths)
+    if stale:
+        say(f"warning: {len(stale)} output(s) do not match data/processed/manifest.json (an earlier run was stopped, "
+            "or a file was edited); this run rebuilds them: " + "; ".join(stale[:5]) + (" …" if len(stale) > 5 else ""))
     steps: dict[str, Callable[[], int]] = {
         "ingest": lambda: cmd_ingest(argparse.Namespace(notes=None, out=None), paths),
         "codebook": lambda: cmd_codebook(argparse.Namespace(action="check", file=None), paths),
@@ -218,6 +254,7 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
             last = (name, reason)
             for stale in status.stale_outputs(paths, name):
                 files.remove(stale)  # an older run's result must not pass for this one's
+            provenance.forget(paths, name)
             continue
         say(f"[{i}/{len(status.STAGES)}] {name}")
         code = steps[name]()
@@ -238,6 +275,17 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
 
 
 # --------------------------------------------------------------------------- parser
+
+
+def _count(text: str) -> int:
+    """A whole number from 0 to 2**32 - 1 (resamples, seeds), for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0 to {2**32 - 1}")
+    return value
 
 
 ROOT_HELP = f"the study folder (default: ${ENV_VAR}, else the nearest folder with study.yaml, upwards)"
@@ -300,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coders", required=True, help="comma-separated coder names, e.g. alice,bob")
     p.add_argument("--shared", action="store_true", help="one workbook with a Coding tab per coder")
     p.add_argument("--sample", type=float, help="fraction double-coded (stratified by prompt); the rest is split among coders")
-    p.add_argument("--seed", type=int, default=0, help="random seed for --sample (default 0)")
+    p.add_argument("--seed", type=_count, default=0, help="random seed for --sample (default 0)")
     p.add_argument("--codebook", help="codebook version (default: the newest in data/raw/codebook/)")
     p.add_argument("--illustrative", action="store_true", help="label the workbooks as ILLUSTRATIVE example data")
     p.add_argument("--out", help="output folder (default: exports/<round>/)")
@@ -326,9 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", choices=["linear", "quadratic"], help="weighted kappa family (Cohen 1968; Gwet 2014)")
     p.add_argument("--multilabel-sep", metavar="SEP", help="values are sets of labels separated by SEP ({} = empty set)")
     p.add_argument("--distance", choices=["masi", "jaccard"], help="set distance with --multilabel-sep (default: masi)")
-    p.add_argument("--bootstrap", type=int, metavar="N", help="bootstrap resamples of units for 95%% CIs "
+    p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples of units for 95%% CIs "
                    "(study: study.yaml, else 1000; calculator: none)")
-    p.add_argument("--seed", type=int, help="bootstrap random seed (study: study.yaml, else 0; calculator: 0)")
+    p.add_argument("--seed", type=_count, help="bootstrap random seed (study: study.yaml, else 0; calculator: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
     p.set_defaults(func=cmd_agreement)
 
@@ -360,8 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--parameters", "-p", metavar="JSON", help="notebook parameters as a JSON object, e.g. '{\"seed\": 7}'")
         p.add_argument("--pdf", action="store_true", help="also print reports/report.pdf with headless Chromium")
         if name == "run":
-            p.add_argument("--bootstrap", type=int, metavar="N", help="bootstrap resamples (default: study.yaml, else 1000)")
-            p.add_argument("--seed", type=int, help="bootstrap random seed (default: study.yaml, else 0)")
+            p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples (default: study.yaml, else 1000)")
+            p.add_argument("--seed", type=_count, help="bootstrap random seed (default: study.yaml, else 0)")
         p.set_defaults(func=func)
     return parser
 
@@ -373,8 +421,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.func is cmd_init:
             return cmd_init(args, None)
+        # the calculator and codebook diff read only the files they are given
+        if (args.func is cmd_agreement and args.ratings) or (args.func is cmd_codebook and args.action == "diff"):
+            return args.func(args, None)
         paths = Paths.named(args.root)
-        return args.func(args, paths)
+        with study_lock(paths):
+            return args.func(args, paths)
     except InputError as exc:
         print(f"{PROG}: error: {exc.message}", file=sys.stderr)
         return 1

@@ -106,8 +106,19 @@ def validate(data: Any, label: str, units: pd.DataFrame | None = None) -> list[s
     if not isinstance(data, dict):
         return [f"{label}: a codebook is a YAML mapping with {', '.join(TOP_FIELDS)}"]
     problems = [f"{where(label, key)}: missing" for key in TOP_FIELDS if key not in data]
-    if "version" in data and not _text(str(data["version"])):
-        problems.append(f"{where(label, 'version')}: empty")
+    if "version" in data:
+        if isinstance(data["version"], float):
+            problems.append(f"{where(label, 'version')}: {data['version']!r} was read as a number (1.10 would become 1.1); "
+                            "write the version in quotes, e.g. \"1.10\"")
+        elif not isinstance(data["version"], (str, int)) or not _text(str(data["version"])):
+            problems.append(f"{where(label, 'version')}: must be non-empty text such as \"1.0\"")
+    for key in ("name", "title", "description"):
+        if key in data and not isinstance(data[key], (str, type(None))):
+            problems.append(f"{where(label, key)}: must be text")
+    if "groups" in data and not (data["groups"] is None or (isinstance(data["groups"], dict) and all(
+            isinstance(k, str) and isinstance(v, (str, type(None))) for k, v in data["groups"].items()))):
+        problems.append(f"{where(label, 'groups')}: must be a mapping of group name to description")
+        return problems
     codes = data.get("codes")
     if codes is None:
         return problems

@@ -291,11 +291,10 @@ def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
             try:
                 if SHEET not in wb.sheetnames:
                     return []
-                return [[[sheets._Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row]
-                         for row in wb[SHEET].iter_rows()]]
+                return [sheets.xlsx_grid(wb[SHEET], path.name)]
             finally:
                 wb.close()
-        frames = pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+        frames = sheets.read_ods(path, path.name)
         if SHEET not in frames:
             return []
         return [[[None if pd.isna(v) else v for v in row] for row in frames[SHEET].itertuples(index=False)]]

@@ -175,9 +175,6 @@ class Note:
     def _repr_html_(self) -> str:
         return f'<div class="cs-banner" role="note"><p>{escape(self.text)}</p></div>'
 
-    def _repr_markdown_(self) -> str:
-        return f"> **{self.text}**"
-
 
 @dataclass
 class CodeDefinitions:

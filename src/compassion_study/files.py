@@ -33,10 +33,40 @@ MAX_RATIO = 200
 
 
 def _refuse_raw(path: Path) -> None:
-    parts = path.resolve().parts
+    """Refuse a path inside a study's ``data/raw/``.
+
+    The study is the nearest folder above ``path`` holding ``study.yaml``; a
+    ``data/raw`` elsewhere in the path (a study kept under a folder that
+    happens to be called so) is not raw data.  Without any ``study.yaml``
+    above, every ``data/raw`` in the path counts.
+    """
+    from .paths import find_study
+
+    resolved = path.resolve()
+    study = find_study(resolved.parent if resolved.parent.exists() else _existing(resolved.parent))
+    if study is not None:
+        try:
+            resolved.relative_to(study / "data" / "raw")
+        except ValueError:
+            return
+        raise PermissionError(f"refusing to write under data/raw/ (raw data is read-only): {path}")
+    parts = resolved.parts
     for i in range(len(parts) - 1):
         if parts[i] == "data" and parts[i + 1] == "raw":
             raise PermissionError(f"refusing to write under data/raw/ (raw data is read-only): {path}")
+
+
+def _existing(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _new_file_mode() -> int:
+    """The mode a new file gets here (0o666 less the umask), read without changing the umask for long."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -44,21 +74,31 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     On any exception the temporary file is removed and ``path`` is untouched.
+    The result keeps the mode of the file it replaces (a deliberate
+    ``chmod 600`` stays), or gets the umask's default for a new file.  An
+    OS error (disk full, read-only folder) names ``path``, not the
+    temporary file.
     """
     path = Path(path)
     _refuse_raw(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o644)
+        mode = path.stat().st_mode & 0o7777 if path.is_file() else _new_file_mode()
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
+    except OSError as exc:
+        if isinstance(exc, PermissionError) and "data/raw" in str(exc):
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 
@@ -191,6 +231,11 @@ def decode_text(data: bytes, label: str) -> str:
 
 def read_text_table(path: str | os.PathLike) -> list[list[str]]:
     """Rows of a user's CSV: comma, semicolon or tab separated (sniffed), any of the encodings above."""
+    return [row for _, row in read_text_rows(path)]
+
+
+def read_text_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
+    """:func:`read_text_table` with the line each row starts on (blank lines and quoted line breaks counted)."""
     path = Path(path)
     text = decode_text(path.read_bytes(), path.name)
     sample = "\n".join(text.splitlines()[:5])
@@ -198,7 +243,12 @@ def read_text_table(path: str | os.PathLike) -> list[list[str]]:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out, start = [], 1
+    for row in reader:
+        out.append((start, list(row)))
+        start = reader.line_num + 1
+    return out
 
 
 def zip_problem(path: str | os.PathLike, max_unzipped: int = 500 * 1024 * 1024, kind: str = "spreadsheet") -> str | None:
@@ -255,13 +305,47 @@ def read_yaml(path: str | os.PathLike, label: str, max_bytes: int, expected: str
 
     check_input(path, (".yaml", ".yml"), max_bytes, label, expected)
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except UnicodeDecodeError:
         raise InputError(f"{label}: not UTF-8 text") from None
+    except RecursionError:
+        raise InputError(f"{label}: nested too deeply to be a study file or codebook") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # where the broken construct starts (an unclosed quote's opening) is more use than where parsing gave up
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(f"{where(label, place)}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        context = getattr(exc, "context", None)
+        what = f"{context}: {exc.problem}" if context and getattr(exc, "problem", None) else (getattr(exc, "problem", None) or exc)
+        raise InputError(f"{where(label, place)}: not valid YAML ({what})") from None
+
+
+def _strict_loader():
+    """A ``yaml.SafeLoader`` that refuses aliases (the "billion laughs" of YAML) and repeated keys."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "anchors and aliases (*name) are not allowed",
+                                                  event.start_mark)
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice",
+                                                            key_node.start_mark)
+                if isinstance(key, (str, int, float, bool)):
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
+
+
+_StrictLoader = _strict_loader()
 
 
 def check_input(path: str | os.PathLike, suffixes: tuple[str, ...] | None, max_bytes: int, label: str,
@@ -276,6 +360,10 @@ def check_input(path: str | os.PathLike, suffixes: tuple[str, ...] | None, max_b
     path = Path(path)
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise InputError(f"{label}: unsupported file type '{path.suffix or '(none)'}'; {expected}")
+    if path.is_dir():
+        raise InputError(f"{label}: is a folder, not a file")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{label}: not a regular file (a pipe, socket or device); copy the data into a file")
     if not path.is_file():
         raise InputError(f"{label}: file not found")
     size = path.stat().st_size

@@ -63,6 +63,14 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_EMPHASIS = re.compile(r"^(\*\*|__)(.+)\1$")
 _RESIDUE = re.compile(r"\[bookmark: [^\]]*\]")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Characters str.splitlines() would split a comment at, other than a line
+# break: inside a line they are spacing (Word's Shift+Enter, form feeds).
+_SEPARATORS = dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+#: Control characters no notes text has; a spreadsheet cannot hold them either.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Longest comment a spreadsheet cell can hold (Excel's and LibreOffice's limit).
+MAX_CELL_CHARS = 32767
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u2009\u2002\u2003]+")
 _STRAY_LEADING = re.compile(rf"^(?:[{_GLYPHS}][ \t\u00a0]*)+")
 _PRIVATE_GLYPHS = re.compile(r"[\uf0b7\uf0a7\uf076\uf0d8\uf0fc]")
@@ -100,7 +108,7 @@ def clean(text: str) -> str:
     >>> clean("[bookmark: _GoBack]Pace of  work\\u00a0has")
     'Pace of work has'
     """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_SEPARATORS)
     text = _RESIDUE.sub("", text)
     text = _PRIVATE_GLYPHS.sub("", text)
     text = _SPACES.sub(" ", text).strip()
@@ -137,7 +145,7 @@ def _text_lines(path: Path, markdown: bool) -> list[Line]:
     data = path.read_bytes()
     text = _decode(path, data)
     lines = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
         heading = False
         if markdown and _MD_HEADING.match(raw):
             raw, heading = _MD_HEADING.sub("", raw), True
@@ -216,6 +224,18 @@ def read_lines(path: str | Path) -> list[Line]:
         raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     if not any(line.text for line in lines):
         raise InputError(f"{path}: file has no text")
+    problems = []
+    for line in lines:
+        bad = _CONTROL.search(line.text)
+        if bad:
+            before = line.text[max(0, bad.start() - 30): bad.start()]
+            problems.append(f"{where(path, f'line {line.number}')}: control character U+{ord(bad.group()):04X} after "
+                            f"“{before}”; notes must be plain text (delete it and save again)")
+        elif len(line.text) > MAX_CELL_CHARS:
+            problems.append(f"{where(path, f'line {line.number}')}: {len(line.text):,} characters, more than a "
+                            f"spreadsheet cell holds ({MAX_CELL_CHARS:,}); split it into several comments")
+    if problems:
+        raise InputError(problems, summary=f"{path}: {len(problems)} line(s) cannot be read:" if len(problems) > 1 else None)
     return lines
 
 
@@ -361,7 +381,9 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in NOTE_SUFFIXES and not q.name.startswith((".", "~$"))))
+            # a sub-folder is not a notes file, whatever its name; a pipe or device is kept so it is refused by name
+            found.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in NOTE_SUFFIXES and not q.is_dir()
+                                and not q.name.startswith((".", "~$"))))
         else:
             found.append(p)
     return found
@@ -373,9 +395,11 @@ def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
     Every file is checked before anything is returned; all problems are
     raised together as one :class:`~compassion_study.errors.InputError`.
     """
+    inputs = list(inputs)
     paths = expand(inputs)
     if not paths:
-        raise InputError("no notes files given (expected .txt, .md or .docx files or a folder holding them)")
+        named = ", ".join(str(i) for i in inputs) or "nothing"
+        raise InputError(f"{named}: no notes files found (expected .txt, .md or .docx files or a folder holding them)")
     problems, parsed = [], []
     for path in paths:
         try:
@@ -419,9 +443,10 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
         The units written.
     """
     paths = paths or Paths.from_root()
-    sources = expand(inputs if inputs else [paths.notes])
+    named = list(inputs) if inputs else [paths.notes]
+    sources = expand(named)
     out = Path(out) if out else paths.units
-    units = read_notes(sources)
+    units = read_notes(named)
     files.write_csv(units, out)
     if paths.contains(out):  # an --out elsewhere writes only there
         provenance.record(paths, "ingest", inputs=sources, outputs=[out], parameters={"heading_max_words": HEADING_MAX_WORDS})

@@ -58,6 +58,34 @@ def load(paths: Paths) -> dict[str, Any]:
     return data
 
 
+def check(paths: Paths) -> list[str]:
+    """Outputs that no longer match the manifest: missing, or changed since their stage recorded them.
+
+    Each stage writes its outputs first and records them last, so a stage
+    stopped in between (a crash, a kill) or a file edited by hand shows up
+    here on the next run.
+    """
+    problems = []
+    mine = (paths.relative(paths.processed) + "/", paths.relative(paths.reports) + "/")
+    for stage, entry in sorted(load(paths).get("stages", {}).items()):
+        for item in entry.get("outputs", []):
+            if not item["path"].startswith(mine):  # workbooks in exports/ are sent away; that is normal
+                continue
+            path = paths.root / item["path"]
+            if not path.is_file():
+                problems.append(f"{item['path']} ({stage}): missing")
+            elif files.sha256(path) != item["sha256"]:
+                problems.append(f"{item['path']} ({stage}): changed since {stage} recorded it")
+    return problems
+
+
+def forget(paths: Paths, stage: str) -> None:
+    """Drop ``stage`` from the manifest (its outputs were removed because it cannot run yet)."""
+    manifest = load(paths)
+    if manifest["stages"].pop(stage, None) is not None:
+        files.write_text(paths.manifest, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
 def record(
     paths: Paths,
     stage: str,

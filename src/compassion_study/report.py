@@ -328,7 +328,8 @@ def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evalua
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        embed_images=True,
+        # never embed files named in Markdown: the report holds only what the package made
+        embed_images=False,
     )
     css = (template_dir / "report.css").read_text(encoding="utf-8")
     body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": title}})
@@ -515,26 +516,59 @@ def find_chromium() -> str | None:
     return None
 
 
-def chromium_args(*extra: str) -> list[str]:
-    """Chromium flags for a headless, offline, throw-away run."""
+#: Chromium switches for a headless, offline, throw-away run: no background
+#: networking, component or safe-browsing updates, sync, first-run work,
+#: crash reports, pings or metrics, and no host name is ever resolved (every
+#: look-up fails at once), so nothing reaches DNS or the network.
+CHROMIUM_SWITCHES = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+    "--disable-default-apps", "--disable-breakpad", "--disable-domain-reliability", "--no-pings",
+    "--disable-client-side-phishing-detection", "--disable-component-extensions-with-background-pages",
+    "--metrics-recording-only", "--no-service-autorun", "--password-store=basic", "--use-mock-keychain",
+    "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
+    "CertificateTransparencyComponentUpdater,NetworkTimeServiceQuerying,InterestFeedContentSuggestions",
+    "--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars",
+)
+
+
+def run_chromium(*extra: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run headless Chromium with :data:`CHROMIUM_SWITCHES` and a temporary profile, removed afterwards.
+
+    Raises
+    ------
+    RuntimeError
+        Chromium is not installed, fails, or runs past ``timeout`` seconds.
+    """
+    chromium = find_chromium()
+    if chromium is None:
+        raise RuntimeError("Chromium is not installed")
     profile = tempfile.mkdtemp(prefix="cs-chromium-")
-    return [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}", *extra,
-    ]
+    try:
+        done = subprocess.run([chromium, *CHROMIUM_SWITCHES, f"--user-data-dir={profile}", *extra],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from None
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
+        raise RuntimeError(f"Chromium failed (exit status {done.returncode}): {last}")
+    return done
 
 
 def write_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path | None:
-    """Print ``html_path`` to PDF with headless Chromium (None if Chromium is absent)."""
-    chromium = find_chromium()
-    if chromium is None:
+    """Print ``html_path`` to PDF with headless Chromium (None if Chromium is absent).
+
+    Raises
+    ------
+    RuntimeError
+        Chromium failed or timed out; ``pdf_path`` is then unchanged.
+    """
+    if find_chromium() is None:
         return None
     with files.atomic_path(pdf_path) as tmp:
-        subprocess.run(
-            [chromium, *chromium_args(f"--print-to-pdf={tmp}", "--no-pdf-header-footer"), html_path.resolve().as_uri()],
-            check=True, capture_output=True, timeout=timeout,
-        )
+        run_chromium(f"--print-to-pdf={tmp}", "--no-pdf-header-footer", html_path.resolve().as_uri(), timeout=timeout)
         if tmp.stat().st_size == 0:
             raise RuntimeError("Chromium wrote an empty PDF")
     return pdf_path
@@ -569,13 +603,25 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     cells.append(_html_cell(provenance_html(paths)))
     html = render(cells, settings.title)
     files.write_text(paths.report_html, html)
-    printed = bool(pdf and write_pdf(paths.report_html, paths.report_pdf))
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
-    # The PDF is a print of the HTML and carries Chromium's print date, so it is
-    # recorded as printed, not hashed: the manifest stays byte-identical.
-    provenance.record(paths, "report", inputs=[paths.study_file, *sources], outputs=[paths.report_html],
-                      parameters={"notebooks": list(notebooks), "pdf": paths.relative(paths.report_pdf) if printed else None,
-                                  **dict(parameters or {})})
+
+    def record(printed: bool) -> None:
+        # The PDF is a print of the HTML and carries Chromium's print date, so it
+        # is recorded as printed, not hashed: the manifest stays byte-identical.
+        provenance.record(paths, "report", inputs=[paths.study_file, *sources], outputs=[paths.report_html],
+                          parameters={"notebooks": list(notebooks),
+                                      "pdf": paths.relative(paths.report_pdf) if printed else None,
+                                      **dict(parameters or {})})
+
+    record(False)  # the HTML is complete and recorded even if printing fails
+    if pdf:
+        try:
+            printed = bool(write_pdf(paths.report_html, paths.report_pdf))
+        except RuntimeError as exc:
+            raise RuntimeError(f"{paths.relative(paths.report_pdf)}: not printed ({exc}); "
+                               f"{paths.relative(paths.report_html)} is complete") from None
+        if printed:
+            record(True)
     return paths.report_html
 
 

@@ -56,6 +56,7 @@ ILLUSTRATIVE = "ILLUSTRATIVE"
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED = 500 * 1024 * 1024
 SUFFIXES = (".xlsx", ".ods", ".csv")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 # "<round>_<coder>[_ILLUSTRATIVE]" plus, for one tab saved as CSV, the sheet:
 # " - Coding" (Google Sheets' download) or "-Coding" (LibreOffice's export).
@@ -69,9 +70,15 @@ MEMOS_COLUMNS = ["round", "coder", "unit_id", "memo"]
 
 def check_name(kind: str, value: str) -> str:
     """Rounds and coders become file and sheet names: keep them simple."""
-    if not _NAME.match(value or ""):
-        raise InputError(f"{kind} '{value}': use 1-20 letters, digits or '-', starting with a letter or digit")
+    if not valid_name(value):
+        raise InputError(f"{kind} '{value}': use 1-20 letters, digits or '-', starting with a letter or digit "
+                         "(and not a name Windows reserves, such as con or nul)")
     return value
+
+
+def valid_name(value: object) -> bool:
+    """Whether ``value`` can be a round or coder name: it becomes part of file, folder and sheet names."""
+    return isinstance(value, str) and bool(_NAME.match(value)) and not _RESERVED.match(value)
 
 
 def column_letter(index: int) -> str:
@@ -354,6 +361,83 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+#: Most cells read from one returned workbook (a 100,000-unit round of 17 codes has ~2.5 million).
+MAX_CELLS = 20_000_000
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$", re.IGNORECASE)
+
+
+def xlsx_grid(ws, label: str) -> list[list[object]]:
+    """Every row of a read-only openpyxl sheet as values (formula cells as :class:`_Formula`).
+
+    The sheet's declared ``<dimension>`` is ignored (``reset_dimensions``):
+    a file that understates its size must not lose rows, and one that
+    overstates it must not make the reader pad millions of empty cells.
+    Reading stops with an error past :data:`MAX_CELLS`.
+    """
+    ws.reset_dimensions()
+    grid, cells = [], 0
+    for row in ws.iter_rows():
+        cells += len(row)
+        if cells > MAX_CELLS:
+            raise InputError(f"{label}: more than {MAX_CELLS:,} cells; this is not a workbook the package wrote")
+        grid.append([_Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row])
+    return grid
+
+
+_ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def ods_cells(content) -> int:
+    """Cells a reader will hold for an .ods ``content.xml`` stream, counted without expanding anything.
+
+    ODF stores runs of equal rows and cells once, with a repeat count, and
+    readers expand them; pandas keeps empty runs only where something follows
+    them, then pads every row of a sheet to its longest.  So a sheet costs
+    (rows kept) x (widest row kept), which is what this returns (the largest
+    sheet's), from one streaming pass.
+    """
+    from defusedxml.ElementTree import iterparse
+
+    row_tag, cell_tags = f"{{{_ODF_TABLE}}}table-row", {f"{{{_ODF_TABLE}}}table-cell", f"{{{_ODF_TABLE}}}covered-table-cell"}
+    table_tag, value_type = f"{{{_ODF_TABLE}}}table", f"{{{_ODF_OFFICE}}}value-type"
+    rows_rep, cols_rep = f"{{{_ODF_TABLE}}}number-rows-repeated", f"{{{_ODF_TABLE}}}number-columns-repeated"
+    worst = rows = width = pending_rows = 0
+    for _, elem in iterparse(content, events=("end",), forbid_dtd=True):
+        if elem.tag == row_tag:
+            kept = pending_cells = 0
+            for cell in elem:
+                if cell.tag not in cell_tags:
+                    continue
+                n = int(cell.get(cols_rep, "1"))
+                if cell.get(value_type) is not None or len(cell):
+                    kept, pending_cells = kept + pending_cells + n, 0
+                else:
+                    pending_cells += n
+            n = int(elem.get(rows_rep, "1"))
+            if kept:
+                rows, pending_rows, width = rows + pending_rows + n, 0, max(width, kept)
+            else:
+                pending_rows += n
+            elem.clear()
+        elif elem.tag == table_tag:
+            worst, rows, width, pending_rows = max(worst, rows * width), 0, 0, 0
+            elem.clear()
+    return worst
+
+
+def read_ods(path: Path, label: str) -> dict[str, pd.DataFrame]:
+    """Every sheet of an .ods file, refused first if it would expand past :data:`MAX_CELLS` (see :func:`ods_cells`)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z, z.open("content.xml") as content:
+        n = ods_cells(content)
+    if n > MAX_CELLS:
+        raise InputError(f"{label}: its repeated rows and cells would expand to {n:,} cells, more than "
+                         f"{MAX_CELLS:,}; this is not a workbook the package wrote")
+    return pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+
+
 def _read_xlsx(path: Path) -> list[Tab]:
     from openpyxl import load_workbook
 
@@ -363,7 +447,7 @@ def _read_xlsx(path: Path) -> list[Tab]:
         tabs = []
         assigned: dict[str, list[str]] = {}
         if "Assignment" in names:
-            for row in wb["Assignment"].iter_rows(min_row=2, values_only=True):
+            for row in xlsx_grid(wb["Assignment"], path.name)[1:]:
                 if row and row[0] is not None and len(row) > 1:
                     assigned.setdefault(str(row[0]), []).append(_as_text(row[1]))
         instr_coder = None
@@ -374,9 +458,7 @@ def _read_xlsx(path: Path) -> list[Tab]:
         for name in names:
             if not name.startswith("Coding"):
                 continue
-            grid = []
-            for row in wb[name].iter_rows():
-                grid.append([_Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row])
+            grid = xlsx_grid(wb[name], path.name)
             tabs.append(Tab(path, name, grid, None, instr_coder if name == "Coding" else None))
         for t in tabs:
             coder = t.sheet[len("Coding "):] if t.sheet.startswith("Coding ") else (instr_coder or "")
@@ -387,7 +469,7 @@ def _read_xlsx(path: Path) -> list[Tab]:
 
 
 def _read_ods(path: Path) -> list[Tab]:
-    sheets = pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+    sheets = read_ods(path, path.name)
     assigned: dict[str, list[str]] = {}
     if "Assignment" in sheets:
         for row in sheets["Assignment"].iloc[1:].itertuples(index=False):
@@ -485,12 +567,15 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     round_, rcol = info["round"]
     coder, ccol = info["coder"]
     version, vcol = info["codebook"]
+    if not valid_name(round_):
+        problems.append(f"{at(META_ROW - 1, rcol)}: '{round_}' is not a valid round name (1-20 letters, digits or '-')")
+        return
     if expected_round and round_ != expected_round:
         problems.append(f"{at(META_ROW - 1, rcol)}: sheet is for round '{round_}', but it is being imported as round '{expected_round}'")
     want = _expected_coder(tab)
     if want and want != coder:
         problems.append(f"{at(META_ROW - 1, ccol)}: sheet says coder '{coder}', but the file/tab is for '{want}'")
-    if not _NAME.match(coder):
+    if not valid_name(coder):
         problems.append(f"{at(META_ROW - 1, ccol)}: '{coder}' is not a valid coder name")
     book = books.get(version)
     if book is None:
@@ -576,6 +661,11 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             continue
         if MEMO in col:
             memo = _as_text(values(col[MEMO])).strip()
+            bad = _CONTROL.search(memo)
+            if bad:
+                problems.append(f"{at(r, col[MEMO])}: memo holds control character U+{ord(bad.group()):04X}; "
+                                "delete it")
+                continue
             if memo:
                 memos_out.append((round_, coder, uid, memo))
         if not applied and not none_mark:
@@ -589,7 +679,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if lost:
             problems.append(f"{where(label, sheet)}: {len(lost)} assigned unit row(s) missing: {', '.join(lost[:10])}"
                             + (" …" if len(lost) > 10 else ""))
-    elif declared.isdigit() and len(seen) < int(declared) and len(problems) == n_before:
+    if declared.isdigit() and len(seen) < int(declared) and len(problems) == n_before:
         problems.append(f"{where(label, sheet)}: {int(declared) - len(seen)} unit row(s) missing "
                         f"(row 1 says {declared} units were assigned, {len(seen)} found)")
     if len(problems) > n_before:
