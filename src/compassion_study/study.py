@@ -284,7 +284,10 @@ def init(folder: str | Path, title: str | None = None) -> list[Path]:
         (folder / "data" / "raw" / name).mkdir(parents=True, exist_ok=True)
     (folder / "data" / "processed").mkdir(parents=True, exist_ok=True)
     values = {"title": _yaml_text(title), "codebook": FRAMEWORK}
-    written.append(files.write_text(folder / STUDY_FILE, string.Template(_STUDY_YAML).substitute(values)))
+    # written first and directly (the folder is new): from now on the folder is a
+    # study, so the raw-data guard protects its own data/raw and nothing above it
+    (folder / STUDY_FILE).write_text(string.Template(_STUDY_YAML).substitute(values), encoding="utf-8")
+    written.append(folder / STUDY_FILE)
     readme = (template / "README.md").read_text(encoding="utf-8")
     written.append(files.write_text(folder / "README.md", readme.replace("$title", title.replace("\n", " "))))
     for name in ("jupytext.toml", "gitignore"):
