@@ -59,7 +59,7 @@ def load(paths: Paths) -> dict[str, Any]:
 
 
 def check(paths: Paths) -> list[str]:
-    """Outputs that no longer match the manifest: missing, or changed since their stage recorded them.
+    """Outputs that no longer match the manifest: missing, changed since their stage recorded them, or older than their data.
 
     Each stage writes its outputs first and records them last, so a stage
     stopped in between (a crash, a kill) or a file edited by hand shows up
@@ -68,6 +68,10 @@ def check(paths: Paths) -> list[str]:
     problems = []
     mine = (paths.relative(paths.processed) + "/", paths.relative(paths.reports) + "/")
     for stage, entry in sorted(load(paths).get("stages", {}).items()):
+        for item in entry.get("inputs", []):
+            path = paths.root / item["path"]
+            if item["path"].startswith(mine[0]) and path.is_file() and files.sha256(path) != item["sha256"]:
+                problems.append(f"{stage} is older than {item['path']} (built from an earlier version of it)")
         for item in entry.get("outputs", []):
             if not item["path"].startswith(mine):  # workbooks in exports/ are sent away; that is normal
                 continue

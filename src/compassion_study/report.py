@@ -604,11 +604,13 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     html = render(cells, settings.title)
     files.write_text(paths.report_html, html)
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
+    # the processed tables the sections read, so that a report older than its data is detected
+    data = sorted(p for p in paths.processed.glob("*.csv"))
 
     def record(printed: bool) -> None:
         # The PDF is a print of the HTML and carries Chromium's print date, so it
         # is recorded as printed, not hashed: the manifest stays byte-identical.
-        provenance.record(paths, "report", inputs=[paths.study_file, *sources], outputs=[paths.report_html],
+        provenance.record(paths, "report", inputs=[paths.study_file, *sources, *data], outputs=[paths.report_html],
                           parameters={"notebooks": list(notebooks),
                                       "pdf": paths.relative(paths.report_pdf) if printed else None,
                                       **dict(parameters or {})})
