@@ -222,6 +222,8 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     if "round" not in info:
         return pd.DataFrame(), [f"{where(label, SHEET, 'row 1')}: missing round; row 1 must be the exported 'round …' line"]
     rnd, rcol = info["round"]
+    if not sheets.valid_name(rnd):
+        return pd.DataFrame(), [f"{at(0, rcol)}: '{rnd}' is not a valid round name (1-20 letters, digits or '-')"]
     if round_ and rnd != round_:
         problems.append(f"{at(0, rcol)}: sheet is for round '{rnd}', but it is being imported as round '{round_}'")
     header = [sheets._as_text(v).strip() for v in grid[1]]
