@@ -337,3 +337,31 @@ def test_an_interrupted_stage_is_reported_by_the_next_run(project, capsys):
     err = capsys.readouterr().err
     assert "warning: 1 output(s) do not match data/processed/manifest.json" in err
     assert provenance.check(project) == [] and tree_hashes(project.raw) == before
+
+
+def test_line_separators_inside_a_comment_do_not_cut_it(tmp_path):
+    """Word's Shift+Enter (U+2028), form feed, NEL and VT are spacing inside a comment, not new lines."""
+    from compassion_study import ingest
+
+    notes = tmp_path / "n.txt"
+    notes.write_text("Day\nWhat helps?\n- Time to\u2028think,\x0cto\x85talk\x0band rest\n- Second\n", encoding="utf-8")
+    units = ingest.read_notes([notes])
+    assert units["text"].tolist() == ["Time to think, to talk and rest", "Second"]
+
+
+@pytest.mark.parametrize("args", [("--seed", "-1"), ("--bootstrap", "-5"), ("--seed", "x")])
+def test_negative_or_non_numeric_counts_are_a_command_line_error(tmp_path, capsys, args):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("unit,coder,value\n1,a,1\n1,b,1\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["agreement", str(ratings), *args])
+    assert stop.value.code == 2
+    assert f"argument {args[0]}:" in capsys.readouterr().err
+
+
+def test_notebook_kernels_leave_no_socket_folder_behind(study, monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    report.execute_many(["01_units"], study)
+    assert not list(tmp_path.glob("cs-kernel-*"))
