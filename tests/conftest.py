@@ -54,6 +54,17 @@ def tree_hashes(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def rewrite_zip(src: Path, target: Path, change) -> None:
+    """Copy an Office file (a zip) member by member, passing each through ``change(name, data) -> data``."""
+    import zipfile
+
+    tmp = target.with_name(target.name + ".part")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, change(info.filename, zin.read(info.filename)))
+    tmp.replace(target)
+
+
 def fill_from(path: Path, decisions: dict[str, set[str]]) -> None:
     """Mark a coding workbook's Coding sheet from {unit_id: codes} (empty set = no code applies)."""
     from openpyxl import load_workbook

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from openpyxl import load_workbook
 from compassion_study import consensus, ingest, sheets
 from compassion_study.paths import Paths
 
-from .conftest import DATA, REPO, tree_hashes
+from .conftest import DATA, REPO, rewrite_zip, tree_hashes
 
 BAD = DATA / "bad_workbooks"
 CODEBOOK = (REPO / "data/raw/codebook/compassionate-leadership-v1.yaml").read_text(encoding="utf-8")
@@ -201,14 +200,8 @@ def _docx_bomb(path: Path) -> None:
     d = docx.Document()
     d.add_paragraph("What helps?")
     d.save(path)
-    tmp = path.with_suffix(".tmp.docx")
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "word/document.xml":
-                data = data.replace(b"?>", b'?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>', 1)
-            zout.writestr(info, data)
-    tmp.replace(path)
+    entities = b'?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    rewrite_zip(path, path, lambda name, data: data.replace(b"?>", entities, 1) if name == "word/document.xml" else data)
 
 
 @pytest.fixture(scope="module")
@@ -244,14 +237,9 @@ def _ods_row_bomb(target: Path) -> None:
     import pandas as pd
 
     pd.DataFrame({"a": ["x"]}).to_excel(target, engine="odf", index=False, header=False)
-    tmp = target.with_suffix(".tmp")
-    with zipfile.ZipFile(target) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "content.xml":
-                data = data.replace(b"<table:table-row", b'<table:table-row table:number-rows-repeated="400000000"', 1)
-            zout.writestr(info, data)
-    tmp.replace(target)
+    repeat = b'<table:table-row table:number-rows-repeated="400000000"'
+    rewrite_zip(target, target,
+                lambda name, data: data.replace(b"<table:table-row", repeat, 1) if name == "content.xml" else data)
 
 
 def _hostile_workbooks(paths: Paths) -> None:

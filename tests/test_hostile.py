@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from compassion_study import files, provenance, report, sheets
 from compassion_study.cli import main
 from compassion_study.paths import Paths
 
-from .conftest import REPO, tree_hashes
+from .conftest import REPO, rewrite_zip, tree_hashes
 
 ALICE = REPO / "data/raw/coding/round-1/round-1_alice_ILLUSTRATIVE.xlsx"
 #: Address-space cap for the bomb runs: the interpreter with numpy, pandas and openpyxl loaded needs well under this.
@@ -33,12 +32,8 @@ MEMORY_CAP = 2 * 1024**3
 
 
 def _rewrite_sheets(src: Path, target: Path, pattern: bytes, replacement: bytes) -> None:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                data = re.sub(pattern, replacement, data)
-            zout.writestr(info, data)
+    rewrite_zip(src, target, lambda name, data: re.sub(pattern, replacement, data)
+                if name.startswith("xl/worksheets/sheet") else data)
 
 
 def _capped(*args: str, cwd: Path, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
