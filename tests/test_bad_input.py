@@ -166,8 +166,19 @@ CASES = [
          "r.csv", b"unit,coder,value\n1,a,1\n"),
     Case("ratings:empty-separator", ("agreement", "{f}", "--multilabel-sep", ""), "--multilabel-sep: give the character(s)",
          "r.csv", b"unit,coder,value\n1,a,x\n"),
-    Case("ratings:lines-after-blank-and-quoted", ("agreement", "{f}"), "r.csv › lines 3, 7: unit '1' is rated twice by coder 'a'",
-         "r.csv", b'unit,coder,value\n\n1,a,x\n"2\nz",a,y\n\n1,a,z\n'),
+    Case("ratings:lines-after-blank-lines", ("agreement", "{f}"), "r.csv › lines 3, 7: unit '1' is rated twice by coder 'a'",
+         "r.csv", b"unit,coder,value\n\n1,a,x\n2,a,y\n\n\n1,a,z\n"),
+    Case("ratings:unclosed-quote", ("agreement", "{f}"), "r.csv › line 2: a value runs over several lines", "r.csv",
+         b'unit,coder,value\n1,a,"x' + b"y" * 200_000 + b"\n2,b,z\n"),
+    Case("ratings:quoted-newline-in-unit", ("agreement", "{f}"), "r.csv › line 3: a value runs over several lines",
+         "r.csv", b'unit,coder,value\n1,a,x\n"2\nz",a,y\n'),
+    Case("import:ods-negative-repeat", ("import", "{root}/round-1_alice_negative.ods"),
+         "round-1_alice_negative.ods: a repeat count of '-1000' is not a positive whole number"),
+    Case("import:ods-space-bomb", ("import", "{root}/round-1_alice_spaces.ods"),
+         "round-1_alice_spaces.ods: a run of 4000000000 spaces is longer than a cell holds"),
+    Case("consensus:export-traversal", ("consensus", "export", "--round", "../../x"), "round '../../x': use 1-20 letters"),
+    Case("study:huge-number", ("run", "--root", "{root}/st6"), "study.yaml › bootstrap › seed: 10000000000000000000… is outside",
+         "st6/study.yaml", b"bootstrap: {seed: 1" + b"0" * 400 + b"}\n"),
     Case("study:unknown-key", ("run", "--root", "{root}/st1"), "study.yaml › colour: unknown key", "st1/study.yaml",
          b"title: T\ncolour: blue\n"),
     Case("study:alias-bomb", ("run", "--root", "{root}/st2"), "study.yaml › line 2, column 14: not valid YAML (anchors",
@@ -242,6 +253,13 @@ def _ods_row_bomb(target: Path) -> None:
                 lambda name, data: data.replace(b"<table:table-row", repeat, 1) if name == "content.xml" else data)
 
 
+def _ods_edit(target: Path, change) -> None:
+    import pandas as pd
+
+    pd.DataFrame({"a": ["x", "y"]}).to_excel(target, engine="odf", index=False, header=False)
+    rewrite_zip(target, target, lambda name, data: change(data) if name == "content.xml" else data)
+
+
 def _hostile_workbooks(paths: Paths) -> None:
     import csv
 
@@ -249,6 +267,9 @@ def _hostile_workbooks(paths: Paths) -> None:
     _with_row1(alice, paths.root / "round-x_alice.xlsx", "B1", "../../../../tmp/x")
     _with_row1(alice, paths.root / "round-1_nul.xlsx", "D1", "nul")
     _ods_row_bomb(paths.root / "round-1_alice_bomb.ods")
+    _ods_edit(paths.root / "round-1_alice_negative.ods",
+              lambda c: c.replace(b"<table:table-row>", b'<table:table-row table:number-rows-repeated="-1000">', 1))
+    _ods_edit(paths.root / "round-1_alice_spaces.ods", lambda c: c.replace(b"<text:p>x", b'<text:p>x<text:s text:c="4000000000"/>', 1))
     grid = [[("" if c.value is None else c.value) for c in row] for row in load_workbook(alice)["Coding"].iter_rows()]
     memo = grid[1].index("memo")
     grid[3][memo] = "unsure \x07 here"

@@ -68,13 +68,18 @@ def test_understated_dimension_loses_no_row(study):
     assert codings["unit_id"].nunique() == 40
 
 
-@pytest.mark.parametrize("kind", ["xlsx-dimension", "ods-repeat", "yaml-alias"])
+@pytest.mark.parametrize("kind", ["xlsx-dimension", "xlsx-row-gap", "ods-repeat", "yaml-alias"])
 def test_memory_bombs_finish_quickly_under_a_memory_cap(study, tmp_path, kind):
     if kind == "xlsx-dimension":  # 5 KB claiming 17 billion cells: read in full, as it really is
         bomb = study.root / "round-1_alice.xlsx"
         _rewrite_sheets(ALICE, bomb, rb'<dimension ref="[A-Z0-9:]+"/>', b'<dimension ref="A1:XFD1048576"/>')
         done, seconds = _capped("import", "--round", "round-1", str(bomb), cwd=study.root)
         assert done.returncode == 0, done.stderr
+    elif kind == "xlsx-row-gap":  # one row numbered two billion: the reader would yield every empty row before it
+        bomb = study.root / "round-1_alice.xlsx"
+        _rewrite_sheets(ALICE, bomb, rb'(<row r=")42(")', rb"\g<1>2000000000\2")
+        done, seconds = _capped("import", "--round", "round-1", str(bomb), cwd=study.root)
+        assert done.returncode == 1 and "more than 1,048,576 rows" in done.stderr, done.stderr
     elif kind == "ods-repeat":  # 2 KB claiming 400 million rows: refused before anything expands
         from .test_bad_input import _ods_row_bomb
 
@@ -245,6 +250,8 @@ def test_chromium_failure_is_one_message_and_the_html_is_recorded(project, monke
     fake.write_text("#!/bin/sh\necho 'profile locked' >&2\nexit 3\n")
     fake.chmod(0o755)
     monkeypatch.setattr(report, "find_chromium", lambda: str(fake))
+    project.report_pdf.parent.mkdir(parents=True)
+    project.report_pdf.write_bytes(b"%PDF an older report")
     assert main(["--root", str(project.root), "report", "--pdf"]) == 1
     err = capsys.readouterr().err
     assert "reports/report.pdf: not printed (Chromium failed (exit status 3): profile locked)" in err
@@ -252,6 +259,30 @@ def test_chromium_failure_is_one_message_and_the_html_is_recorded(project, monke
     recorded = provenance.load(project)["stages"]["report"]["outputs"]
     assert recorded == [{"path": "reports/report.html", "sha256": files.sha256(project.report_html)}]
     assert not provenance.check(project)
+    assert not project.report_pdf.exists(), "a PDF of an older report must not stay beside the new HTML"
+
+
+def test_a_chromium_that_cannot_start_is_one_message(monkeypatch, tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_bytes(b"\x00\x01not a program")
+    fake.chmod(0o755)
+    monkeypatch.setattr(report, "find_chromium", lambda: str(fake))
+    with pytest.raises(RuntimeError, match=r"could not start: Exec format error"):
+        report.write_pdf(tmp_path / "r.html", tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_notes_in_sub_folders_are_read_and_kept_apart(tmp_path):
+    """Sessions kept in sub-folders are all read; two files of one name stay two sources."""
+    from compassion_study import ingest
+
+    for session in ("s1", "s2"):
+        (tmp_path / session).mkdir()
+        (tmp_path / session / "notes.txt").write_text(f"Session {session}\nWhat helps?\n- Time in {session}\n")
+    (tmp_path / "s1" / "old.txt").mkdir()  # a folder, whatever its name, is not notes
+    units = ingest.read_notes([tmp_path])
+    assert units["source"].tolist() == ["s1/notes.txt", "s2/notes.txt"]
+    assert units["text"].tolist() == ["Time in s1", "Time in s2"]
 
 
 def test_chromium_leaves_no_profile_behind(monkeypatch, tmp_path):

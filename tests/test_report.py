@@ -191,7 +191,9 @@ def test_every_image_loads_with_networking_disabled(built, chromium, tmp_path):
     import json
 
     probe = tmp_path / "probe.html"
-    probe.write_text(built.report_html.read_text(encoding="utf-8").replace("</body>", PROBE, 1), encoding="utf-8")
+    # the probe is a script, which the report's Content-Security-Policy forbids: lift it for this copy only
+    page = re.sub(r'<meta[^>]*Content-Security-Policy[^>]*>', "", built.report_html.read_text(encoding="utf-8"))
+    probe.write_text(page.replace("</body>", PROBE, 1), encoding="utf-8")
     # every request that would leave the machine goes to a closed local port
     done = _chromium(chromium, "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
                      "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000", "--window-size=1280,900",

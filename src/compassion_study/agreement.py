@@ -1009,6 +1009,9 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
                          f"{', '.join(header)}); name them with --unit, --coder, --value")
     if len(numbered) < 2:
         raise InputError(f"{path.name}: a header row but no ratings")
+    for n, r in numbered[1:]:
+        if any("\n" in x or "\r" in x for x in r):
+            raise InputError(f"{path.name} › line {n}: a value runs over several lines (an unclosed quote?)")
     lines = [n for n, _ in numbered[1:]]
     body = [r + [""] * (len(header) - len(r)) for _, r in numbered[1:]]
     df = pd.DataFrame([r[: len(header)] for r in body], columns=header, index=lines)[[unit, coder, value]]

@@ -41,6 +41,8 @@ def study_lock(paths: Paths):
         except BlockingIOError:
             raise InputError(f"{paths.root}: another compassion-study command is working on this study; "
                              "wait for it to finish, then run again") from None
+        except OSError:  # a file system without flock on folders (NFS): work unlocked, as before locks
+            pass
         yield
     finally:
         os.close(fd)

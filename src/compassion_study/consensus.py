@@ -113,6 +113,7 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     from openpyxl.worksheet.datavalidation import DataValidation
 
     paths = paths or Paths.from_root()
+    sheets.check_name("round", round_)
     codings = sheets.read_codings(paths)
     rounds = sheets.read_rounds(paths)
     units = read_units(paths.units).set_index("unit_id")
@@ -322,6 +323,8 @@ def run(paths: Paths | None = None, inputs: Iterable[str | Path] | None = None, 
         With every problem in every adjudication file; nothing is written.
     """
     paths = paths or Paths.from_root()
+    if round_ is not None:
+        sheets.check_name("round", round_)
     codings = sheets.read_codings(paths)
     texts = dict(read_units(paths.units)[["unit_id", "text"]].itertuples(index=False))
     sources = sheets.expand(inputs if inputs else ([paths.consensus_raw] if paths.consensus_raw.is_dir() else []))

@@ -94,7 +94,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
     except OSError as exc:
-        if isinstance(exc, PermissionError) and "data/raw" in str(exc):
+        # a failure of the write itself (disk full, read-only folder) is about ``path``; any
+        # other OS error raised inside the block (a program that would not start) is the caller's
+        if exc.filename not in (None, str(tmp_path), str(path.parent)) or exc.errno is None:
             raise
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
@@ -243,11 +245,18 @@ def read_text_rows(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
+    from .errors import InputError, where
+
+    # a field may be as long as the file (which check_input has bounded), not csv's default 128 KiB
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     out, start = [], 1
-    for row in reader:
-        out.append((start, list(row)))
-        start = reader.line_num + 1
+    try:
+        for row in reader:
+            out.append((start, list(row)))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{where(path.name, f'line {start}')}: not a readable CSV row ({exc})") from None
     return out
 
 
@@ -310,6 +319,8 @@ def read_yaml(path: str | os.PathLike, label: str, max_bytes: int, expected: str
         raise InputError(f"{label}: not UTF-8 text") from None
     except RecursionError:
         raise InputError(f"{label}: nested too deeply to be a study file or codebook") from None
+    except (ValueError, OverflowError) as exc:  # e.g. a number with thousands of digits
+        raise InputError(f"{label}: a value cannot be read ({exc})") from None
     except yaml.YAMLError as exc:
         # where the broken construct starts (an unclosed quote's opening) is more use than where parsing gave up
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -324,6 +335,12 @@ def _strict_loader():
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
+        # Dates stay text: "2026-02-30" is a typo to show, not a crash in datetime.
+        yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
         def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()

@@ -375,18 +375,34 @@ def unit_ids(texts: Iterable[str]) -> list[str]:
     return ids
 
 
-def expand(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files named, plus the notes files inside folders named (sorted)."""
-    found: list[Path] = []
+def labelled(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """Notes files named, plus those anywhere inside folders named, each with its ``source`` label.
+
+    A file named directly is labelled by its name; one found in a folder by
+    its path inside that folder (``session-2/notes.txt``), so that files of
+    the same name in two sub-folders stay apart.  Hidden files, Word's
+    ``~$`` lock files and sub-folders (whatever their name) are not notes; a
+    pipe or device is kept so that it is refused by name.
+    """
+    found: list[tuple[Path, str]] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            # a sub-folder is not a notes file, whatever its name; a pipe or device is kept so it is refused by name
-            found.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in NOTE_SUFFIXES and not q.is_dir()
-                                and not q.name.startswith((".", "~$"))))
+            inside = []
+            for q in p.rglob("*"):
+                rel = q.relative_to(p)
+                if (q.suffix.lower() in NOTE_SUFFIXES and not q.is_dir()
+                        and not any(part.startswith((".", "~$")) for part in rel.parts)):
+                    inside.append((q, rel.as_posix()))
+            found.extend(sorted(inside, key=lambda pair: pair[1]))
         else:
-            found.append(p)
+            found.append((p, p.name))
     return found
+
+
+def expand(inputs: Iterable[str | Path]) -> list[Path]:
+    """The notes files of :func:`labelled`, in the same order."""
+    return [p for p, _ in labelled(inputs)]
 
 
 def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
@@ -396,14 +412,14 @@ def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
     raised together as one :class:`~compassion_study.errors.InputError`.
     """
     inputs = list(inputs)
-    paths = expand(inputs)
+    paths = labelled(inputs)
     if not paths:
         named = ", ".join(str(i) for i in inputs) or "nothing"
         raise InputError(f"{named}: no notes files found (expected .txt, .md or .docx files or a folder holding them)")
     problems, parsed = [], []
-    for path in paths:
+    for path, label in paths:
         try:
-            parsed.append(parse(read_lines(path), source=path.name))
+            parsed.append(parse(read_lines(path), source=label))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -292,7 +292,7 @@ def provenance_html(paths: Paths) -> str:
             continue
         for kind in ("inputs", "outputs"):
             for item in entry.get(kind, []):
-                body.append(f"<tr><td>{escape(stage)}</td><td>{kind[:-1]}</td><td><code>{escape(item['path'])}</code></td><td><code>{item['sha256']}</code></td></tr>")
+                body.append(f"<tr><td>{escape(stage)}</td><td>{kind[:-1]}</td><td><code>{escape(item['path'])}</code></td><td><code>{escape(str(item['sha256']))}</code></td></tr>")
     versions = ", ".join(f"{escape(k)} {escape(v)}" for k, v in sorted(manifest.get("versions", {}).items()))
     return (
         '<section class="cs-provenance"><h2 id="provenance">Provenance</h2>'
@@ -549,6 +549,8 @@ def run_chromium(*extra: str, timeout: float = 120) -> subprocess.CompletedProce
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"Chromium did not finish within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise RuntimeError(f"Chromium ({chromium}) could not start: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     if done.returncode != 0:
@@ -616,6 +618,7 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
                                       **dict(parameters or {})})
 
     record(False)  # the HTML is complete and recorded even if printing fails
+    files.remove(paths.report_pdf)  # a PDF of an earlier report must not pass for a print of this one
     if pdf:
         try:
             printed = bool(write_pdf(paths.report_html, paths.report_pdf))

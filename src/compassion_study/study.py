@@ -119,6 +119,9 @@ def _texts(value: Any, place: str, problems: list[str]) -> tuple:
 
 
 def _number(value: Any, place: str, problems: list[str], kind: type, low: float, high: float) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        problems.append(f"{place}: {str(value)[:20]}… is outside {low} to {high}")
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
         problems.append(f"{place}: expected {'a whole number' if kind is int else 'a number'} from {low} to {high}, not {value!r:.40}")
         return None
