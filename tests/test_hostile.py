@@ -391,3 +391,14 @@ def test_notebook_kernels_leave_no_socket_folder_behind(study, monkeypatch, tmp_
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     report.execute_many(["01_units"], study)
     assert not list(tmp_path.glob("cs-kernel-*"))
+
+
+def test_run_removes_what_a_killed_write_left(project, capsys):
+    """The hidden temporary file of a write that was killed is removed by the next run (which holds the lock)."""
+    from compassion_study import ingest
+
+    ingest.ingest(paths=project)
+    left = project.processed / ".units.csv.abc123.tmp"
+    left.write_text("half a file")
+    assert main(["--root", str(project.root), "run", "--bootstrap", "10"]) == 0, capsys.readouterr().err
+    assert not left.exists()

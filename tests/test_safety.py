@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -78,7 +79,8 @@ def runs(tmp_path_factory):
 
 
 def _outputs(paths: Paths) -> dict[str, str]:
-    out = {f"processed/{k}": v for k, v in tree_hashes(paths.processed).items()}
+    """Every output's hash; a killed write's hidden ``.<name>.<random>.tmp`` is not an output (never read, removed by the next run)."""
+    out = {f"processed/{k}": v for k, v in tree_hashes(paths.processed).items() if not re.match(r"\..*\.tmp$", k)}
     out |= {f"figures/{k}": v for k, v in tree_hashes(paths.figures).items() if k.endswith(".svg")}
     out["report.html"] = tree_hashes(paths.reports)["report.html"]
     return out

@@ -228,6 +228,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     say(f"study: {paths.root} ({settings.title})")
     from . import provenance
 
+    for folder in (paths.processed, paths.reports, paths.exports):
+        files.remove_leftovers(folder)  # unfinished writes of a stopped run (we hold the study's lock)
     stale = provenance.check(paths)
     if stale:
         say(f"warning: {len(stale)} output(s) do not match data/processed/manifest.json (an earlier run was stopped, "

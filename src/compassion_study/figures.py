@@ -264,8 +264,10 @@ def agreement_forest(by_code: pd.DataFrame, round_: str | None = None,
         est = rows.loc[ok, "estimate"].to_numpy()
         lo = rows.loc[ok, "ci_low"].fillna(rows.loc[ok, "estimate"]).to_numpy()
         hi = rows.loc[ok, "ci_high"].fillna(rows.loc[ok, "estimate"]).to_numpy()
-        ax.errorbar(est, ys, xerr=[est - lo, hi - est], fmt=markers.get(key, "o"), color=PALETTE[j],
-                    ecolor=PALETTE[j], capsize=2, label=names.get(key, key), markersize=5)
+        # the interval as a line of its own: a percentile bootstrap interval need not contain the estimate
+        ax.hlines(ys, lo, hi, color=PALETTE[j], linewidth=1.2)
+        ax.plot(est, ys, linestyle="none", marker=markers.get(key, "o"), color=PALETTE[j],
+                label=names.get(key, key), markersize=5)
         undefined += [c for c in rows.loc[~ok, "code_id"] if key == keys[0]]
     for x, style, text in ((minimum, "--", lo_t), (target, "-", hi_t)):
         ax.axvline(x, color="#555555", linestyle=style, linewidth=1)

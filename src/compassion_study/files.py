@@ -104,6 +104,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
+    """Delete the hidden ``.<name>.<random>.tmp`` files a killed write left in ``folder`` (and below); return them.
+
+    Call only while holding the study's lock: a running write's temporary file looks the same.
+    """
+    folder = Path(folder)
+    found = sorted(folder.rglob(".*.tmp")) if folder.is_dir() else []
+    for tmp in found:
+        remove(tmp)
+    return found
+
+
 def remove(path: str | os.PathLike) -> None:
     """Delete a generated file (never one under ``data/raw/``); a missing file is fine."""
     path = Path(path)
