@@ -221,3 +221,15 @@ def test_pdf_has_every_section(built, chromium):
     assert None not in body, dict(zip(sections, body))
     assert body == sorted(body) and len(set(body)) == len(sections)
     assert all(title in pages[0] for title in sections)
+
+
+def test_a_report_older_than_its_data_is_detected(built, tmp_path):
+    """After the data changes (an import without a new report), the manifest check names the stale report."""
+    from compassion_study import provenance
+    from compassion_study.paths import Paths
+
+    copy = Paths.from_root(shutil.copytree(built.root, tmp_path / "copy"))
+    assert provenance.check(copy) == []
+    copy.codings.write_text(copy.codings.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    stale = provenance.check(copy)
+    assert "report is older than data/processed/codings.csv (built from an earlier version of it)" in stale
