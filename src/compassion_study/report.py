@@ -262,8 +262,11 @@ def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[tuple[str
                   "are not results of a real coding study.</p></div>")
     missing = ""
     if left_out:
-        items = "".join(f"<li><strong>{escape(title)}</strong>: waiting for {escape(reason)}</li>"
-                        for title, reason in left_out)
+        by_reason: dict[str, list[str]] = {}
+        for title, reason in left_out:  # sections waiting for the same thing are listed together
+            by_reason.setdefault(reason, []).append(title)
+        items = "".join(f"<li><strong>{escape('; '.join(titles))}</strong>: waiting for {escape(reason)}</li>"
+                        for reason, titles in by_reason.items())
         missing = f'<div class="cs-waiting"><p><strong>Not in this report yet:</strong></p><ul>{items}</ul></div>'
     about = _about((("Organisation", settings.organisation), ("Dates", settings.dates),
                     ("Evaluators", settings.evaluators), ("Purpose", settings.purpose),
