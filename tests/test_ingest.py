@@ -196,3 +196,83 @@ def test_cli_entry_points(project):
     assert pd.read_csv(out).shape[0] == 40
     done = subprocess.run([sys.executable, "-m", "compassion_study", "ingest", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "notes files or folders" in done.stdout
+
+
+# --------------------------------------------------------------------------- every line accounted for (issue 12, part)
+
+DOCUMENTS = [NOTES_2020 := Path(__file__).resolve().parents[1] / "data/raw/notes/2020-07-01_west_compassionate-leadership_breakout-notes.txt",
+             Path(__file__).resolve().parent / "data/notes_team_wellbeing_2021.txt",
+             Path(__file__).resolve().parent / "data/notes_listening_event_2022.md"]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_every_non_empty_line_has_one_role_and_every_word_is_somewhere(path):
+    units, log = ingest.read_notes_logged([path])
+    lines = [ln for ln in ingest.read_lines(path) if ln.text]
+    assert log["line"].tolist() == [ln.number for ln in lines]
+    assert set(log["role"]) <= set(ingest.ROLES)
+    # every word of every line is in a unit, a heading column, or a logged non-unit line
+    headings = set(units["prompt"]) | set(units["section"]) | set(units["theme"]) | set(units["session"])
+    for row in log.itertuples():
+        if row.role == "unit":
+            assert row.text in set(units["text"])
+        elif row.role in ("prompt", "theme"):
+            assert row.text in headings, row.text
+    assert ingest.unaccounted(log) == []
+
+
+def test_prose_outside_any_comment_is_a_warning_and_strict_refuses_it(tmp_path, capsys):
+    from compassion_study.cli import main
+
+    notes = tmp_path / "data/raw/notes/n.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("Huddle\nThe group met for an hour and talked at length about rotas.\nWhat helps?\n"
+                     "- Time to think\nWe also said that breaks matter a great deal to everyone.\n- Breaks\n")
+    assert main(["--root", str(tmp_path), "ingest"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: n.txt › line 2: not a comment or a heading, so not in any unit: “The group met" in err
+    assert "warning: n.txt › line 5:" in err and "2 skipped" in err
+    log = ingest_log = (tmp_path / "data/processed/ingest_log.csv").read_text(encoding="utf-8")
+    assert "n.txt,2,skipped,The group met" in ingest_log and log.count(",unit,") == 2
+    assert main(["--root", str(tmp_path), "ingest", "--strict"]) == 1
+    assert "--strict: 2 line(s) of the notes are in no unit and no heading" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_canonical_markdown_reads_back_exactly(path, tmp_path):
+    units = ingest.read_notes([path])
+    canonical = tmp_path / "outline.md"
+    canonical.write_text(ingest.to_markdown(units), encoding="utf-8")
+    again = ingest.read_notes([canonical])
+    cols = ["session", "prompt", "section", "theme", "text", "unit_id"]
+    pd.testing.assert_frame_equal(units[cols], again[cols])
+
+
+def test_canonical_markdown_keeps_levels_that_become_empty(tmp_path):
+    units = pd.DataFrame({
+        "source": "x.txt", "session": "S", "position": range(1, 6),
+        "prompt": ["P1", "P1", "P1", "P2", "P2"], "section": ["a", "a", "", "", "b"],
+        "theme": ["t", "", "", "u", ""], "text": [f"comment {i}" for i in range(5)]})
+    path = tmp_path / "o.md"
+    path.write_text(ingest.to_markdown(units), encoding="utf-8")
+    back = ingest.read_notes([path])
+    pd.testing.assert_frame_equal(back[["prompt", "section", "theme", "text"]], units[["prompt", "section", "theme", "text"]])
+
+
+def test_canonical_markdown_is_read_exactly_with_continuations(tmp_path):
+    path = tmp_path / "o.md"
+    path.write_text(ingest.CANONICAL_MARK + "\n# Day\n\n## Who cares for the carers?\n\n#### Group 1\n- First part of a comment\n"
+                    "  that goes on here\n- Second\nstray prose\n", encoding="utf-8")
+    units, log = ingest.read_notes_logged([path])
+    assert units["text"].tolist() == ["First part of a comment that goes on here", "Second"]
+    assert units["theme"].tolist() == ["Group 1", "Group 1"] and set(units["section"]) == {""}
+    assert log["role"].tolist() == ["title", "prompt", "theme", "unit", "continuation", "unit", "skipped"]
+
+
+def test_explain_prints_the_outline(capsys):
+    from compassion_study.cli import main
+
+    assert main(["ingest", "--explain", str(DOCUMENTS[1]), "--root", str(DOCUMENTS[0].parents[3])]) == 0
+    out = capsys.readouterr().out
+    assert "What drains our energy at work? › Rota gaps: 2 unit(s)" in out
+    assert "    - Staff covering extra shifts at short notice every …" in out

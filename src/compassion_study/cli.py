@@ -74,9 +74,25 @@ See {folder / 'README.md'} for the whole study, step by step.""")
 def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     from . import ingest
 
-    units = ingest.ingest(args.notes or None, out=args.out, paths=paths)
+    if getattr(args, "explain", False) or getattr(args, "to_markdown", False):
+        units = ingest.read_notes(args.notes or [paths.notes])
+        if args.to_markdown:
+            if units["source"].nunique() != 1:
+                raise InputError("--to-markdown: name one notes file (its outline is printed as Markdown)")
+            print(ingest.to_markdown(units), end="")
+        else:
+            print(ingest.outline(units), end="")
+        return 0
+    units = ingest.ingest(args.notes or None, out=args.out, paths=paths, strict=getattr(args, "strict", False))
+    log = units.attrs["log"]
+    for warning in ingest.unaccounted(log):
+        say(f"warning: {warning}")
+    roles = log["role"].value_counts()
+    not_units = ", ".join(f"{roles[r]} {r}" for r in ingest.ROLES if r not in ("unit", "continuation") and r in roles)
     out = args.out or paths.units
-    say(f"ingest: {len(units)} comment units from {units['source'].nunique()} notes file(s) -> {out}")
+    say(f"ingest: {len(units)} comment units from {units['source'].nunique()} notes file(s) -> {out}; "
+        f"{len(log) - int(roles.get('unit', 0)) - int(roles.get('continuation', 0))} other lines ({not_units}), "
+        f"{int(roles.get('skipped', 0))} skipped")
     return 0
 
 
@@ -330,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Split workshop notes (.txt, .md, .docx) into comment units.")
     p.add_argument("notes", nargs="*", help="notes files or folders (default: data/raw/notes/)")
     p.add_argument("--out", help="output CSV (default: data/processed/units.csv)")
+    p.add_argument("--strict", action="store_true", help="refuse notes with a line that is in no unit and no heading")
+    p.add_argument("--explain", action="store_true", help="print the recovered outline (prompt › section › theme, "
+                   "units) instead of writing")
+    p.add_argument("--to-markdown", action="store_true", help="print one notes file's outline as canonical Markdown "
+                   "(# title, ## prompt, ### section, #### theme, - comment); correct it and use it as the notes")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("codebook", help="check, show or compare codebooks",

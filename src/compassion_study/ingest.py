@@ -45,11 +45,16 @@ from .paths import NOTE_SUFFIXES, Paths
 
 #: Column order of ``units.csv`` (design.md contract, then extras).
 COLUMNS = ["unit_id", "source", "prompt", "section", "theme", "position", "text", "session"]
+#: Columns of ``ingest_log.csv``.
+LOG_COLUMNS = ["source", "line", "role", "text"]
 TEXT_COLUMNS = ("unit_id", "source", "prompt", "section", "theme", "text", "session")
 
 #: Longest bullet (in words) that can be a theme heading.
 HEADING_MAX_WORDS = 5
 HEADING_MAX_CHARS = 45
+#: What a non-empty line of notes can be (``ingest_log.csv``). Only ``skipped``
+#: lines hold words that are in no unit and no heading: each is a warning.
+ROLES = ("title", "prompt", "section", "theme", "unit", "continuation", "resources", "skipped")
 #: Longest plain line (in words) that can be a section heading under a prompt.
 SECTION_MAX_WORDS = 8
 #: Largest notes file read (bytes); notes are a few pages, not a corpus.
@@ -100,6 +105,8 @@ class Parsed:
     session: str
     units: list[dict] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    #: line number -> (role, text) for every non-empty line; roles are :data:`ROLES`
+    roles: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def clean(text: str) -> str:
@@ -312,6 +319,7 @@ def parse(lines: Sequence[Line], source: str) -> Parsed:
         flags = theme_flags(bullets) if block[0][1][0] == "prompt" else [False] * len(bullets)
         theme = ""
         for (line, (_, p, s)), is_heading in zip(block, flags):
+            out.roles[line.number] = ("theme" if is_heading else "unit", line.text)
             if is_heading:
                 theme = line.text
                 continue
@@ -327,27 +335,37 @@ def parse(lines: Sequence[Line], source: str) -> Parsed:
                 block.append((line, (mode, prompt, section)))
             else:
                 out.skipped.append(line.number)
+                out.roles[line.number] = ("resources" if mode == "skip" or _URL.fullmatch(text) else "skipped", text)
             continue
         # a plain line: a heading of some kind, or prose
         flush()
+        role = "skipped"
         if not session and not prompts_seen and not text.endswith("?"):
-            session = text
+            session, role = text, "title"
         elif _RESOURCES.match(text) or _URL.search(text):
             mode = "skip" if _RESOURCES.match(text) else mode
             out.skipped.append(line.number)
+            role = "resources"
         elif _QUESTIONS.search(text) and not text.endswith("?") and _words(text) <= SECTION_MAX_WORDS:
             prompt, section, mode = text, "questions", "questions"
             prompts_seen += 1
+            role = "prompt"
         elif text.endswith("?"):
             prompt, section, mode = text, "", "prompt"
             prompts_seen += 1
+            role = "prompt"
         elif mode == "prompt" and (_SECTION_PREFIX.match(text) or _words(text) <= SECTION_MAX_WORDS) and not text.endswith("."):
             section = _SECTION_PREFIX.sub("", text).strip() or text
-        elif mode == "skip" or mode == "preamble":
-            if mode == "skip":
-                out.skipped.append(line.number)
+            role = "section"
+        elif mode == "skip":
+            out.skipped.append(line.number)
+            role = "resources"
+        elif mode == "preamble":
+            # a short line under the title is a subtitle ("Key Themes"); a sentence there is prose, not a unit
+            role = "title" if _words(text) <= SECTION_MAX_WORDS and not text.endswith(_CLOSING_PUNCT) else "skipped"
         else:
             out.skipped.append(line.number)  # prose under a prompt: not a bullet comment
+        out.roles[line.number] = (role, text)
     flush()
 
     out.session = session
@@ -405,11 +423,80 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     return [p for p, _ in labelled(inputs)]
 
 
-def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
-    """Parse notes files into a units table (columns :data:`COLUMNS`).
+_CANONICAL_HEADING = re.compile(r"^(#{1,4}) (.*)$")
+#: First line of a notes file in the canonical outline form: such a file is read exactly, nothing inferred.
+CANONICAL_MARK = "<!-- compassion_study outline: # title, ## prompt, ### section, #### theme, - comment -->"
 
-    Every file is checked before anything is returned; all problems are
-    raised together as one :class:`~compassion_study.errors.InputError`.
+
+def is_canonical(text: str) -> bool:
+    """Whether Markdown text is in the canonical outline form of :func:`to_markdown` (it starts with :data:`CANONICAL_MARK`)."""
+    return text.lstrip("\ufeff").startswith(CANONICAL_MARK)
+
+
+def parse_canonical(path: Path, source: str) -> Parsed:
+    """Read a notes file in the canonical outline form exactly: nothing is inferred.
+
+    ``# title``, ``## prompt``, ``### section``, ``#### theme``; each ``- ``
+    line is one comment, and a following line indented by two spaces
+    continues it. A heading resets the levels below it. Any other line is
+    logged as skipped.
+    """
+    read_lines(path)  # the same checks as any notes file: size, encoding, control characters
+    out = Parsed(source=source, session="")
+    prompt = section = theme = ""
+    for number, raw in enumerate(_LINE_BREAK.split(_decode(path, path.read_bytes())), start=1):
+        if not raw.strip() or (number == 1 and raw.strip() == CANONICAL_MARK):
+            continue
+        m = _CANONICAL_HEADING.match(raw)
+        if m:
+            level, text = len(m.group(1)), clean(m.group(2))
+            if level == 1:
+                out.session, role = text, "title"
+            elif level == 2:
+                prompt, section, theme, role = text, "", "", "prompt"
+            elif level == 3:
+                section, theme, role = text, "", "section"
+            else:
+                theme, role = text, "theme"
+            out.roles[number] = (role, text)
+        elif raw.startswith("- ") and prompt:
+            text = clean(raw[2:])
+            out.units.append({"prompt": prompt, "section": section, "theme": theme, "text": text, "line": number})
+            out.roles[number] = ("unit", text)
+        elif raw.startswith("  ") and out.units and out.roles.get(number - 1, ("",))[0] in ("unit", "continuation"):
+            out.units[-1]["text"] += " " + clean(raw)
+            out.roles[number] = ("continuation", clean(raw))
+        else:
+            out.roles[number] = ("skipped", clean(raw))
+    if not out.units:
+        raise InputError(f"{source}: no comments found; the outline form needs '- ' comment lines under a '## ' prompt")
+    return out
+
+
+def _parse_file(path: Path, label: str) -> Parsed:
+    if path.suffix.lower() == ".md" and path.is_file():
+        with open(path, "rb") as fh:  # only the first line decides; the whole file is checked by read_lines
+            head = fh.read(len(CANONICAL_MARK.encode("utf-8")) + 3).decode("utf-8", errors="replace")
+        if is_canonical(head):
+            return parse_canonical(path, label)
+    return parse(read_lines(path), source=label)
+
+
+def read_notes_logged(inputs: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse notes files into a units table and a log of every non-empty line's role.
+
+    Returns
+    -------
+    units : pandas.DataFrame
+        Columns :data:`COLUMNS`.
+    log : pandas.DataFrame
+        ``source, line, role, text``: one row per non-empty line of every
+        file, its role one of :data:`ROLES`.
+
+    Raises
+    ------
+    InputError
+        Every problem of every file at once.
     """
     inputs = list(inputs)
     paths = labelled(inputs)
@@ -419,18 +506,68 @@ def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
     problems, parsed = [], []
     for path, label in paths:
         try:
-            parsed.append(parse(read_lines(path), source=label))
+            parsed.append(_parse_file(path, label))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems, summary=f"cannot ingest {len(problems)} notes file(s):" if len(problems) > 1 else None)
-    rows = []
+    rows, log = [], []
     for p in parsed:
         for position, unit in enumerate(p.units, start=1):
             rows.append({"source": p.source, "position": position, "session": p.session, **unit})
+        log.extend((p.source, n, role, text) for n, (role, text) in sorted(p.roles.items()))
     df = pd.DataFrame(rows)
     df["unit_id"] = unit_ids(df["text"])
-    return df[COLUMNS].reset_index(drop=True)
+    return df[COLUMNS].reset_index(drop=True), pd.DataFrame(log, columns=LOG_COLUMNS)
+
+
+def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
+    """Parse notes files into a units table (columns :data:`COLUMNS`); see :func:`read_notes_logged`."""
+    return read_notes_logged(inputs)[0]
+
+
+def unaccounted(log: pd.DataFrame) -> list[str]:
+    """One warning per logged line whose words are in no unit and no heading (``file › line N: …``)."""
+    skipped = log[log["role"] == "skipped"]
+    return [f"{where(r.source, f'line {r.line}')}: not a comment or a heading, so not in any unit: "
+            f"“{r.text[:60]}{'…' if len(r.text) > 60 else ''}”" for r in skipped.itertuples()]
+
+
+def outline(units: pd.DataFrame) -> str:
+    """The recovered structure as text: prompt › section › theme, units per theme and their first words."""
+    out = []
+    for (source, session), grp in units.groupby(["source", "session"], sort=False):
+        out.append(f"{source}: {session or '(no title)'}")
+        for keys, sub in grp.groupby(["prompt", "section", "theme"], sort=False):
+            path = " › ".join(k for k in keys if k)
+            out.append(f"  {path}: {len(sub)} unit(s)")
+            out.extend(f"    - {' '.join(t.split()[:8])}{' …' if len(t.split()) > 8 else ''}" for t in sub["text"])
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(units: pd.DataFrame) -> str:
+    """One notes file's units in the canonical outline form, which :func:`parse_canonical` reads back exactly.
+
+    ``# session``, ``## prompt``, ``### section``, ``#### theme``, ``- comment``.
+    When a level becomes empty again, the heading above it is repeated, so
+    that every unit keeps exactly its prompt, section and theme.
+    """
+    if units["source"].nunique() != 1:
+        raise ValueError("to_markdown writes one notes file at a time")
+    out = [CANONICAL_MARK, f"# {units['session'].iloc[0] or units['source'].iloc[0]}"]
+    prompt = section = theme = None
+    for u in units.sort_values("position", kind="stable").itertuples():
+        if u.prompt != prompt or (u.section != section and not u.section) or (u.theme != theme and not u.theme and not u.section):
+            out += ["", f"## {u.prompt}"]
+            prompt, section, theme = u.prompt, "", ""
+        if u.section != section or (u.theme != theme and not u.theme):
+            out += ["", f"### {u.section}"] if u.section else []
+            section, theme = u.section, ""
+        if u.theme != theme:
+            out += ["", f"#### {u.theme}"]
+            theme = u.theme
+        out.append(f"- {u.text}")
+    return "\n".join(out) + "\n"
 
 
 def read_units(path: str | Path) -> pd.DataFrame:
@@ -441,7 +578,8 @@ def read_units(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: not found; run 'compassion-study ingest' first") from None
 
 
-def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = None, paths: Paths | None = None) -> pd.DataFrame:
+def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = None, paths: Paths | None = None,
+           strict: bool = False) -> pd.DataFrame:
     """Stage: notes files -> ``units.csv`` (and the manifest entry).
 
     Parameters
@@ -451,19 +589,30 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
     out : path-like, optional
         Where to write (default: ``data/processed/units.csv``).  A file
         outside the study is written without touching the study's manifest.
+        ``ingest_log.csv`` (every non-empty line and its role) goes beside it.
+    strict : bool
+        Refuse notes with a line that is in no unit and no heading (by
+        default such lines are warnings, see :func:`unaccounted`).
     paths : Paths, optional
 
     Returns
     -------
     pandas.DataFrame
-        The units written.
+        The units written; ``.attrs["log"]`` holds the line log.
     """
     paths = paths or Paths.from_root()
     named = list(inputs) if inputs else [paths.notes]
     sources = expand(named)
     out = Path(out) if out else paths.units
-    units = read_notes(named)
+    units, log = read_notes_logged(named)
+    warnings = unaccounted(log)
+    if strict and warnings:
+        raise InputError(warnings, summary=f"--strict: {len(warnings)} line(s) of the notes are in no unit and no heading:")
     files.write_csv(units, out)
+    log_path = out.with_name("ingest_log.csv") if out != paths.units else paths.ingest_log
+    files.write_csv(log, log_path)
     if paths.contains(out):  # an --out elsewhere writes only there
-        provenance.record(paths, "ingest", inputs=sources, outputs=[out], parameters={"heading_max_words": HEADING_MAX_WORDS})
+        provenance.record(paths, "ingest", inputs=sources, outputs=[out, log_path],
+                          parameters={"heading_max_words": HEADING_MAX_WORDS, "strict": strict})
+    units.attrs["log"] = log
     return units

@@ -127,6 +127,11 @@ class Paths:
         return self.processed / "units.csv"
 
     @property
+    def ingest_log(self) -> Path:
+        """Every non-empty line of the notes with its role (``ingest.ROLES``)."""
+        return self.processed / "ingest_log.csv"
+
+    @property
     def codings(self) -> Path:
         return self.processed / "codings.csv"
 
