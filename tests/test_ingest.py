@@ -276,3 +276,35 @@ def test_explain_prints_the_outline(capsys):
     out = capsys.readouterr().out
     assert "What drains our energy at work? › Rota gaps: 2 unit(s)" in out
     assert "    - Staff covering extra shifts at short notice every …" in out
+
+
+CORPUS = Path(__file__).resolve().parent / "data/notes_corpus"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in CORPUS.iterdir() if not p.name.endswith(".expected.md")),
+                         ids=lambda p: p.name)
+def test_corpus_document_parses_to_its_expected_outline(path):
+    """Each document of a failure class (hard-wrapped e-mail, Outlook bullets, actions after questions,
+    a long questions heading, themes as headings, bold lines and group names) gives exactly its expected outline,
+    written by hand in the canonical form, and leaves no line unaccounted for."""
+    units, log = ingest.read_notes_logged([path])
+    expected = path.with_name(path.name.rsplit(".", 1)[0] + ".expected.md").read_text(encoding="utf-8")
+    assert ingest.to_markdown(units) == expected
+    assert ingest.unaccounted(log) == []
+
+
+def test_docx_list_item_with_a_second_paragraph_is_one_unit(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Team day")
+    document.add_paragraph("What helps?")
+    document.add_paragraph("Protected time for reflection.", style="List Bullet")
+    document.add_paragraph("It has to be in the rota, or it never happens.", style="List Paragraph")
+    document.add_paragraph("Thank-you cards.", style="List Bullet")
+    path = tmp_path / "n.docx"
+    document.save(path)
+    units, log = ingest.read_notes_logged([path])
+    assert units["text"].tolist() == ["Protected time for reflection. It has to be in the rota, or it never happens.",
+                                      "Thank-you cards."]
+    assert log["role"].tolist() == ["title", "prompt", "unit", "continuation", "unit"]

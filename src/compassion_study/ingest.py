@@ -63,7 +63,11 @@ MAX_BYTES = 50 * 1024 * 1024
 #: Bullet glyphs Word, LibreOffice and Google Docs leave in text exports
 #: (U+F0B7 etc. are the Symbol-font bullets of Word's private-use area).
 _GLYPHS = "\u00b7\u2022\u25aa\u25ab\u25e6\u2023\u2219\u25cf\u25cb\u25a0\u25a1\u27a2\u2043\uf0b7\uf0a7\uf076\uf0d8\uf0fc"
-_BULLET = re.compile(rf"^[ \t]*(?:[{_GLYPHS}][ \t]*|[-*+o\u2013\u2014][ \t]+|\(?\d{{1,3}}[.)][ \t]+|\(?[a-z][.)][ \t]+)")
+# Word's HTML lists pasted from Outlook put a no-break space after the marker ("o\u00a0", "·\u00a0").
+_BULLET = re.compile(rf"^[ \t]*(?:[{_GLYPHS}][ \t\u00a0]*|[-*+o\u2013\u2014][ \t\u00a0]+|\(?\d{{1,3}}[.)][ \t\u00a0]+"
+                     rf"|\(?[a-z][.)][ \t\u00a0]+)")
+#: A breakout group named by number ("Group 2", "Breakout room 3", "Table 1:"): a theme, not a section.
+_GROUP_LINE = re.compile(r"^(group|breakout(\s+room)?|room|table)\s*\d{1,3}\b", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_EMPHASIS = re.compile(r"^(\*\*|__)(.+)\1$")
 _RESIDUE = re.compile(r"\[bookmark: [^\]]*\]")
@@ -95,6 +99,8 @@ class Line:
     bullet: bool
     level: int = 0
     heading: bool = False  # a styled heading (.md '#', .docx 'Heading n')
+    emphasis: bool = False  # a whole-line bold paragraph (.md '**x**', .docx bold runs)
+    indent: int = 0  # leading spaces of a plain line; a .docx list paragraph without a number gets 2
 
 
 @dataclass
@@ -161,9 +167,12 @@ def _text_lines(path: Path, markdown: bool) -> list[Line]:
         bullet = bool(m) and bool(raw[m.end():].strip()) and not heading
         body = raw[m.end():] if bullet else raw
         indent = len(raw) - len(raw.lstrip(" \t"))
+        emphasis = False
         if markdown:
+            emphasis = bool(_MD_EMPHASIS.match(body.strip())) and not bullet
             body = _MD_EMPHASIS.sub(r"\2", body.strip())
-        lines.append(Line(number, clean(body), bullet, level=indent // 2 if bullet else 0, heading=heading))
+        lines.append(Line(number, clean(body), bullet, level=indent // 2 if bullet else 0, heading=heading,
+                          emphasis=emphasis, indent=0 if bullet else indent))
     return lines
 
 
@@ -209,7 +218,12 @@ def _docx_lines(path: Path) -> list[Line]:
             m = re.search(r"(\d+)$", style)
             level = int(m.group(1)) - 1 if m else 0
         heading = style.lower().startswith(("heading", "title"))
-        lines.append(Line(number, clean(paragraph.text), bullet and not heading, level or 0, heading))
+        runs = [r for r in paragraph.runs if r.text.strip()]
+        emphasis = bool(runs) and all(r.bold for r in runs) and not bullet
+        # a "List Paragraph" with no number of its own, right after a list item, is that item's next paragraph
+        follow_on = bullet and numbering_level(paragraph) is None and style.lower() == "list paragraph"
+        lines.append(Line(number, clean(paragraph.text), bullet and not heading and not follow_on, level or 0, heading,
+                          emphasis=emphasis, indent=2 if follow_on else 0))
     return lines
 
 
@@ -306,19 +320,23 @@ def parse(lines: Sequence[Line], source: str) -> Parsed:
         When no prompt or no comment can be recognised.
     """
     session = ""
-    prompt = section = ""
+    prompt = section = group = ""  # group: a theme given as a heading line (### x, **x**, "Group 2")
     mode = "preamble"  # preamble | prompt | questions | skip
     out = Parsed(source=source, session="")
     block: list[tuple[Line, tuple[str, str, str]]] = []  # bullets of the current block
+    continued: dict[int, list[tuple[int, str]]] = {}  # bullet line -> its hard-wrapped continuation lines
     prompts_seen = 0
 
     def flush() -> None:
         if not block:
             return
         bullets = [b for b, _ in block]
-        flags = theme_flags(bullets) if block[0][1][0] == "prompt" else [False] * len(bullets)
-        theme = ""
+        flags = theme_flags(bullets) if block[0][1][0] == "prompt" and not group else [False] * len(bullets)
+        theme = group
         for (line, (_, p, s)), is_heading in zip(block, flags):
+            for number, more in continued.pop(line.number, []):
+                out.roles[number] = ("continuation", more)
+                line = Line(line.number, f"{line.text} {more}", line.bullet, line.level)
             out.roles[line.number] = ("theme" if is_heading else "unit", line.text)
             if is_heading:
                 theme = line.text
@@ -329,6 +347,11 @@ def parse(lines: Sequence[Line], source: str) -> Parsed:
     for line in lines:
         text = line.text
         if not text:
+            continue
+        if not line.bullet and line.indent >= 2 and block:
+            # a line indented under the comment above (an e-mail hard-wrapped at 72 columns, a list item's
+            # second paragraph) continues it: any plain line flushes the block, so the line above was a bullet
+            continued.setdefault(block[-1][0].number, []).append((line.number, text))
             continue
         if line.bullet:
             if mode in ("prompt", "questions") and not _URL.fullmatch(text):
@@ -346,16 +369,29 @@ def parse(lines: Sequence[Line], source: str) -> Parsed:
             mode = "skip" if _RESOURCES.match(text) else mode
             out.skipped.append(line.number)
             role = "resources"
-        elif _QUESTIONS.search(text) and not text.endswith("?") and _words(text) <= SECTION_MAX_WORDS:
-            prompt, section, mode = text, "questions", "questions"
+        elif _QUESTIONS.search(text) and not text.endswith("?") and (
+                _words(text) <= SECTION_MAX_WORDS or text.lower().startswith(("questions", "q&a"))):
+            prompt, section, group, mode = text, "questions", "", "questions"
             prompts_seen += 1
             role = "prompt"
         elif text.endswith("?"):
-            prompt, section, mode = text, "", "prompt"
+            prompt, section, group, mode = text, "", "", "prompt"
+            prompts_seen += 1
+            role = "prompt"
+        elif mode in ("prompt", "questions") and not _SECTION_PREFIX.match(text) and _words(text) <= SECTION_MAX_WORDS \
+                and not text.endswith(_CLOSING_PUNCT) and (line.heading or line.emphasis or _GROUP_LINE.match(text)):
+            if mode == "questions":  # a heading after the questions ends them: a new part of the notes
+                prompt, section, group, mode = text, "", "", "prompt"
+                prompts_seen += 1
+                role = "prompt"
+            else:  # a theme written as a heading, a bold line or a group's name
+                group, role = text, "theme"
+        elif mode == "questions" and _words(text) <= SECTION_MAX_WORDS and not text.endswith(_CLOSING_PUNCT):
+            prompt, section, group, mode = text, "", "", "prompt"  # "Actions" after the questions
             prompts_seen += 1
             role = "prompt"
         elif mode == "prompt" and (_SECTION_PREFIX.match(text) or _words(text) <= SECTION_MAX_WORDS) and not text.endswith("."):
-            section = _SECTION_PREFIX.sub("", text).strip() or text
+            section, group = _SECTION_PREFIX.sub("", text).strip() or text, ""
             role = "section"
         elif mode == "skip":
             out.skipped.append(line.number)
