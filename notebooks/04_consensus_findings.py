@@ -34,6 +34,7 @@ rounds = cs.sheets.read_rounds(paths)
 freq = cs.analysis.read_findings(paths, "code_frequencies")
 by_theme = cs.analysis.read_findings(paths, "framework_by_theme")
 cooc = cs.analysis.read_findings(paths, "cooccurrence")
+by_session = cs.analysis.read_findings(paths, "session_frequencies")
 tag = cs.figures.data_tag(paths)
 compared = cs.analysis.compared(paths)
 
@@ -62,8 +63,7 @@ cs.figures.table(cs.analysis.share_by_group(freq), percent=tuple(freq["group"]),
 # file per session), compared side by side when there is more than one.
 
 # %%
-cs.figures.table(cs.analysis.share_by_group(cs.analysis.read_findings(paths, "session_frequencies")),
-                 percent=tuple(cs.analysis.units_by_session(units)["session"]) + ("(all units)",),
+cs.figures.table(cs.analysis.share_by_group(by_session), percent=tuple(by_session["group"]),
                  caption="Share of units with the code, per session")
 
 # %% [markdown]

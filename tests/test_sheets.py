@@ -328,3 +328,24 @@ def test_workbook_resaved_by_libreoffice_imports_identically(soffice, tmp_path):
     for resaved in (tmp_path / "lo" / xlsx.name, tmp_path / "lo-ods" / xlsx.with_suffix(".ods").name):
         sheets.import_codings([resaved], round_="round-1", paths=paths)
         assert paths.codings.read_bytes() == reference, resaved.name
+
+
+def test_codebook_sheet_rows_are_tall_enough_for_their_wrapped_text(project, tmp_path):
+    """LibreOffice and Excel do not grow rows for wrapped text in a file they did not lay out (seen in
+    LibreOffice's PDF export: definitions printed over each other), so every row carries its height."""
+    from openpyxl import load_workbook
+
+    from compassion_study import ingest
+
+    ingest.ingest(paths=project)
+    book = sheets.export(project, "round-1", ["ann"], out=tmp_path)[0]
+    ws = load_workbook(book)["Codebook"]
+    rows = list(ws.iter_rows(min_row=2))
+    heights = [ws.row_dimensions[r[0].row].height for r in rows]
+    header = [c.value for c in ws[1]]
+    width = ws.column_dimensions[chr(ord("A") + header.index("definition"))].width
+    for r, h in zip(rows, heights):
+        definition = r[header.index("definition")].value
+        # a 15-point line holds about 1.1 characters per unit of column width
+        assert h >= 15 * -(-len(definition) // int(1.1 * width)) >= 30, (r[0].value, h)
+    assert len(set(heights)) > 1

@@ -27,6 +27,7 @@ Marks
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -190,6 +191,11 @@ def _codebook_sheet(ws, book: cbmod.Codebook) -> None:
     for row in ws.iter_rows(min_row=2):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
+        # spreadsheets do not grow a row for wrapped text they did not lay out themselves: give each
+        # row the height of its longest cell (about 1.1 characters per unit of column width)
+        lines = max(math.ceil(len(str(c.value or "")) / (1.1 * widths.get(table.columns[c.column - 1], 20)))
+                    for c in row)
+        ws.row_dimensions[row[0].row].height = min(409, 15 * max(lines, 1))
     ws.freeze_panes = "B2"
     ws.protection.sheet = True
 
