@@ -273,8 +273,39 @@ def _heading_shaped(text: str) -> bool:
     )
 
 
+def _question_heading(text: str) -> bool:
+    """A theme phrased as a short question (``Who cares for the carers?``)."""
+    return (
+        text[:1].isalnum()
+        and 0 < _words(text) <= HEADING_MAX_WORDS
+        and len(text) <= HEADING_MAX_CHARS
+        and text.endswith("?")
+        and not re.search(r"[.!?;:] ", text)
+    )
+
+
+def _title_shaped(text: str) -> bool:
+    """A heading that has items under it may be longer: up to :data:`SECTION_MAX_WORDS` words, no closing punctuation."""
+    return text[:1].isalnum() and 0 < _words(text) <= SECTION_MAX_WORDS and not text.endswith(_CLOSING_PUNCT)
+
+
 def theme_flags(bullets: Sequence[Line]) -> list[bool]:
     """Which bullets of one prompt/section block are theme headings.
+
+    A theme is a heading by its role in the outline: short, no sentence
+    punctuation, and followed by items that belong to it.
+
+    * Flat lists: a heading-shaped bullet (see the module notes) followed by
+      a longer bullet, never directly after another heading, in a list whose
+      first item is heading-shaped.  Once a list has such themes, a short
+      question followed by a longer bullet (``Who cares for the carers?``) is
+      a theme too; a list whose only candidates are questions has no themes.
+    * Nested lists: an outer item with inner items is a heading when it is
+      title-shaped (at most :data:`SECTION_MAX_WORDS` words, no closing
+      punctuation); a long outer item or one ending in ``?`` is a comment,
+      and its inner items are comments of the same theme.  An outer item
+      without inner items is a heading when heading-shaped and followed by
+      a longer outer item that is not.
 
     Parameters
     ----------
@@ -284,41 +315,79 @@ def theme_flags(bullets: Sequence[Line]) -> list[bool]:
     Returns
     -------
     list of bool
-        ``True`` where the bullet is a theme heading (see the module notes).
+        ``True`` where the bullet is a theme heading.
     """
     n = len(bullets)
     if n == 0:
         return []
     levels = {b.level for b in bullets}
-    if len(levels) > 1:  # nested lists: outer items with inner items are headings
+    if len(levels) > 1:
         top = min(levels)
-        return [
-            b.level == top and i + 1 < n and bullets[i + 1].level > top
-            for i, b in enumerate(bullets)
-        ]
-    if not _heading_shaped(bullets[0].text):
+        flags = []
+        for i, b in enumerate(bullets):
+            nxt = bullets[i + 1] if i + 1 < n else None
+            if b.level != top or nxt is None:
+                flags.append(False)
+            elif nxt.level > top:
+                flags.append((_title_shaped(b.text) or _question_heading(b.text)) and not flags[-1:] == [True])
+            else:
+                flags.append(_heading_shaped(b.text) and not _heading_shaped(nxt.text)
+                             and _words(nxt.text) > _words(b.text) and not flags[-1:] == [True])
+        return flags
+
+    def flags_for(shaped) -> list[bool]:
+        flags: list[bool] = []
+        for i, b in enumerate(bullets):
+            nxt = bullets[i + 1] if i + 1 < n else None
+            flags.append(not (flags and flags[-1]) and nxt is not None and shaped(b.text)
+                         and _words(nxt.text) > _words(b.text))
+        return flags
+
+    if not (_heading_shaped(bullets[0].text) or _question_heading(bullets[0].text)):
         return [False] * n
-    flags: list[bool] = []
-    for i, b in enumerate(bullets):
-        follows_heading = bool(flags) and flags[-1]
-        nxt = bullets[i + 1] if i + 1 < n else None
-        flags.append(
-            not follows_heading
-            and nxt is not None
-            and _heading_shaped(b.text)
-            and _words(nxt.text) > _words(b.text)
-        )
+    flags = flags_for(lambda t: _heading_shaped(t) or _question_heading(t))
+    if not any(f and _heading_shaped(b.text) for f, b in zip(flags, bullets)):
+        # questions alone do not make a themed list; plain headings must be there too
+        return flags_for(_heading_shaped) if _heading_shaped(bullets[0].text) else [False] * n
     return flags
 
 
-def parse(lines: Sequence[Line], source: str) -> Parsed:
+def _lost_bullet(lines: Sequence[Line], i: int, block: list, paragraphs: bool) -> bool:
+    """Whether plain line ``i``, ending in ``?``, is a comment inside a list that lost its bullet.
+
+    A prompt is a plain line *before* a list.  Where the document ends its
+    lists with a blank line (``paragraphs`` false), a line squeezed between
+    two items of one list, with no blank line on either side, is inside it.
+    Word paragraphs, and text pasted from Word or Outlook, carry no blank
+    lines (a prompt written as a plain paragraph sits right between two
+    lists), so there the list must visibly go on: the next item is nested
+    deeper than the list's outer items.
+    """
+    line = lines[i]
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    if line.heading or line.emphasis or not block or not lines[i - 1].text or nxt is None or not nxt.text or not nxt.bullet:
+        return False
+    if not paragraphs:
+        return True
+    return nxt.level > min(b.level for b, _ in block)
+
+
+def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parsed:
     """Recover session, prompts, sections, themes and units from ``lines``.
+
+    ``paragraphs`` says the lines are Word paragraphs (no blank lines between
+    blocks), which :func:`_lost_bullet` needs to know; a text file that never
+    ends a list with a blank line is read the same way.
 
     Raises
     ------
     InputError
         When no prompt or no comment can be recognised.
     """
+    # does the document end a list with a blank line before the next plain line? (see _lost_bullet)
+    filled = [(i, ln) for i, ln in enumerate(lines) if ln.text]
+    paragraphs = paragraphs or not any(
+        a.bullet and not b.bullet and j > i + 1 for (i, a), (j, b) in zip(filled, filled[1:]))
     session = ""
     prompt = section = group = ""  # group: a theme given as a heading line (### x, **x**, "Group 2")
     mode = "preamble"  # preamble | prompt | questions | skip
@@ -334,20 +403,23 @@ def parse(lines: Sequence[Line], source: str) -> Parsed:
         flags = theme_flags(bullets) if block[0][1][0] == "prompt" and not group else [False] * len(bullets)
         theme = group
         for (line, (_, p, s)), is_heading in zip(block, flags):
+            out.roles[line.number] = ("theme" if is_heading else "unit", line.text)  # the line's own words
             for number, more in continued.pop(line.number, []):
                 out.roles[number] = ("continuation", more)
                 line = Line(line.number, f"{line.text} {more}", line.bullet, line.level)
-            out.roles[line.number] = ("theme" if is_heading else "unit", line.text)
             if is_heading:
                 theme = line.text
                 continue
             out.units.append({"prompt": p, "section": s, "theme": theme, "text": line.text, "line": line.number})
         block.clear()
 
-    for line in lines:
+    for i, line in enumerate(lines):
         text = line.text
         if not text:
             continue
+        if not line.bullet and text.endswith("?") and mode in ("prompt", "questions") \
+                and _lost_bullet(lines, i, block, paragraphs):
+            line = Line(line.number, text, True, block[-1][0].level)
         if not line.bullet and line.indent >= 2 and block:
             # a line indented under the comment above (an e-mail hard-wrapped at 72 columns, a list item's
             # second paragraph) continues it: any plain line flushes the block, so the line above was a bullet
@@ -515,7 +587,7 @@ def _parse_file(path: Path, label: str) -> Parsed:
             head = fh.read(len(CANONICAL_MARK.encode("utf-8")) + 3).decode("utf-8", errors="replace")
         if is_canonical(head):
             return parse_canonical(path, label)
-    return parse(read_lines(path), source=label)
+    return parse(read_lines(path), source=label, paragraphs=path.suffix.lower() == ".docx")
 
 
 def read_notes_logged(inputs: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
