@@ -219,7 +219,7 @@ def test_cli_entry_points(project):
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(out).shape[0] == 40
     done = subprocess.run([sys.executable, "-m", "compassion_study", "ingest", "--help"], capture_output=True, text=True)
-    assert done.returncode == 0 and "notes files or folders" in done.stdout
+    assert done.returncode == 0 and "notes files, comment tables or folders" in done.stdout
 
 
 # --------------------------------------------------------------------------- every line accounted for (issue 12, part)
@@ -264,7 +264,7 @@ def test_prose_outside_any_comment_is_a_warning_and_strict_refuses_it(tmp_path, 
     assert "warning: n.txt › line 2: not a comment or a heading, so not in any unit: “The group met" in err
     assert "warning: n.txt › line 5:" in err and "2 skipped" in err
     log = ingest_log = (tmp_path / "data/processed/ingest_log.csv").read_text(encoding="utf-8")
-    assert "n.txt,2,skipped,The group met" in ingest_log and log.count(",unit,") == 2
+    assert "n.txt,,2,,skipped,The group met" in ingest_log and log.count(",unit,") == 2
     assert main(["--root", str(tmp_path), "ingest", "--strict"]) == 1
     assert "--strict: 2 line(s) of the notes are in no unit and no heading" in capsys.readouterr().err
 

@@ -71,11 +71,24 @@ See {folder / 'README.md'} for the whole study, step by step.""")
     return 0
 
 
+def _table_mapping(args: argparse.Namespace, paths: Paths):
+    """The comment-table columns named on the command line, else those in study.yaml."""
+    from .comment_tables import Mapping
+    from .study import load
+
+    given = Mapping(text=tuple(getattr(args, "text", None) or ()), prompt=getattr(args, "prompt", None) or "",
+                    theme=getattr(args, "theme", None) or "", section=getattr(args, "section", None) or "")
+    if given and not given.text:
+        raise InputError("--prompt, --theme and --section need --text COL: the column(s) holding the comments")
+    return given or load(paths).comment_tables
+
+
 def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     from . import ingest
 
+    mapping = _table_mapping(args, paths)
     if getattr(args, "explain", False) or getattr(args, "to_markdown", False):
-        units = ingest.read_notes(args.notes or [paths.notes])
+        units, _ = ingest.read_notes_logged(args.notes or [paths.notes], mapping)
         if args.to_markdown:
             if units["source"].nunique() != 1:
                 raise InputError("--to-markdown: name one notes file (its outline is printed as Markdown)")
@@ -83,14 +96,15 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
         else:
             print(ingest.outline(units), end="")
         return 0
-    units = ingest.ingest(args.notes or None, out=args.out, paths=paths, strict=getattr(args, "strict", False))
+    units = ingest.ingest(args.notes or None, out=args.out, paths=paths, strict=getattr(args, "strict", False),
+                          mapping=mapping)
     log = units.attrs["log"]
     for warning in ingest.unaccounted(log):
         say(f"warning: {warning}")
     roles = log["role"].value_counts()
     not_units = ", ".join(f"{roles[r]} {r}" for r in ingest.ROLES if r not in ("unit", "continuation") and r in roles)
     out = args.out or paths.units
-    say(f"ingest: {len(units)} comment units from {units['source'].nunique()} notes file(s) -> {out}; "
+    say(f"ingest: {len(units)} comment units from {units['source'].nunique()} file(s) -> {out}; "
         f"{len(log) - int(roles.get('unit', 0)) - int(roles.get('continuation', 0))} other lines ({not_units}), "
         f"{int(roles.get('skipped', 0))} skipped")
     return 0
@@ -342,15 +356,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="the study's title (shown on the report; default 'Workshop evaluation')")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("ingest", help="workshop notes -> data/processed/units.csv",
-                       description="Split workshop notes (.txt, .md, .docx) into comment units.")
-    p.add_argument("notes", nargs="*", help="notes files or folders (default: data/raw/notes/)")
+    p = sub.add_parser("ingest", help="workshop notes and comment tables -> data/processed/units.csv",
+                       description="Split workshop notes (.txt, .md, .docx) into comment units, and read comment "
+                                   "tables exported from workshop tools (.csv, .tsv, .xlsx, .ods: Padlet, Microsoft "
+                                   "Forms, Mentimeter, Slido, or any table with the columns named below). Columns of "
+                                   "names, e-mail addresses, ids and times are never read.")
+    p.add_argument("notes", nargs="*", help="notes files, comment tables or folders (default: data/raw/notes/)")
     p.add_argument("--out", help="output CSV (default: data/processed/units.csv)")
     p.add_argument("--strict", action="store_true", help="refuse notes with a line that is in no unit and no heading")
     p.add_argument("--explain", action="store_true", help="print the recovered outline (prompt › section › theme, "
                    "units) instead of writing")
     p.add_argument("--to-markdown", action="store_true", help="print one notes file's outline as canonical Markdown "
                    "(# title, ## prompt, ### section, #### theme, - comment); correct it and use it as the notes")
+    p.add_argument("--text", action="append", metavar="COL", help="comment tables: a column holding comments; "
+                   "repeat for one column per question (its header is then the prompt)")
+    p.add_argument("--prompt", metavar="COL", help="comment tables: the column holding each comment's prompt")
+    p.add_argument("--theme", metavar="COL", help="comment tables: the column holding each comment's theme")
+    p.add_argument("--section", metavar="COL", help="comment tables: the column holding each comment's section")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("codebook", help="check, show or compare codebooks",

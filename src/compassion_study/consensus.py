@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import codebook as cbmod
-from . import files, provenance, sheets
+from . import files, provenance, sheets, spreadsheets
 from .errors import InputError, where
 from .ingest import read_units
 from .paths import Paths
@@ -218,7 +218,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     at = lambda r, c: where(label, SHEET, sheets.cell(r, c))  # noqa: E731
     if len(grid) < 2:
         return pd.DataFrame(), [f"{where(label, SHEET)}: sheet is empty or truncated (no header row)"]
-    meta = [sheets._as_text(v).strip() for v in grid[0]]
+    meta = [spreadsheets.as_text(v).strip() for v in grid[0]]
     info = {meta[i].lower(): (meta[i + 1] if i + 1 < len(meta) else "", i + 1) for i in range(0, len(meta), 2) if meta[i]}
     if "round" not in info:
         return pd.DataFrame(), [f"{where(label, SHEET, 'row 1')}: missing round; row 1 must be the exported 'round …' line"]
@@ -227,7 +227,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
         return pd.DataFrame(), [f"{at(0, rcol)}: '{rnd}' is not a valid round name (1-20 letters, digits or '-')"]
     if round_ and rnd != round_:
         problems.append(f"{at(0, rcol)}: sheet is for round '{rnd}', but it is being imported as round '{round_}'")
-    header = [sheets._as_text(v).strip() for v in grid[1]]
+    header = [spreadsheets.as_text(v).strip() for v in grid[1]]
     while header and header[-1] == "":
         header.pop()
     col = {h: j for j, h in enumerate(header)}
@@ -245,11 +245,11 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     for r in range(2, len(grid)):
         row = list(grid[r][:width]) + [None] * (width - len(grid[r]))
         value = row.__getitem__
-        uid = sheets._as_text(value(col["unit_id"])).strip()
-        cid = sheets._as_text(value(col["code_id"])).strip()
+        uid = spreadsheets.as_text(value(col["unit_id"])).strip()
+        cid = spreadsheets.as_text(value(col["code_id"])).strip()
         raw = value(col[DECISION])
         if not uid and not cid:
-            if sheets._as_text(raw).strip():
+            if spreadsheets.as_text(raw).strip():
                 problems.append(f"{at(r, col[DECISION])}: decision on a row with no unit_id")
             continue
         key = (uid, cid)
@@ -261,12 +261,12 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
             continue
         seen[key] = r
         shown = value(col["comment"])
-        if isinstance(shown, sheets._Formula) or sheets._as_text(shown) != texts.get(uid):
+        if isinstance(shown, spreadsheets.Formula) or spreadsheets.as_text(shown) != texts.get(uid):
             problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
-        mark = None if isinstance(raw, sheets._Formula) else sheets.parse_mark(raw)
-        text = sheets._as_text(raw).strip()
+        mark = None if isinstance(raw, spreadsheets.Formula) else sheets.parse_mark(raw)
+        text = spreadsheets.as_text(raw).strip()
         if mark is None:
-            what = "a formula" if isinstance(raw, sheets._Formula) else f"'{text}'"
+            what = "a formula" if isinstance(raw, spreadsheets.Formula) else f"'{text}'"
             problems.append(f"{at(r, col[DECISION])}: decision {what} is not a documented mark ({sheets.MARKS_HELP})")
             continue
         if text == "":
@@ -294,10 +294,10 @@ def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
             try:
                 if SHEET not in wb.sheetnames:
                     return []
-                return [sheets.xlsx_grid(wb[SHEET], path.name)]
+                return [spreadsheets.xlsx_grid(wb[SHEET], path.name)]
             finally:
                 wb.close()
-        frames = sheets.read_ods(path, path.name)
+        frames = spreadsheets.read_ods(path, path.name)
         if SHEET not in frames:
             return []
         return [[[None if pd.isna(v) else v for v in row] for row in frames[SHEET].itertuples(index=False)]]

@@ -39,14 +39,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import files, provenance
+from . import comment_tables, files, provenance
 from .errors import InputError, where
-from .paths import NOTE_SUFFIXES, Paths
+from .paths import NOTE_SUFFIXES, TABLE_SUFFIXES, Paths
 
 #: Column order of ``units.csv`` (design.md contract, then extras).
 COLUMNS = ["unit_id", "source", "prompt", "section", "theme", "position", "text", "session"]
 #: Columns of ``ingest_log.csv``.
-LOG_COLUMNS = ["source", "line", "role", "text"]
+LOG_COLUMNS = ["source", "sheet", "line", "column", "role", "text"]
 TEXT_COLUMNS = ("unit_id", "source", "prompt", "section", "theme", "text", "session")
 
 #: Longest bullet (in words) that can be a theme heading.
@@ -54,7 +54,8 @@ HEADING_MAX_WORDS = 5
 HEADING_MAX_CHARS = 45
 #: What a non-empty line of notes can be (``ingest_log.csv``). Only ``skipped``
 #: lines hold words that are in no unit and no heading: each is a warning.
-ROLES = ("title", "prompt", "section", "theme", "unit", "continuation", "resources", "skipped")
+ROLES = ("title", "prompt", "section", "theme", "unit", "continuation", "resources", "skipped",
+         "header", "identity", "metadata")
 #: Longest plain line (in words) that can be a section heading under a prompt.
 SECTION_MAX_WORDS = 8
 #: Largest notes file read (bytes); notes are a few pages, not a corpus.
@@ -113,6 +114,8 @@ class Parsed:
     skipped: list[int] = field(default_factory=list)
     #: line number -> (role, text) for every non-empty line; roles are :data:`ROLES`
     roles: dict[int, tuple[str, str]] = field(default_factory=dict)
+    #: a comment table's log instead: (sheet, row, column, role, text), see :mod:`.comment_tables`
+    cells: list[tuple] = field(default_factory=list)
 
 
 def clean(text: str) -> str:
@@ -227,6 +230,18 @@ def _docx_lines(path: Path) -> list[Line]:
     return lines
 
 
+def _check_text(text: str, place, problems: list[str]) -> None:
+    """Refuse control characters and texts longer than a spreadsheet cell; ``place()`` names where."""
+    bad = _CONTROL.search(text)
+    if bad:
+        before = text[max(0, bad.start() - 30): bad.start()]
+        problems.append(f"{place()}: control character U+{ord(bad.group()):04X} after “{before}”; notes must be "
+                        "plain text (delete it and save again)")
+    elif len(text) > MAX_CELL_CHARS:
+        problems.append(f"{place()}: {len(text):,} characters, more than a spreadsheet cell holds "
+                        f"({MAX_CELL_CHARS:,}); split it into several comments")
+
+
 def read_lines(path: str | Path) -> list[Line]:
     """Read a notes file into :class:`Line` records (bullets marked).
 
@@ -245,16 +260,9 @@ def read_lines(path: str | Path) -> list[Line]:
         raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     if not any(line.text for line in lines):
         raise InputError(f"{path}: file has no text")
-    problems = []
+    problems: list[str] = []
     for line in lines:
-        bad = _CONTROL.search(line.text)
-        if bad:
-            before = line.text[max(0, bad.start() - 30): bad.start()]
-            problems.append(f"{where(path, f'line {line.number}')}: control character U+{ord(bad.group()):04X} after "
-                            f"“{before}”; notes must be plain text (delete it and save again)")
-        elif len(line.text) > MAX_CELL_CHARS:
-            problems.append(f"{where(path, f'line {line.number}')}: {len(line.text):,} characters, more than a "
-                            f"spreadsheet cell holds ({MAX_CELL_CHARS:,}); split it into several comments")
+        _check_text(line.text, lambda line=line: where(path, f"line {line.number}"), problems)
     if problems:
         raise InputError(problems, summary=f"{path}: {len(problems)} line(s) cannot be read:" if len(problems) > 1 else None)
     return lines
@@ -517,7 +525,7 @@ def labelled(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
             inside = []
             for q in p.rglob("*"):
                 rel = q.relative_to(p)
-                if (q.suffix.lower() in NOTE_SUFFIXES and not q.is_dir()
+                if (q.suffix.lower() in NOTE_SUFFIXES + TABLE_SUFFIXES and not q.is_dir()
                         and not any(part.startswith((".", "~$")) for part in rel.parts)):
                     inside.append((q, rel.as_posix()))
             found.extend(sorted(inside, key=lambda pair: pair[1]))
@@ -581,7 +589,38 @@ def parse_canonical(path: Path, source: str) -> Parsed:
     return out
 
 
-def _parse_file(path: Path, label: str) -> Parsed:
+def parse_table(path: Path, label: str, mapping: comment_tables.Mapping = comment_tables.Mapping()) -> Parsed:
+    """A comment table exported from a workshop tool (see :mod:`.comment_tables`) as units.
+
+    Cell text is cleaned as notes are (line breaks inside a cell are spaces)
+    and checked the same way; the session is the file name without extension.
+    """
+    table = comment_tables.read_table(path, label, mapping)
+    out = Parsed(source=label, session=clean(table.session))
+    problems: list[str] = []
+
+    def tidy(text: str, place) -> str:
+        text = clean(_LINE_BREAK.sub(" ", text))
+        _check_text(text, place, problems)
+        return text
+
+    for c in table.comments:
+        place = lambda c=c: where(label, c["sheet"], f"row {c['row']}", c["column"])  # noqa: E731
+        unit = {k: tidy(c[k], place) for k in ("prompt", "section", "theme", "text")}
+        if unit["text"]:
+            out.units.append({**unit, "line": c["row"]})
+    out.cells = [(sheet, row, column, role, clean(_LINE_BREAK.sub(" ", text)))
+                 for sheet, row, column, role, text in table.log]
+    if problems:
+        raise InputError(problems, summary=f"{label}: {len(problems)} cell(s) cannot be read:" if len(problems) > 1 else None)
+    if not out.units:
+        raise InputError(f"{label}: no comments found; every comment cell of the table is empty")
+    return out
+
+
+def _parse_file(path: Path, label: str, mapping: comment_tables.Mapping = comment_tables.Mapping()) -> Parsed:
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return parse_table(path, label, mapping)
     if path.suffix.lower() == ".md" and path.is_file():
         with open(path, "rb") as fh:  # only the first line decides; the whole file is checked by read_lines
             head = fh.read(len(CANONICAL_MARK.encode("utf-8")) + 3).decode("utf-8", errors="replace")
@@ -590,16 +629,23 @@ def _parse_file(path: Path, label: str) -> Parsed:
     return parse(read_lines(path), source=label, paragraphs=path.suffix.lower() == ".docx")
 
 
-def read_notes_logged(inputs: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse notes files into a units table and a log of every non-empty line's role.
+def read_notes_logged(inputs: Iterable[str | Path], mapping: comment_tables.Mapping = comment_tables.Mapping(),
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse notes files and comment tables into a units table and a log of every non-empty line's role.
+
+    ``mapping`` names the columns of comment tables (default: recognise the
+    workshop tool by the table's headers).
 
     Returns
     -------
     units : pandas.DataFrame
         Columns :data:`COLUMNS`.
     log : pandas.DataFrame
-        ``source, line, role, text``: one row per non-empty line of every
-        file, its role one of :data:`ROLES`.
+        :data:`LOG_COLUMNS`: one row per non-empty line of every notes file
+        (``sheet`` and ``column`` empty) and per header and read cell of
+        every comment table (``line`` is the row), its role one of
+        :data:`ROLES`.  Identity and metadata columns are logged by their
+        header only: their values are never copied.
 
     Raises
     ------
@@ -610,11 +656,12 @@ def read_notes_logged(inputs: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.Da
     paths = labelled(inputs)
     if not paths:
         named = ", ".join(str(i) for i in inputs) or "nothing"
-        raise InputError(f"{named}: no notes files found (expected .txt, .md or .docx files or a folder holding them)")
+        raise InputError(f"{named}: no notes files found (expected .txt, .md or .docx notes, .csv, .tsv, .xlsx or .ods "
+                         "comment tables, or a folder holding them)")
     problems, parsed = [], []
     for path, label in paths:
         try:
-            parsed.append(_parse_file(path, label))
+            parsed.append(_parse_file(path, label, mapping))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -623,7 +670,8 @@ def read_notes_logged(inputs: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.Da
     for p in parsed:
         for position, unit in enumerate(p.units, start=1):
             rows.append({"source": p.source, "position": position, "session": p.session, **unit})
-        log.extend((p.source, n, role, text) for n, (role, text) in sorted(p.roles.items()))
+        log.extend((p.source, "", n, "", role, text) for n, (role, text) in sorted(p.roles.items()))
+        log.extend((p.source, *cell) for cell in p.cells)
     df = pd.DataFrame(rows)
     df["unit_id"] = unit_ids(df["text"])
     return df[COLUMNS].reset_index(drop=True), pd.DataFrame(log, columns=LOG_COLUMNS)
@@ -635,10 +683,21 @@ def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
 
 
 def unaccounted(log: pd.DataFrame) -> list[str]:
-    """One warning per logged line whose words are in no unit and no heading (``file › line N: …``)."""
+    """Warnings for logged text that is in no unit and no heading.
+
+    One per skipped notes line (``file › line N: …``), and one per column of
+    a comment table whose cells were not read (``file › sheet › column``,
+    with the rows).
+    """
     skipped = log[log["role"] == "skipped"]
-    return [f"{where(r.source, f'line {r.line}')}: not a comment or a heading, so not in any unit: "
-            f"“{r.text[:60]}{'…' if len(r.text) > 60 else ''}”" for r in skipped.itertuples()]
+    lines = skipped[skipped["column"] == ""]
+    out = [f"{where(r.source, f'line {r.line}')}: not a comment or a heading, so not in any unit: "
+           f"“{r.text[:60]}{'…' if len(r.text) > 60 else ''}”" for r in lines.itertuples()]
+    for (source, sheet, column), cells in skipped[skipped["column"] != ""].groupby(["source", "sheet", "column"], sort=False):
+        rows = ", ".join(str(n) for n in cells["line"].head(5)) + (", …" if len(cells) > 5 else "")
+        out.append(f"{where(source, sheet, column)}: {len(cells)} non-empty cell(s) not read as comments (rows {rows}); "
+                   f"{comment_tables.MAPPING_HELP}")
+    return out
 
 
 def outline(units: pd.DataFrame) -> str:
@@ -687,7 +746,7 @@ def read_units(path: str | Path) -> pd.DataFrame:
 
 
 def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = None, paths: Paths | None = None,
-           strict: bool = False) -> pd.DataFrame:
+           strict: bool = False, mapping: comment_tables.Mapping | None = None) -> pd.DataFrame:
     """Stage: notes files -> ``units.csv`` (and the manifest entry).
 
     Parameters
@@ -702,6 +761,9 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
         Refuse notes with a line that is in no unit and no heading (by
         default such lines are warnings, see :func:`unaccounted`).
     paths : Paths, optional
+    mapping : comment_tables.Mapping, optional
+        Columns of comment tables (default: ``comment_tables:`` in
+        ``study.yaml``, else recognise the workshop tool by its headers).
 
     Returns
     -------
@@ -712,7 +774,11 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
     named = list(inputs) if inputs else [paths.notes]
     sources = expand(named)
     out = Path(out) if out else paths.units
-    units, log = read_notes_logged(named)
+    if mapping is None:
+        from .study import load
+
+        mapping = load(paths).comment_tables
+    units, log = read_notes_logged(named, mapping)
     warnings = unaccounted(log)
     if strict and warnings:
         raise InputError(warnings, summary=f"--strict: {len(warnings)} line(s) of the notes are in no unit and no heading:")
@@ -721,6 +787,7 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
     files.write_csv(log, log_path)
     if paths.contains(out):  # an --out elsewhere writes only there
         provenance.record(paths, "ingest", inputs=sources, outputs=[out, log_path],
-                          parameters={"heading_max_words": HEADING_MAX_WORDS, "strict": strict})
+                          parameters={"heading_max_words": HEADING_MAX_WORDS, "strict": strict,
+                                      "comment_tables": {k: v for k, v in mapping.__dict__.items() if v}})
     units.attrs["log"] = log
     return units

@@ -22,8 +22,10 @@ ENV_VAR = "COMPASSION_STUDY_ROOT"
 #: The file that marks a study folder.
 STUDY_FILE = "study.yaml"
 
-#: File types the ingest stage reads.
+#: File types the ingest stage reads as notes ...
 NOTE_SUFFIXES = (".txt", ".md", ".docx")
+#: ... and as comment tables exported from workshop tools.
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".ods")
 
 
 class NoStudyError(RuntimeError):

@@ -14,7 +14,7 @@ manifest); it imports no later stage.
 from __future__ import annotations
 
 from . import provenance
-from .paths import NOTE_SUFFIXES, Paths
+from .paths import NOTE_SUFFIXES, TABLE_SUFFIXES, Paths
 
 #: Stages in pipeline order.
 STAGES = ("ingest", "codebook", "import", "agreement", "consensus", "analysis", "figures", "report")
@@ -78,9 +78,9 @@ def _coding_state(paths: Paths) -> str | None:
 def waiting_for(paths: Paths, stage: str) -> str | None:
     """None if ``stage`` can run on the files that exist now, else what it is waiting for (plain words)."""
     if stage == "ingest":
-        if _files(paths.notes, NOTE_SUFFIXES):
+        if _files(paths.notes, NOTE_SUFFIXES + TABLE_SUFFIXES):
             return None
-        return f"workshop notes: put the notes (.txt, .md or .docx, one file per session) in {paths.relative(paths.notes)}/"
+        return f"workshop notes: put the notes (.txt, .md or .docx, one file per session, or comment tables exported from a workshop tool) in {paths.relative(paths.notes)}/"
     if stage == "codebook":
         return None if any(paths.codebooks.glob("*.y*ml")) else f"a codebook (.yaml) in {paths.relative(paths.codebooks)}/"
     if stage == "import":

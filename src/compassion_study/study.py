@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from . import files
+from .comment_tables import MAPPING_KEYS, Mapping
 from .errors import InputError, where
 from .paths import STUDY_FILE, Paths, template_dir
 
@@ -49,7 +50,7 @@ MAX_BYTES = 256 * 1024
 #: Longest single text value accepted in ``study.yaml``.
 MAX_TEXT = 4000
 KEYS = ("title", "organisation", "dates", "evaluators", "purpose", "governance", "codebook", "compare",
-        "reliability", "bootstrap")
+        "reliability", "bootstrap", "comment_tables")
 #: Raw folders every study has.
 RAW_FOLDERS = ("notes", "codebook", "coding", "consensus")
 
@@ -72,6 +73,9 @@ class Study:
         it is reliable (Krippendorff 2004: .667 and .800).
     resamples, seed : int
         Bootstrap resamples of units for confidence intervals, and the seed.
+    comment_tables : Mapping
+        Columns of comment tables exported from workshop tools (empty:
+        recognise the tool by the table's headers).
     """
 
     title: str = "Workshop evaluation"
@@ -86,6 +90,7 @@ class Study:
     target: float = 0.800
     resamples: int = 1000
     seed: int = 0
+    comment_tables: Mapping = Mapping()
     path: Path | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -192,6 +197,12 @@ def parse(data: Any, label: str = STUDY_FILE) -> Study:
     out["resamples"] = _number(boot.get("resamples", Study.resamples), where(label, "bootstrap", "resamples"),
                                problems, int, 0, 100_000)
     out["seed"] = _number(boot.get("seed", Study.seed), where(label, "bootstrap", "seed"), problems, int, 0, 2**32 - 1)
+    tables = _mapping(data, "comment_tables", label, MAPPING_KEYS, problems)
+    out["comment_tables"] = Mapping(
+        text=_texts(tables.get("text"), where(label, "comment_tables", "text"), problems),
+        **{k: _text(tables.get(k), where(label, "comment_tables", k), problems) for k in MAPPING_KEYS[1:]})
+    if out["comment_tables"] and not out["comment_tables"].text:
+        problems.append(f"{where(label, 'comment_tables')}: name the column(s) holding the comments under 'text'")
     if problems:
         raise InputError(problems, summary=f"{label} has {len(problems)} problem(s):")
     return Study(**out)

@@ -1,0 +1,155 @@
+"""Reading spreadsheets nobody on the team controls: .xlsx and .ods grids with limits.
+
+Used for returned coding and adjudication workbooks and for comment tables
+exported from workshop tools.  Every reader here bounds what a small file can
+make the package hold in memory (declared sizes are not trusted, repeated
+rows and cells are counted before anything is expanded) and reports formula
+cells as :class:`Formula` so that callers can refuse them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+
+class Formula(str):
+    """A cell that holds a formula (its text is the formula)."""
+
+
+def as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+#: Most cells read from one returned workbook (a 100,000-unit round of 17 codes has ~2.5 million).
+MAX_CELLS = 20_000_000
+#: Most rows of one sheet (a spreadsheet's own limit).
+MAX_ROWS = 1_048_576
+#: Most XML elements in an .ods ``content.xml`` (odfpy holds them all in memory).
+MAX_ODS_ELEMENTS = 10_000_000
+#: Longest run of spaces one ODF ``<text:s text:c="N"/>`` may stand for (a cell holds 32,767 characters).
+MAX_ODS_SPACES = 32_767
+
+
+def xlsx_grid(ws, label: str) -> list[list[object]]:
+    """Every row of a read-only openpyxl sheet as values (formula cells as :class:`Formula`).
+
+    The sheet's declared ``<dimension>`` is ignored (``reset_dimensions``):
+    a file that understates its size must not lose rows, and one that
+    overstates it must not make the reader pad millions of empty cells.
+    Reading stops with an error past :data:`MAX_CELLS`.
+    """
+    ws.reset_dimensions()
+    grid, cells = [], 0
+    for row in ws.iter_rows():
+        cells += max(len(row), 1)  # a gap in the row numbers arrives as empty rows: count them too
+        if cells > MAX_CELLS or len(grid) >= MAX_ROWS:
+            raise InputError(f"{label}: more than {min(MAX_CELLS, MAX_ROWS):,} rows or {MAX_CELLS:,} cells; "
+                             "this is not a workbook the package wrote")
+        grid.append([Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row])
+    return grid
+
+
+_ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def ods_cells(content, label: str = "content.xml") -> int:
+    """Cells a reader will hold for an .ods ``content.xml`` stream, counted without expanding anything.
+
+    ODF stores runs of equal rows and cells once, with a repeat count, and
+    readers expand them; pandas keeps empty runs only where something follows
+    them, then pads every row of a sheet to its longest.  So a sheet costs
+    (rows kept) x (widest row kept), which is what this returns (the largest
+    sheet's), from one streaming pass.  Tables nested in cells count with
+    the sheet that holds them.
+
+    Raises
+    ------
+    InputError
+        A repeat count below 1, a run of spaces longer than a cell holds, or
+        more than :data:`MAX_ODS_ELEMENTS` elements.
+    """
+    from defusedxml.ElementTree import iterparse
+
+    t = f"{{{_ODF_TABLE}}}"
+    row_tag, table_tag, value_type = f"{t}table-row", f"{t}table", f"{{{_ODF_OFFICE}}}value-type"
+    cell_tags = {f"{t}table-cell", f"{t}covered-table-cell"}
+    rows_rep, cols_rep = f"{t}number-rows-repeated", f"{t}number-columns-repeated"
+    spaces, spaces_count = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}s", "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}c"
+
+    def repeat(elem, attr: str) -> int:
+        try:
+            n = int(elem.get(attr, "1"))
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise InputError(f"{label}: a repeat count of '{elem.get(attr)}' is not a positive whole number")
+        return n
+
+    worst = rows = width = pending_rows = depth = elements = 0
+    for event, elem in iterparse(content, events=("start", "end"), forbid_dtd=True):
+        if event == "start":
+            elements += 1
+            if elements > MAX_ODS_ELEMENTS:
+                raise InputError(f"{label}: more than {MAX_ODS_ELEMENTS:,} XML elements; this is not a workbook "
+                                 "the package wrote")
+            if elem.tag == table_tag:
+                depth += 1
+            continue
+        if elem.tag == spaces and repeat(elem, spaces_count) > MAX_ODS_SPACES:
+            raise InputError(f"{label}: a run of {elem.get(spaces_count)} spaces is longer than a cell holds")
+        if elem.tag == row_tag and depth == 1:
+            kept = pending_cells = 0
+            for cell in elem:
+                if cell.tag not in cell_tags:
+                    continue
+                n = repeat(cell, cols_rep)
+                if cell.get(value_type) is not None or len(cell):
+                    kept, pending_cells = kept + pending_cells + n, 0
+                else:
+                    pending_cells += n
+            n = repeat(elem, rows_rep)
+            if kept:
+                rows, pending_rows, width = rows + pending_rows + n, 0, max(width, kept)
+            else:
+                pending_rows += n
+            elem.clear()
+        elif elem.tag == table_tag:
+            depth -= 1
+            if depth == 0:
+                worst, rows, width, pending_rows = max(worst, rows * width), 0, 0, 0
+                elem.clear()
+    return worst
+
+
+def read_ods(path: Path, label: str) -> dict[str, pd.DataFrame]:
+    """Every sheet of an .ods file, refused first if it would expand past :data:`MAX_CELLS` (see :func:`ods_cells`)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z, z.open("content.xml") as content:
+        n = ods_cells(content, label)
+    if n > MAX_CELLS:
+        raise InputError(f"{label}: its repeated rows and cells would expand to {n:,} cells, more than "
+                         f"{MAX_CELLS:,}; this is not a workbook the package wrote")
+    return pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
