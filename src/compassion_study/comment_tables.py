@@ -28,8 +28,9 @@ one role (:data:`COLUMN_ROLES`):
   ``Highlighted`` or ``Author``: section ``questions``), or question columns
   (a table with identity columns, or whose other headers all end in ``?``:
   every other column is a question and its header the prompt);
-* any other column is **other**: its non-empty cells are in no unit, and
-  :mod:`.ingest` warns about them (``--strict`` refuses).
+* any other column is **other**: its non-empty cells are in no unit, are
+  logged by place only (row and column, not their text, which may name
+  people), and :mod:`.ingest` warns about them (``--strict`` refuses).
 
 A table that matches no preset is refused with its headers and the mapping
 options.  The table's title (the prompt when no column gives one) is the sheet
@@ -116,10 +117,12 @@ class Table:
 
     source: str
     session: str
-    #: dicts with prompt, section, theme, text (raw cell text), sheet, row, column
+    #: dicts with prompt, section, theme, text (raw cell text), sheet, row, column (header), index, cell (for messages)
     comments: list[dict] = field(default_factory=list)
     #: (sheet, row, column, role, text) for each header and each read cell; identity and metadata values never
     log: list[tuple] = field(default_factory=list)
+    #: problems of single cells (formulas), for the caller to report with its own checks of the text
+    problems: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- reading grids
@@ -226,12 +229,14 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
     Table
         Comments in row order (sheet by sheet, column by column within a row).
 
+        Formula cells are in ``Table.problems`` (``file › sheet › row N ›
+        column X``), for the caller to report with its own checks.
+
     Raises
     ------
     InputError
-        Missing, oversized, damaged or unrecognised files, formula cells and
-        mappings that name absent or repeated columns, each as ``file › sheet ›
-        row N › column X``.
+        Missing, oversized, damaged or unrecognised files, and mappings that
+        name absent or repeated columns.
     """
     path = Path(path)
     files.check_input(path, TABLE_SUFFIXES, MAX_BYTES, label, f"comment tables must be {', '.join(TABLE_SUFFIXES)}")
@@ -241,6 +246,7 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
         raise InputError(f"{label}: the table has no text")
     out = Table(source=label, session=path.stem)
     problems: list[str] = []
+    structural: list[str] = []  # the table cannot be read at all
     for sheet, grid in grids:
         title = sheet if len(grids) > 1 else path.stem
         top = next(r for r, row in enumerate(grid) if any(spreadsheets.as_text(v).strip() for v in row))
@@ -251,7 +257,7 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
         try:
             roles, preset = _plan(headers, mapping, where(label, sheet))
         except InputError as exc:
-            problems.extend(exc.problems)
+            structural.extend(exc.problems)
             continue
         text_cols = [c for c, r in roles.items() if r == "text"]
         by_header = preset == "questions" or (preset == "mapping" and len(text_cols) > 1 and not mapping.prompt)
@@ -261,6 +267,7 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
             if headers[c]:
                 shown = role if role in ("identity", "metadata") else "prompt" if role == "text" and by_header else "header"
                 out.log.append((sheet, top + 1, names[c], shown, headers[c]))
+        comments = []
         for r in range(top + 1, len(grid)):
             row = grid[r]
             cells = {c: _cell(row[c], lambda c=c: where(label, sheet, f"row {r + 1}", f"column {column_letter(c)} "
@@ -270,17 +277,21 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
             if not cells:
                 continue
             found = {role: cells.get(c, "") for c, role in read.items() if role in ("prompt", "theme", "section")}
-            for c, text in cells.items():
-                out.log.append((sheet, r + 1, names[c], "unit" if read[c] == "text" else
-                                "skipped" if read[c] == "other" else read[c], text))
+            for c, text in cells.items():  # an unread column's cells are logged by place only: they may name people
+                out.log.append((sheet, r + 1, names[c], "unit" if read[c] == "text" else read[c], text)
+                               if read[c] != "other" else (sheet, r + 1, names[c], "skipped", ""))
             texts = [(c, cells[c]) for c in text_cols if c in cells]
             if joined and texts:
                 texts = [(texts[-1][0], SUBJECT_JOIN.join(t for _, t in texts))]
             for c, text in texts:
-                out.comments.append({
+                comments.append({
                     "prompt": headers[c] if by_header else found.get("prompt") or title,
                     "section": "questions" if preset == "slido-qa" else found.get("section", ""),
-                    "theme": found.get("theme", ""), "text": text, "sheet": sheet, "row": r + 1, "column": names[c]})
-    if problems:
-        raise InputError(problems, summary=f"{label}: {len(problems)} problem(s):" if len(problems) > 1 else None)
+                    "theme": found.get("theme", ""), "text": text, "sheet": sheet, "row": r + 1, "column": names[c], "index": c,
+                    "cell": f"column {column_letter(c)} ({names[c]})"})
+        # one column per question: all answers to a question together, in the table's row order
+        out.comments.extend(sorted(comments, key=lambda d: d["index"]) if by_header else comments)
+    if structural:
+        raise InputError(structural, summary=f"{label}: {len(structural)} problem(s):" if len(structural) > 1 else None)
+    out.problems = problems
     return out

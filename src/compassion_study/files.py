@@ -223,13 +223,19 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) ->
 
 
 def decode_text(data: bytes, label: str) -> str:
-    """Decode a user's text file: UTF-8 (with or without BOM), else Windows-1252.
+    """Decode a user's text file: UTF-16 with a byte-order mark, UTF-8 (with or without BOM), else Windows-1252.
 
+    UTF-16 is what Excel's "Unicode text" writes (always with a BOM).
     Windows-1252 is accepted only where the bytes are not valid UTF-8 and are
     valid Windows-1252 (Excel's "CSV" on Windows), which is unambiguous.
     """
     from .errors import InputError, where
 
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{label}: starts as UTF-16 text but byte {exc.start:,} is not UTF-16; save it again") from None
     if b"\x00" in data[:8192]:
         raise InputError(f"{label}: not a CSV text file (it contains binary data)")
     try:

@@ -597,7 +597,7 @@ def parse_table(path: Path, label: str, mapping: comment_tables.Mapping = commen
     """
     table = comment_tables.read_table(path, label, mapping)
     out = Parsed(source=label, session=clean(table.session))
-    problems: list[str] = []
+    problems: list[str] = list(table.problems)
 
     def tidy(text: str, place) -> str:
         text = clean(_LINE_BREAK.sub(" ", text))
@@ -605,7 +605,7 @@ def parse_table(path: Path, label: str, mapping: comment_tables.Mapping = commen
         return text
 
     for c in table.comments:
-        place = lambda c=c: where(label, c["sheet"], f"row {c['row']}", c["column"])  # noqa: E731
+        place = lambda c=c: where(label, c["sheet"], f"row {c['row']}", c["cell"])  # noqa: E731
         unit = {k: tidy(c[k], place) for k in ("prompt", "section", "theme", "text")}
         if unit["text"]:
             out.units.append({**unit, "line": c["row"]})

@@ -142,7 +142,8 @@ def read_ods(path: Path, label: str) -> dict[str, pd.DataFrame]:
     if n > MAX_CELLS:
         raise InputError(f"{label}: its repeated rows and cells would expand to {n:,} cells, more than "
                          f"{MAX_CELLS:,}; this is not a workbook the package wrote")
-    return pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object)
+    # no text is a missing value: a memo or a comment reading "NA", "n/a" or "null" is the coder's words
+    return pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object, keep_default_na=False)
 
 
 def column_letter(index: int) -> str:
