@@ -254,6 +254,7 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
         headers = [_cell(v, lambda c=c: where(label, sheet, f"row {top + 1}", f"column {column_letter(c)}"), problems)
                    for c, v in enumerate(list(grid[top]) + [None] * (width - len(grid[top])))]
         names = [h or f"column {column_letter(c)}" for c, h in enumerate(headers)]
+        cell_names = [f"column {column_letter(c)} ({name})" for c, name in enumerate(names)]
         try:
             roles, preset = _plan(headers, mapping, where(label, sheet))
         except InputError as exc:
@@ -270,10 +271,16 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
         comments = []
         for r in range(top + 1, len(grid)):
             row = grid[r]
-            cells = {c: _cell(row[c], lambda c=c: where(label, sheet, f"row {r + 1}", f"column {column_letter(c)} "
-                                                        f"({names[c]})"), problems)
-                     for c in read if c < len(row)}
-            cells = {c: t for c, t in cells.items() if t}
+            cells = {}
+            for c in read:
+                v = row[c] if c < len(row) else None
+                if v is None:
+                    continue
+                # a plain string is the common case: only other values need the general (slower) path
+                t = v.strip() if type(v) is str else _cell(v, lambda c=c: where(
+                    label, sheet, f"row {r + 1}", cell_names[c]), problems)
+                if t:
+                    cells[c] = t
             if not cells:
                 continue
             found = {role: cells.get(c, "") for c, role in read.items() if role in ("prompt", "theme", "section")}
@@ -288,7 +295,7 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
                     "prompt": headers[c] if by_header else found.get("prompt") or title,
                     "section": "questions" if preset == "slido-qa" else found.get("section", ""),
                     "theme": found.get("theme", ""), "text": text, "sheet": sheet, "row": r + 1, "column": names[c], "index": c,
-                    "cell": f"column {column_letter(c)} ({names[c]})"})
+                    "cell": cell_names[c]})
         # one column per question: all answers to a question together, in the table's row order
         out.comments.extend(sorted(comments, key=lambda d: d["index"]) if by_header else comments)
     if structural:

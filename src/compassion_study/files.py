@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet treat a cell as a formula.
@@ -166,34 +167,81 @@ def _text_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c])]
 
 
+_TRIGGERS = frozenset((*FORMULA_TRIGGERS, _QUOTE))
+
+
 def _neutralise_series(col: pd.Series) -> pd.Series:
-    """:func:`neutralise` for a whole column (vectorised; non-strings untouched)."""
-    hit = col.str.startswith((*FORMULA_TRIGGERS, _QUOTE)).fillna(False).astype(bool)
+    """:func:`neutralise` for a whole column (non-strings untouched).
+
+    One pass over the values in plain Python: pandas' ``.str`` methods on
+    object columns cost several times more.
+    """
+    values = col.to_numpy(dtype=object)
+    hit = _first_char_in(values, _TRIGGERS)
     if not hit.any():
         return col
-    return col.where(~hit, _QUOTE + col.where(hit, ""))
+    new = values.copy()
+    new[hit] = [_QUOTE + v for v in values[hit]]
+    return pd.Series(new, index=col.index, name=col.name, dtype=col.dtype)
+
+
+def _first_char_in(values: np.ndarray, chars: frozenset) -> np.ndarray:
+    """Which values are strings starting with one of ``chars``; each distinct value is looked at once."""
+    codes, uniques = pd.factorize(values)  # most text columns (prompt, theme, source) repeat a few values
+    first = np.fromiter((type(v) is str and v[:1] in chars for v in uniques), dtype=bool, count=len(uniques))
+    return np.where(codes >= 0, first[np.maximum(codes, 0)] if len(first) else False, False)
 
 
 def _restore_series(col: pd.Series) -> pd.Series:
     """:func:`restore` for a whole column."""
-    quoted = col.str.startswith(_QUOTE).fillna(False).astype(bool)
-    if not quoted.any():
+    values = col.to_numpy(dtype=object)
+    hit = _first_char_in(values, frozenset(_QUOTE))
+    if hit.any():
+        hit[hit] = [v[1:2] in _TRIGGERS for v in values[hit]]
+    if not hit.any():
         return col
-    hit = quoted & col.str[1:2].isin([*FORMULA_TRIGGERS, _QUOTE]).fillna(False).astype(bool)
-    return col.where(~hit, col.str[1:])
+    new = values.copy()
+    new[hit] = [v[1:] for v in values[hit]]
+    return pd.Series(new, index=col.index, name=col.name, dtype=col.dtype)
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """Deterministic CSV bytes for ``df`` with formula triggers neutralised."""
     out = df.copy()
     for col in _text_columns(out):
-        if pd.api.types.is_string_dtype(out[col]) or out[col].map(type).eq(str).all():
-            out[col] = _neutralise_series(out[col].astype(object).where(out[col].notna(), None).astype("string"))
-        else:
-            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+        out[col] = _neutralise_series(out[col])
     buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    columns = _plain_columns(out)
+    if columns is None:
+        out.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    else:  # the same bytes as pandas' writer (which ends in this csv module too), without its per-cell conversions
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(out.columns)
+        writer.writerows(zip(*columns))
     return buf.getvalue().encode("utf-8")
+
+
+def _plain_columns(df: pd.DataFrame) -> list[list] | None:
+    """Each column as a list of str (missing as ''), if every column is text or whole numbers; else None."""
+    if not all(isinstance(c, str) for c in df.columns) or not isinstance(df.index, pd.RangeIndex):
+        return None
+    columns = []
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype) and not s.hasnans:
+            columns.append(s.astype(str).tolist())
+            continue
+        if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
+            return None
+        values = s.to_numpy(dtype=object)
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
+        if not all(type(v) is str for v in values):
+            return None
+        columns.append(values.tolist())
+    return columns
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:

@@ -124,6 +124,8 @@ def clean(text: str) -> str:
     >>> clean("[bookmark: _GoBack]Pace of  work\\u00a0has")
     'Pace of work has'
     """
+    if text.isascii() and text.isprintable() and "  " not in text and "[bookmark:" not in text:
+        return text.strip()  # nothing below would change it (most lines): skip the work
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_SEPARATORS)
     text = _RESIDUE.sub("", text)
     text = _PRIVATE_GLYPHS.sub("", text)
@@ -232,7 +234,7 @@ def _docx_lines(path: Path) -> list[Line]:
 
 def _check_text(text: str, place, problems: list[str]) -> None:
     """Refuse control characters and texts longer than a spreadsheet cell; ``place()`` names where."""
-    bad = _CONTROL.search(text)
+    bad = None if text.isascii() and text.isprintable() else _CONTROL.search(text)
     if bad:
         before = text[max(0, bad.start() - 30): bad.start()]
         problems.append(f"{place()}: control character U+{ord(bad.group()):04X} after “{before}”; notes must be "
@@ -599,18 +601,22 @@ def parse_table(path: Path, label: str, mapping: comment_tables.Mapping = commen
     out = Parsed(source=label, session=clean(table.session))
     problems: list[str] = list(table.problems)
 
+    done: dict[str, str] = {}  # raw text -> cleaned: prompts and themes repeat, and the log repeats the comments
+
     def tidy(text: str, place) -> str:
-        text = clean(_LINE_BREAK.sub(" ", text))
-        _check_text(text, place, problems)
-        return text
+        if text not in done:
+            done[text] = clean(_LINE_BREAK.sub(" ", text) if "\n" in text or "\r" in text else text)
+            _check_text(done[text], place, problems)
+        return done[text]
 
     for c in table.comments:
         place = lambda c=c: where(label, c["sheet"], f"row {c['row']}", c["cell"])  # noqa: E731
-        unit = {k: tidy(c[k], place) for k in ("prompt", "section", "theme", "text")}
-        if unit["text"]:
-            out.units.append({**unit, "line": c["row"]})
-    out.cells = [(sheet, row, column, role, clean(_LINE_BREAK.sub(" ", text)))
-                 for sheet, row, column, role, text in table.log]
+        text = tidy(c["text"], place)
+        if text:
+            out.units.append({"prompt": tidy(c["prompt"], place), "section": tidy(c["section"], place),
+                              "theme": tidy(c["theme"], place), "text": text, "line": c["row"]})
+    out.cells = [(sheet, row, column, role, tidy(text, lambda: where(label, sheet, f"row {row}", column)))
+                 for sheet, row, column, role, text in table.log]  # headers, themes and sections checked too
     if problems:
         raise InputError(problems, summary=f"{label}: {len(problems)} cell(s) cannot be read:" if len(problems) > 1 else None)
     if not out.units:
@@ -666,13 +672,18 @@ def read_notes_logged(inputs: Iterable[str | Path], mapping: comment_tables.Mapp
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems, summary=f"cannot ingest {len(problems)} notes file(s):" if len(problems) > 1 else None)
-    rows, log = [], []
+    columns: dict[str, list] = {k: [] for k in ("source", "position", "session", "prompt", "section", "theme", "text")}
+    log = []
     for p in parsed:
-        for position, unit in enumerate(p.units, start=1):
-            rows.append({"source": p.source, "position": position, "session": p.session, **unit})
+        n = len(p.units)
+        columns["source"] += [p.source] * n
+        columns["session"] += [p.session] * n
+        columns["position"] += range(1, n + 1)
+        for key in ("prompt", "section", "theme", "text"):
+            columns[key] += [u[key] for u in p.units]
         log.extend((p.source, "", n, "", role, text) for n, (role, text) in sorted(p.roles.items()))
         log.extend((p.source, *cell) for cell in p.cells)
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(columns)
     df["unit_id"] = unit_ids(df["text"])
     return df[COLUMNS].reset_index(drop=True), pd.DataFrame(log, columns=LOG_COLUMNS)
 
