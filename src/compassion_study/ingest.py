@@ -1,26 +1,32 @@
-"""Ingest: workshop notes (.txt, .md, .docx) -> ``units.csv``.
+"""Ingest: workshop notes (.txt, .md, .docx) and comment tables -> ``units.csv``.
 
 A *unit* is one comment a breakout group recorded, or one question the groups
 put to the speaker.  The notes' structure is recovered from its shape, never
-from a list of one document's theme names:
+from a list of one document's theme names (``docs/ingest.md`` has the whole
+list, with the corpus that tests each rule):
 
 * the first plain (non-bullet) line is the session title;
-* a plain line ending in ``?`` is a discussion **prompt**;
+* a plain line ending in ``?`` before a list is a discussion **prompt**; one
+  squeezed inside a list is a comment that lost its bullet (:func:`_lost_bullet`);
 * a plain line that mentions *question(s)* without ending in ``?`` opens the
   speaker-**questions** block (its bullets are units, section ``questions``);
+  any heading after it ends the block;
 * a plain line about *resources*, *links*, *reading* or *references* opens a
   block whose content is not units;
 * under a prompt, a short plain line is a **section** (``Key Themes –
-  positives`` gives ``positives``);
-* among the bullets of a prompt, a **theme heading** is a short bullet (at
-  most :data:`HEADING_MAX_WORDS` words, starting with a letter or digit, no
-  closing punctuation) followed by a
-  longer bullet, never directly after another heading.  A bullet list whose
-  first item is not heading-shaped has no themes.  In a ``.docx`` with nested
-  lists, the outer items that have inner items are the headings instead;
+  positives`` gives ``positives``); a Markdown heading, bold line or
+  ``Group 2`` line is a **theme**;
+* among the bullets of a prompt, a **theme heading** is found by its role in
+  the outline (:func:`theme_flags`): short, no closing punctuation (or a short
+  question in a list with other themes), followed by longer items;
 * every other bullet is a comment, kept verbatim except for Word export
   residue (``[bookmark: …]``, stray bullet glyphs, non-breaking, zero-width and
-  doubled spaces).
+  doubled spaces, soft line breaks); indented lines continue it.
+
+Comment tables exported from workshop tools (.csv, .tsv, .xlsx, .ods) are read
+by :mod:`.comment_tables`: one unit per non-empty answer, identity columns
+never read.  Every non-empty line and read cell gets a role in
+``ingest_log.csv`` (:data:`ROLES`).
 
 ``unit_id`` is ``u`` + the first 10 hex digits of the SHA-256 of the unit's
 text, so it survives re-runs and edits to other comments; repeated texts get
