@@ -105,7 +105,7 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     not_units = ", ".join(f"{roles[r]} {r}" for r in ingest.ROLES if r not in ("unit", "continuation") and r in roles)
     out = args.out or paths.units
     say(f"ingest: {len(units)} comment units from {units['source'].nunique()} file(s) -> {out}; "
-        f"{len(log) - int(roles.get('unit', 0)) - int(roles.get('continuation', 0))} other lines ({not_units}), "
+        f"{len(log) - int(roles.get('unit', 0)) - int(roles.get('continuation', 0))} other lines or cells ({not_units}), "
         f"{int(roles.get('skipped', 0))} skipped")
     return 0
 
