@@ -209,7 +209,8 @@ def _plan(headers: list[str], mapping: Mapping, place: str) -> tuple[dict[int, s
         return roles, "questions"
     raise InputError(
         f"{place}: not a comment table this package recognises (headers: {listing}); it reads Padlet, Microsoft "
-        f"Forms, Mentimeter and Slido exports by their headers. Otherwise {MAPPING_HELP}")
+        f"Forms, Mentimeter and Slido exports by their headers. Otherwise {MAPPING_HELP}; a table that holds no "
+        "comments (an attendance list) does not belong in the notes folder")
 
 
 def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Table:

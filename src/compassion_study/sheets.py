@@ -674,13 +674,19 @@ def _frames(result: Result, paths: Paths, units: pd.DataFrame, books: dict[str, 
     return codings.reset_index(drop=True), rounds.reset_index(drop=True), memos.reset_index(drop=True)
 
 
-def _merge(path: Path, new: pd.DataFrame, rounds: set[str], columns: list[str]) -> pd.DataFrame:
-    """Existing rows of other rounds + ``new`` (re-importing a round replaces it)."""
-    if path.is_file():
+def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None, columns: list[str]) -> pd.DataFrame:
+    """Existing rows of every other (round, coder) + ``new``.
+
+    Importing one coder's file replaces that coder in that round and keeps
+    every other coder; ``replaced=None`` (the whole coding folder was read)
+    replaces everything, so that a file taken out of the folder is gone too.
+    """
+    if path.is_file() and replaced is not None:
         old = files.read_csv(path, text=[c for c in columns if c not in ("applied", "units_assigned", "units_coded", "illustrative")])
-        old = old[~old["round"].astype(str).isin(rounds)]
+        keys = pd.MultiIndex.from_arrays([old["round"].astype(str), old["coder"].astype(str)])
+        old = old[~keys.isin(list(replaced))]
         new = pd.concat([old, new], ignore_index=True) if len(old) else new
-    return new.sort_values("round", kind="stable").reset_index(drop=True)[columns]
+    return new.sort_values(["round", "coder"], kind="stable").reset_index(drop=True)[columns]
 
 
 def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
@@ -690,7 +696,10 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     Parameters
     ----------
     inputs : iterable of path-like, optional
-        Files or folders (default: every round under ``data/raw/coding/``).
+        Files or folders (default: every round under ``data/raw/coding/``,
+        which then replaces everything imported before).  Files named
+        replace only their own coders' earlier imports: importing bob's file
+        keeps alice.
     round_ : str, optional
         The round these files belong to (checked against each sheet); by
         default the folder name under ``data/raw/coding/``.
@@ -719,10 +728,15 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
         n_files = len({p.split(" › ")[0] for p in result.problems})
         raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
     codings, rounds, memos = _frames(result, paths, units, books)
-    imported = set(rounds["round"])
+    imported = set(zip(rounds["round"], rounds["coder"])) if inputs else None
     codings = _merge(paths.codings, codings, imported, CODINGS_COLUMNS)
     rounds = _merge(paths.rounds, rounds, imported, ROUNDS_COLUMNS)
     memos = _merge(paths.processed / "memos.csv", memos, imported, MEMOS_COLUMNS)
+    mixed = rounds.groupby("round")["codebook_version"].nunique()
+    if (mixed > 1).any():  # a coder imported now against others kept from before
+        raise InputError([f"round '{rnd}': coded with several codebook versions: " + "; ".join(
+            f"{r.coder} {r.codebook_version} ({r.source})" for r in rounds[rounds["round"] == rnd].itertuples())
+            for rnd in mixed.index[mixed > 1]], summary="import rejected; nothing was written:")
     outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
                files.write_csv(codings, paths.codings)]
     used = sorted({books[v].path for v in rounds["codebook_version"]})
