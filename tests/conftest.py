@@ -37,6 +37,35 @@ def soffice() -> str:
     return _require("LibreOffice (soffice)", shutil.which("soffice") or shutil.which("libreoffice"))
 
 
+def _uno_python() -> str | None:
+    """A Python that can import LibreOffice's ``uno`` module (Debian's python3-uno), if any."""
+    import subprocess
+
+    for candidate in ("/usr/bin/python3", shutil.which("python3")):
+        if candidate and subprocess.run([candidate, "-c", "import uno"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.fixture
+def calc(soffice):
+    """Run ``tests/uno/calc.py`` with a spec (see its docstring); returns its JSON answer."""
+    import json
+    import subprocess
+
+    python = _require("LibreOffice's Python UNO bridge (python3-uno)", _uno_python())
+
+    def run(spec: dict, tmp: Path) -> dict:
+        spec_path = tmp / "uno-spec.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        done = subprocess.run([python, str(Path(__file__).parent / "uno" / "calc.py"), str(spec_path)],
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    return run
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Paths:
     """A project folder holding a copy of the repository's raw data and notebooks."""

@@ -93,7 +93,7 @@ CASES = [
     corpus("round-mismatch.xlsx", "round-1_alice_round-mismatch.xlsx › Coding › B1: sheet is for round 'round-2'"),
     corpus("coder-mismatch.xlsx", "round-1_alice_coder-mismatch.xlsx › Coding › D1: sheet says coder 'bob'"),
     corpus("unknown-codebook.xlsx", "round-1_alice_unknown-codebook.xlsx › Coding › F1: codebook version '0.9+000000000000'"),
-    corpus("formula-mark.xlsx", "round-1_alice_formula-mark.xlsx › Coding › G4: mark a formula is not a documented mark"),
+    corpus("formula-mark.xlsx", "round-1_alice_formula-mark.xlsx › Coding › G4: mark a formula (=1+0) is not a documented mark"),
     corpus("code-and-none.xlsx", "round-1_alice_code-and-none.xlsx › Coding › W3: 'no code applies' is marked but so are"),
     corpus("missing-row.xlsx", "round-1_alice_missing-row.xlsx › Coding: 1 assigned unit row(s) missing"),
     corpus("no-coding-sheet.xlsx", "round-1_alice_no-coding-sheet.xlsx: has no 'Coding' sheet"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compassion_study import ingest, sheets
+from compassion_study import files, ingest, sheets
 from compassion_study.cli import main
 from compassion_study.errors import InputError
 
@@ -48,3 +48,33 @@ def test_importing_one_file_keeps_the_other_coders(ready):
     alice.unlink()
     sheets.import_codings(paths=ready)
     assert set(sheets.read_codings(ready)["coder"]) == {"bob"}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_marks_and_memos_typed_in_libreoffice_are_read_as_typed(ready, calc, tmp_path, fmt):
+    """Typing into LibreOffice (XCell.setFormula, as the keyboard does), saving, importing."""
+    workbook = sheets.export(ready, "round-1", ["alice"])[0]
+    header = sheets.FIXED + tuple(sheets.read_tabs(workbook)[0].grid[1][len(sheets.FIXED):])
+    col = {h: sheets.column_letter(j) for j, h in enumerate(header)}
+    first = sheets.HEADER_ROW + 1
+    code = header[len(sheets.FIXED)]
+    typed = {f"{col[code]}{first}": "1", f"{col[sheets.MEMO]}{first}": "'=not sure: see codebook",
+             f"{col[code]}{first + 1}": "x", f"{col[sheets.NO_CODE]}{first + 2}": "yes",
+             f"{col[sheets.MEMO]}{first + 2}": "NA"}
+    saved = tmp_path / f"round-1_alice.{fmt}"
+    calc({"in": str(workbook), "out": str(saved), "type": {"Coding": typed}}, tmp_path)
+    codings = sheets.import_codings([saved], round_="round-1", paths=ready)
+    applied = codings[codings["applied"] == 1]
+    units = ingest.read_units(ready.units)["unit_id"].tolist()
+    assert set(zip(applied["unit_id"], applied["code_id"])) == {(units[0], code), (units[1], code)}
+    assert set(codings["unit_id"]) == set(units[:3])  # the third: "no code applies", all codes 0
+    memos = files.read_csv(ready.processed / "memos.csv", text=["memo"])
+    assert memos["memo"].tolist() == ["=not sure: see codebook", "NA"]
+    # a mark or a memo typed as a formula is refused by cell, in either format
+    formulas = {f"{col[code]}{first + 3}": "=1", f"{col[sheets.MEMO]}{first + 4}": "=unsure"}
+    calc({"in": str(workbook), "out": str(saved), "type": {"Coding": formulas}}, tmp_path)
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([saved], round_="round-1", paths=ready)
+    text = str(exc.value)
+    assert f"Coding › {col[code]}{first + 3}: mark a formula (=1) is not a documented mark" in text
+    assert f"Coding › {col[sheets.MEMO]}{first + 4}: the memo was typed as a formula (=unsure)" in text

@@ -105,7 +105,7 @@ def test_illustrative_adjudication_is_labelled_and_used(project):
 
 BAD = [
     ("decision", {3: "maybe"}, "Adjudication › I3: decision 'maybe' is not a documented mark"),
-    ("formula", {3: "=1"}, "Adjudication › I3: decision a formula is not a documented mark"),
+    ("formula", {3: "=1"}, "Adjudication › I3: decision a formula (=1) is not a documented mark"),
     ("unknown-cell", {"A3": "u0000000000"}, "Adjudication › A3: unit 'u0000000000' × code"),
     ("duplicate", {"A4": "u390f6e73e0", "B4": "empathising"}, "appears twice (also row 3)"),
     ("edited", {"D3": "changed text"}, "Adjudication › D3: comment text of unit 'u390f6e73e0' was edited"),

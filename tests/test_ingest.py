@@ -12,6 +12,7 @@ import pytest
 from compassion_study import ingest
 from compassion_study.cli import main
 from compassion_study.errors import InputError
+from compassion_study.paths import Paths
 
 from .conftest import DATA, NOTES, tree_hashes
 
@@ -335,3 +336,12 @@ def test_docx_list_item_with_a_second_paragraph_is_one_unit(tmp_path):
     assert units["text"].tolist() == ["Protected time for reflection. It has to be in the rota, or it never happens.",
                                       "Thank-you cards."]
     assert log["role"].tolist() == ["title", "prompt", "unit", "continuation", "unit"]
+
+
+def test_comments_reading_na_or_null_survive_the_processed_csv(tmp_path):
+    """pandas reads 'NA', 'N/A' and 'null' as missing by default: a comment or memo with those words must not vanish."""
+    notes = tmp_path / "n.txt"
+    notes.write_text("Day\nWhat helps?\n- N/A\n- null\n- NA\n- None\n", encoding="utf-8")
+    study = Paths.from_root(tmp_path / "s")
+    ingest.ingest([notes], out=tmp_path / "units.csv", paths=study)
+    assert ingest.read_units(tmp_path / "units.csv")["text"].tolist() == ["N/A", "null", "NA", "None"]

@@ -145,9 +145,7 @@ def _grids(path: Path, label: str) -> list[tuple[str, list[list[object]]]]:
                 return [(name, spreadsheets.xlsx_grid(wb[name], label)) for name in wb.sheetnames]
             finally:
                 wb.close()
-        frames = spreadsheets.read_ods(path, label)
-        return [(name, [[None if v != v else v for v in row] for row in df.itertuples(index=False)])  # NaN -> None
-                for name, df in frames.items()]
+        return list(spreadsheets.read_ods(path, label).items())
     except InputError:
         raise
     except Exception as exc:  # openpyxl/odfpy raise many types for damaged files

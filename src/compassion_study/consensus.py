@@ -266,7 +266,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
         mark = None if isinstance(raw, spreadsheets.Formula) else sheets.parse_mark(raw)
         text = spreadsheets.as_text(raw).strip()
         if mark is None:
-            what = "a formula" if isinstance(raw, spreadsheets.Formula) else f"'{text}'"
+            what = f"a formula ({str(raw)[:40]})" if isinstance(raw, spreadsheets.Formula) else f"'{text}'"
             problems.append(f"{at(r, col[DECISION])}: decision {what} is not a documented mark ({sheets.MARKS_HELP})")
             continue
         if text == "":
@@ -297,10 +297,8 @@ def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
                 return [spreadsheets.xlsx_grid(wb[SHEET], path.name)]
             finally:
                 wb.close()
-        frames = spreadsheets.read_ods(path, path.name)
-        if SHEET not in frames:
-            return []
-        return [[[None if pd.isna(v) else v for v in row] for row in frames[SHEET].itertuples(index=False)]]
+        grids = spreadsheets.read_ods(path, path.name)
+        return [grids[SHEET]] if SHEET in grids else []
     except InputError:
         raise
     except Exception as exc:

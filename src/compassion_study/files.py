@@ -258,11 +258,13 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) ->
     text : sequence of str
         Columns to read as text: empty cells become ``""`` rather than NaN
         and neutralised formula triggers are restored.  Other string columns
-        are restored too.
+        are restored too.  Only empty cells are missing values (``NA`` and
+        ``null`` are text).
     """
     present = pd.read_csv(path, nrows=0).columns
     dtypes = {c: str for c in text if c in present}
-    df = pd.read_csv(path, dtype=dtypes)
+    # only an empty cell is missing: a comment or memo reading "NA", "n/a" or "null" is someone's words
+    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for col in dtypes:
         df[col] = df[col].fillna("")
     for col in _text_columns(df):

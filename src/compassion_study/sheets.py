@@ -380,19 +380,17 @@ def _read_xlsx(path: Path) -> list[Tab]:
 def _read_ods(path: Path) -> list[Tab]:
     sheets = read_ods(path, path.name)
     assigned: dict[str, list[str]] = {}
-    if "Assignment" in sheets:
-        for row in sheets["Assignment"].iloc[1:].itertuples(index=False):
+    for row in sheets.get("Assignment", [])[1:]:
+        if row and row[0] is not None and len(row) > 1:
             assigned.setdefault(_as_text(row[0]), []).append(_as_text(row[1]))
     instr_coder = None
-    if "Instructions" in sheets:
-        for row in sheets["Instructions"].head(6).itertuples(index=False):
-            if _as_text(row[0]) == "Coder":
-                instr_coder = _as_text(row[1])
+    for row in sheets.get("Instructions", [])[:6]:
+        if row and _as_text(row[0]) == "Coder" and len(row) > 1:
+            instr_coder = _as_text(row[1])
     tabs = []
-    for name, df in sheets.items():
+    for name, grid in sheets.items():
         if name.startswith("Coding"):
             coder = name[len("Coding "):] if name.startswith("Coding ") else (instr_coder or "")
-            grid = [[None if pd.isna(v) else v for v in row] for row in df.itertuples(index=False)]
             tabs.append(Tab(path, name, grid, assigned.get(coder) if assigned else None,
                             instr_coder if name == "Coding" else None))
     return tabs
@@ -554,7 +552,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             v = values(j)
             mark = mark_of(v)
             if mark is None:
-                what = "a formula" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
+                what = f"a formula ({str(v)[:40]})" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
                 problems.append(f"{at(r, j)}: mark {what} is not a documented mark ({MARKS_HELP})")
             elif mark:
                 applied.append(cid)
@@ -569,7 +567,13 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             problems.append(f"{at(r, col[NO_CODE])}: '{NO_CODE}' is marked but so are {', '.join(applied)}")
             continue
         if MEMO in col:
-            memo = _as_text(values(col[MEMO])).strip()
+            raw_memo = values(col[MEMO])
+            if isinstance(raw_memo, _Formula):
+                problems.append(f"{at(r, col[MEMO])}: the memo was typed as a formula ({str(raw_memo)[:40]}), which the "
+                                f"spreadsheet turns into an error value; type it as text, starting with an apostrophe "
+                                f"('{str(raw_memo)[:40]})")
+                continue
+            memo = _as_text(raw_memo).strip()
             bad = _CONTROL.search(memo)
             if bad:
                 problems.append(f"{at(r, col[MEMO])}: memo holds control character U+{ord(bad.group()):04X}; "

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .errors import InputError
 
@@ -133,17 +132,107 @@ def ods_cells(content, label: str = "content.xml") -> int:
     return worst
 
 
-def read_ods(path: Path, label: str) -> dict[str, pd.DataFrame]:
-    """Every sheet of an .ods file, refused first if it would expand past :data:`MAX_CELLS` (see :func:`ods_cells`)."""
+def read_ods(path: Path, label: str) -> dict[str, list[list[object]]]:
+    """Every sheet of an .ods file as a grid of values, formula cells as :class:`Formula`.
+
+    Refused first if it would expand past :data:`MAX_CELLS` (see
+    :func:`ods_cells`); then ``content.xml`` is streamed once.  A cell is
+    what the person typed: a formula (``table:formula``) is a
+    :class:`Formula` holding it (``=1``, ``=unsure``), never its result
+    (``1``, ``#NAME?``); numbers and booleans are ``float``/``bool``; other
+    cells are their text (paragraphs joined by line breaks, ``<text:s>``
+    spaces and tabs restored).  No text is read as a missing value: ``NA``
+    stays ``NA``.  Empty rows and cells at the end of a row or sheet are
+    dropped, as other readers do.
+    """
     import zipfile
+
+    from defusedxml.ElementTree import iterparse
 
     with zipfile.ZipFile(path) as z, z.open("content.xml") as content:
         n = ods_cells(content, label)
     if n > MAX_CELLS:
         raise InputError(f"{label}: its repeated rows and cells would expand to {n:,} cells, more than "
                          f"{MAX_CELLS:,}; this is not a workbook the package wrote")
-    # no text is a missing value: a memo or a comment reading "NA", "n/a" or "null" is the coder's words
-    return pd.read_excel(path, engine="odf", header=None, sheet_name=None, dtype=object, keep_default_na=False)
+    t, o = f"{{{_ODF_TABLE}}}", f"{{{_ODF_OFFICE}}}"
+    x = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+    cell_tags = {f"{t}table-cell", f"{t}covered-table-cell"}
+    sheets: dict[str, list[list[object]]] = {}
+    depth = 0
+    grid: list[list[object]] = []
+    pending_rows = 0
+    with zipfile.ZipFile(path) as z, z.open("content.xml") as content:
+        for event, elem in iterparse(content, events=("start", "end"), forbid_dtd=True):
+            if elem.tag == f"{t}table":
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        grid, pending_rows = [], 0
+                        sheets[elem.get(f"{t}name") or f"Sheet{len(sheets) + 1}"] = grid
+                else:
+                    depth -= 1
+                    if depth == 0:
+                        elem.clear()
+                continue
+            if event != "end" or elem.tag != f"{t}table-row" or depth != 1:
+                continue
+            row: list[object] = []
+            pending_cells = 0
+            for cell in elem:
+                if cell.tag not in cell_tags:
+                    continue
+                value = _ods_value(cell, t, o, x)
+                repeat = int(cell.get(f"{t}number-columns-repeated", "1"))
+                if value is None:
+                    pending_cells += repeat
+                    continue
+                row.extend([None] * pending_cells)
+                pending_cells = 0
+                row.extend([value] * repeat)
+            repeat = int(elem.get(f"{t}number-rows-repeated", "1"))
+            if row:
+                grid.extend([] for _ in range(pending_rows))
+                pending_rows = 0
+                grid.extend([row] + [list(row) for _ in range(repeat - 1)])
+            else:
+                pending_rows += repeat
+            elem.clear()
+    return sheets
+
+
+def _ods_value(cell, t: str, o: str, x: str) -> object:
+    """The value of one ODF table cell (None if empty); see :func:`read_ods`."""
+    formula = cell.get(f"{t}formula")
+    if formula is not None:
+        return Formula(formula[3:] if formula.startswith("of:") else formula)
+    kind = cell.get(f"{o}value-type")
+    if kind in ("float", "percentage", "currency"):
+        try:
+            return float(cell.get(f"{o}value"))
+        except (TypeError, ValueError):
+            pass
+    elif kind == "boolean":
+        return cell.get(f"{o}boolean-value") == "true"
+    paragraphs = [_ods_text(p, x) for p in cell if p.tag in (f"{x}p", f"{x}h")]
+    if not paragraphs:
+        return cell.get(f"{o}string-value") or cell.get(f"{o}date-value") or None
+    return "\n".join(paragraphs)
+
+
+def _ods_text(elem, x: str) -> str:
+    """The text of an ODF paragraph: spans and links flattened, ``<text:s c=N>`` as N spaces, tabs and breaks."""
+    parts = [elem.text or ""]
+    for child in elem:
+        if child.tag == f"{x}s":
+            parts.append(" " * int(child.get(f"{x}c", "1")))
+        elif child.tag == f"{x}tab":
+            parts.append("\t")
+        elif child.tag == f"{x}line-break":
+            parts.append("\n")
+        elif child.tag != f"{x}note" and not child.tag.endswith("}annotation"):  # comments on a cell are not its text
+            parts.append(_ods_text(child, x))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def column_letter(index: int) -> str:

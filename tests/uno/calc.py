@@ -1,0 +1,111 @@
+"""Drive LibreOffice Calc through its UNO API, as a coder at the keyboard would.
+
+Run with the system Python that has LibreOffice's ``uno`` module (Debian:
+``python3-uno``), not the project's virtual environment:
+
+    /usr/bin/python3 tests/uno/calc.py SPEC.json
+
+SPEC is a JSON object:
+
+``in``      the workbook to open;
+``out``     where to save it (``.xlsx`` or ``.ods``; omitted: nothing saved);
+``type``    {"Sheet": {"G4": "=1", "W4": "=unsure"}}: each text is entered as
+            typing it would be (``XCell.setFormula``: ``=…`` becomes a formula,
+            ``'…`` text, a number a number);
+``sort``    [["Sheet", "F3:W42", 0]]: sort that range alone by its first
+            column (0-based index in the range), as Data › Sort on a selection;
+``heights`` ["Sheet", …]: report, for every used row, the height the file
+            gives it and LibreOffice's optimal height for its content (1/100 mm).
+
+Prints a JSON object (``heights``: {sheet: [[row, height, optimal], …]}).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+from com.sun.star.table import TableSortField
+
+
+def _prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def main(spec_path):
+    with open(spec_path, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    profile = tempfile.mkdtemp(prefix="cs-uno-")
+    pipe = f"cs_uno_{os.getpid()}"
+    office = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+        for _ in range(300):
+            try:
+                ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+                break
+            except Exception:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("LibreOffice did not start")
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(spec["in"])), "_blank", 0,
+                                           (_prop("Hidden", True),))
+        out = {}
+        for name, cells in spec.get("type", {}).items():
+            sheet = doc.Sheets.getByName(name)
+            for address, text in cells.items():
+                sheet.getCellRangeByName(address).setFormula(text)
+        for name, address, key in spec.get("sort", []):
+            cells = doc.Sheets.getByName(name).getCellRangeByName(address)
+            field = TableSortField()
+            field.Field, field.IsAscending = key, True
+            descriptor = cells.createSortDescriptor()
+            for p in descriptor:
+                if p.Name == "SortFields":
+                    p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
+            cells.sort(descriptor)
+        for name in spec.get("heights", []):
+            sheet = doc.Sheets.getByName(name)
+            cursor = sheet.createCursor()
+            cursor.gotoEndOfUsedArea(False)
+            last = cursor.RangeAddress.EndRow
+            rows = sheet.getRows()
+            report = []
+            for r in range(last + 1):
+                row = rows.getByIndex(r)
+                given = row.Height
+                row.OptimalHeight = True
+                report.append([r + 1, given, row.Height])
+            out.setdefault("heights", {})[name] = report
+        if spec.get("out"):
+            target = os.path.abspath(spec["out"])
+            filt = "Calc MS Excel 2007 XML" if target.endswith(".xlsx") else "calc8"
+            doc.storeToURL(uno.systemPathToFileUrl(target), (_prop("FilterName", filt),))
+        doc.close(True)
+        try:
+            desktop.terminate()
+        except Exception:
+            pass  # the bridge goes away with the office
+        print(json.dumps(out))
+    finally:
+        try:
+            office.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            office.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
