@@ -28,7 +28,7 @@ def fill(path: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     wb = load_workbook(path)
     ws = wb["Coding"]
-    n_codes = ws.max_column - len(sheets.FIXED) - 2
+    n_codes = ws.max_column - len(sheets.FIXED) - 3  # no code applies, memo, check
     for row in ws.iter_rows(min_row=sheets.HEADER_ROW + 1):
         for c in rng.choice(n_codes, size=rng.integers(1, 4), replace=False):
             row[len(sheets.FIXED) + c].value = 1

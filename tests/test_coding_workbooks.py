@@ -78,3 +78,50 @@ def test_marks_and_memos_typed_in_libreoffice_are_read_as_typed(ready, calc, tmp
     text = str(exc.value)
     assert f"Coding › {col[code]}{first + 3}: mark a formula (=1) is not a documented mark" in text
     assert f"Coding › {col[sheets.MEMO]}{first + 4}: the memo was typed as a formula (=unsure)" in text
+
+
+@pytest.mark.parametrize("fmt, columns", [("xlsx", "codes"), ("ods", "codes"), ("xlsx", "all"), ("ods", "all")])
+def test_marks_sorted_away_from_their_comments_are_refused(ready, calc, tmp_path, fmt, columns):
+    """The protected sheet lets a coder sort the unlocked columns on their own (LibreOffice, Data › Sort on a
+    selection); the marks then sit beside other comments.  Both the code columns alone and every unlocked
+    column (with the check column) are caught."""
+    workbook = sheets.export(ready, "round-1", ["alice"])[0]
+    fill(workbook, seed=3)
+    header = list(sheets.read_tabs(workbook)[0].grid[1])
+    last = sheets.HEADER_ROW + len(ingest.read_units(ready.units))
+    first_col = sheets.column_letter(len(sheets.FIXED))
+    last_col = sheets.column_letter(header.index(sheets.NO_CODE) if columns == "codes" else len(header) - 1)
+    saved = tmp_path / f"round-1_alice.{fmt}"
+    calc({"in": str(workbook), "out": str(saved), "sort": [["Coding", f"{first_col}3:{last_col}{last}", 0]]}, tmp_path)
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([saved], round_="round-1", paths=ready)
+    assert "marks were sorted or moved away from their comments" in str(exc.value)
+    # the same workbook saved without the sort imports
+    calc({"in": str(workbook), "out": str(saved)}, tmp_path)
+    assert len(sheets.import_codings([saved], round_="round-1", paths=ready))
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_decisions_sorted_away_from_their_cells_are_refused(project, calc, tmp_path, fmt):
+    """Sorting the adjudication sheet's decision column on its own moved every decision; now it is refused."""
+    from openpyxl import load_workbook
+
+    from compassion_study import consensus
+
+    ingest.ingest(paths=project)
+    sheets.import_codings(paths=project)
+    path = consensus.export(project, "round-1")
+    wb = load_workbook(path)
+    ws = wb[consensus.SHEET]
+    decision = [c.value for c in ws[2]].index(consensus.DECISION)
+    for r in range(3, ws.max_row + 1):
+        ws.cell(r, decision + 1).value = 1 if r % 3 else 0
+    wb.save(path)
+    letter = sheets.column_letter(decision)
+    saved = tmp_path / f"round-1_adjudication.{fmt}"
+    calc({"in": str(path), "out": str(saved), "sort": [[consensus.SHEET, f"{letter}3:{letter}{ws.max_row}", 0]]},
+         tmp_path)
+    with pytest.raises(InputError, match="decisions were sorted or moved away from their comments"):
+        consensus.run(project, [saved], round_="round-1")
+    calc({"in": str(path), "out": str(saved)}, tmp_path)
+    assert (consensus.run(project, [saved], round_="round-1")["basis"] == "adjudicated").sum() == ws.max_row - 2

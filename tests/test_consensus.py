@@ -59,7 +59,7 @@ def test_export_lists_only_disputed_cells_and_is_injection_safe(coded):
     path = consensus.export(coded, "round-1")
     ws = load_workbook(path)[consensus.SHEET]
     header = [c.value for c in ws[2]]
-    assert header == ["unit_id", "code_id", "code", "comment", "mark alice", "mark bob", "memo alice", "memo bob", "decision", "note"]
+    assert header == ["unit_id", "code_id", "code", "comment", "mark alice", "mark bob", "memo alice", "memo bob", "decision", "note", "check"]
     assert ws["F1"].value == 25 and ws.max_row == 27
     marks = {(r[4], r[5]) for r in ws.iter_rows(min_row=3, values_only=True)}
     assert marks <= {(1, 0), (0, 1)}

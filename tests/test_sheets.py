@@ -40,7 +40,7 @@ def fill(path: Path, seed: int, skip_every: int = 0) -> dict[tuple[str, str], se
     for ws in (wb[n] for n in wb.sheetnames if n.startswith("Coding")):
         header = [c.value for c in ws[sheets.HEADER_ROW]]
         coder = ws["D1"].value
-        code_cols = [(h, i + 1) for i, h in enumerate(header) if h not in (*sheets.FIXED, sheets.NO_CODE, sheets.MEMO)]
+        code_cols = [(h, i + 1) for i, h in enumerate(header) if h not in (*sheets.FIXED, sheets.NO_CODE, sheets.MEMO, sheets.CHECK)]
         marks = ["1", 1, "x", "✓", "yes", "TRUE"]
         for k, row in enumerate(range(sheets.HEADER_ROW + 1, ws.max_row + 1)):
             uid = ws.cell(row, 1).value
@@ -76,7 +76,7 @@ def test_export_layout(ready):
     book = codebook.find(ready)
     assert [c.value for c in ws[1]][:6] == ["round", "round-1", "coder", "alice", "codebook", book.full_version]
     header = [c.value for c in ws[2]]
-    assert header == [*sheets.FIXED, *book.ids, sheets.NO_CODE, sheets.MEMO]
+    assert header == [*sheets.FIXED, *book.ids, sheets.NO_CODE, sheets.MEMO, sheets.CHECK]
     assert ws.freeze_panes == "F3"
     assert ws.protection.sheet
     assert ws["E3"].protection.locked and not ws["F3"].protection.locked and not ws[f"{sheets.column_letter(len(header) - 1)}3"].protection.locked

@@ -148,28 +148,30 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     pairs = split[["unit_id", "code_id"]].drop_duplicates()
     ws.append(["round", round_, "codebook", book.full_version, "cells", len(pairs), "status",
                sheets.ILLUSTRATIVE if illustrative else "adjudication"])
-    header = [*FIXED, *[f"mark {c}" for c in coders], *[f"memo {c}" for c in coders], DECISION, NOTE]
+    header = [*FIXED, *[f"mark {c}" for c in coders], *[f"memo {c}" for c in coders], DECISION, NOTE, sheets.CHECK]
     ws.append(header)
     marks = split.set_index(["unit_id", "code_id", "coder"])["applied"]
     for uid, cid in pairs.itertuples(index=False):
         row = [uid, cid, labels.get(cid, cid), units.loc[uid, "text"]]
         row += [marks.get((uid, cid, c), "") for c in coders]
         row += [memos.get((c, uid), "") for c in coders]
-        ws.append(row + [None, None])
+        ws.append(row + [None, None, f"{uid} {cid}"])  # check: moves with the decisions if they are sorted alone
     sheets._literal_strings(ws)
     n_fixed, n_c = len(FIXED), len(coders)
     dec_col = n_fixed + 2 * n_c
     last = 2 + len(pairs)
-    widths = [13, 18, 22, 60] + [8] * n_c + [30] * n_c + [10, 36]
+    widths = [13, 18, 22, 60] + [8] * n_c + [30] * n_c + [10, 36, 18]
     for j, w in enumerate(widths):
         ws.column_dimensions[sheets.column_letter(j)].width = w
     for c in ws[2]:
         c.font = Font(bold=True)
         c.alignment = Alignment(wrap_text=True, vertical="bottom")
     wrap = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=3, max_row=last):
+    stripes = [PatternFill("solid", fgColor=colour) for colour in sheets.STRIPES]
+    for k, row in enumerate(ws.iter_rows(min_row=3, max_row=last)):
         for j, c in enumerate(row):
             c.alignment = wrap
+            c.fill = stripes[k % 2]
             if j >= dec_col:
                 c.protection = Protection(locked=False)
     if len(pairs):
@@ -209,12 +211,12 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     label = path.name
     problems: list[str] = []
     try:
-        tabs = [t for t in _adjudication_tabs(path)]
+        found = _adjudication_tabs(path)
     except InputError as exc:
         return pd.DataFrame(), exc.problems
-    if not tabs:
+    if found is None:
         return pd.DataFrame(), [f"{label}: has no '{SHEET}' sheet"]
-    grid = tabs[0]
+    grid, colours = found
     at = lambda r, c: where(label, SHEET, sheets.cell(r, c))  # noqa: E731
     if len(grid) < 2:
         return pd.DataFrame(), [f"{where(label, SHEET)}: sheet is empty or truncated (no header row)"]
@@ -242,6 +244,9 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     seen: dict[tuple[str, str], int] = {}
     rows = []
     width = len(header) + 1
+    by_check: list[int] = []
+    by_stripe: list[int] = []
+    unlocked = [col[k] for k in (DECISION, NOTE, sheets.CHECK) if k in col]
     for r in range(2, len(grid)):
         row = list(grid[r][:width]) + [None] * (width - len(grid[r]))
         value = row.__getitem__
@@ -260,6 +265,12 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' appears twice (also row {seen[key] + 1})")
             continue
         seen[key] = r
+        if sheets.CHECK in col and spreadsheets.as_text(value(col[sheets.CHECK])).strip() != f"{uid} {cid}":
+            by_check.append(r)
+        if colours is not None and r < len(colours):
+            other = sheets.STRIPES[(r - 2 + 1) % 2]  # the colour of the neighbouring rows
+            if any(j < len(colours[r]) and colours[r][j] == other for j in unlocked):
+                by_stripe.append(r)
         shown = value(col["comment"])
         if isinstance(shown, spreadsheets.Formula) or spreadsheets.as_text(shown) != texts.get(uid):
             problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
@@ -272,17 +283,20 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
         if text == "":
             continue  # not decided yet: stays provisional
         rows.append((rnd, uid, cid, int(mark)))
+    moved = sheets.moved_marks(label, SHEET, by_check, by_stripe, what="decisions")
+    if moved:
+        return pd.DataFrame(), problems + moved
     out = pd.DataFrame(rows, columns=["round", "unit_id", "code_id", "applied"])
     out["decided_in"] = label
     return out, problems
 
 
-def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
-    """The Adjudication sheet of an .xlsx/.ods (or a CSV of it) as a grid."""
+def _adjudication_tabs(path: Path) -> tuple[list[list[object]], list[list[str | None]] | None] | None:
+    """The Adjudication sheet of an .xlsx/.ods (or a CSV of it) as a grid, with its cell fills (None for CSV)."""
     suffix = path.suffix.lower()
     files.check_input(path, sheets.SUFFIXES, sheets.MAX_BYTES, path.name, "return .xlsx, .ods or .csv")
     if suffix == ".csv":
-        return [files.read_text_table(path)]
+        return files.read_text_table(path), None
     why = files.zip_problem(path, sheets.MAX_UNZIPPED)
     if why:
         raise InputError(f"{path.name}: {why}")
@@ -293,12 +307,14 @@ def _adjudication_tabs(path: Path) -> list[list[list[object]]]:
             wb = load_workbook(path, read_only=True, data_only=False)
             try:
                 if SHEET not in wb.sheetnames:
-                    return []
-                return [spreadsheets.xlsx_grid(wb[SHEET], path.name)]
+                    return None
+                colours: list = []
+                return spreadsheets.xlsx_grid(wb[SHEET], path.name, colours), colours
             finally:
                 wb.close()
-        grids = spreadsheets.read_ods(path, path.name)
-        return [grids[SHEET]] if SHEET in grids else []
+        shades: dict = {}
+        grids = spreadsheets.read_ods(path, path.name, shades)
+        return (grids[SHEET], shades[SHEET]) if SHEET in grids else None
     except InputError:
         raise
     except Exception as exc:

@@ -52,6 +52,12 @@ MARKS_HELP = "1, x, ✓, yes or true for applied; empty, 0, no or false for not 
 FIXED = ("unit_id", "prompt", "section", "theme", "comment")
 NO_CODE = "no code applies"
 MEMO = "memo"
+#: Last column of a Coding sheet: each row's unit id again, unlocked, so that it moves with the marks if a coder
+#: sorts the mark columns on their own; the import compares it with the (locked) unit_id column.
+CHECK = "check"
+#: Fill colours of alternate unit rows (the first unit row takes the first).  They make a wide row easy to follow,
+#: and as spreadsheets move a cell's fill with its value, a mark sorted away from its row shows the wrong one.
+STRIPES = ("FFFFFF", "EAF1F8")
 META_ROW, HEADER_ROW = 1, 2  # 1-based spreadsheet rows
 META_KEYS = ("round", "coder", "codebook", "units", "status")
 ILLUSTRATIVE = "ILLUSTRATIVE"
@@ -211,10 +217,10 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
     meta = ["round", round_, "coder", coder, "codebook", book.full_version, "units", len(units),
             "status", ILLUSTRATIVE if illustrative else "coding"]
     ws.append(meta)
-    header = [*FIXED, *book.ids, NO_CODE, MEMO]
+    header = [*FIXED, *book.ids, NO_CODE, MEMO, CHECK]
     ws.append(header)
     for u in units.itertuples(index=False):
-        ws.append([u.unit_id, u.prompt, u.section, u.theme, u.text] + [None] * (len(book.ids) + 2))
+        ws.append([u.unit_id, u.prompt, u.section, u.theme, u.text] + [None] * (len(book.ids) + 2) + [u.unit_id])
     _literal_strings(ws)
 
     n_codes, first_code = len(book.ids), len(FIXED)
@@ -234,14 +240,16 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
         if name in labels:
             c.comment = Comment(f"{labels[name]['label']}: {labels[name]['brief']}", "compassion_study")
     ws.row_dimensions[HEADER_ROW].height = 120
-    widths = [13, 22, 12, 16, 60] + [4.5] * (n_codes + 1) + [36]
+    widths = [13, 22, 12, 16, 60] + [4.5] * (n_codes + 1) + [36, 13]
     for j, w in enumerate(widths):
         ws.column_dimensions[column_letter(j)].width = w
     wrap = Alignment(wrap_text=True, vertical="top")
     editable = Protection(locked=False)
-    for row in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row):
+    stripes = [PatternFill("solid", fgColor=colour) for colour in STRIPES]
+    for k, row in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row)):
         for j, c in enumerate(row):
-            c.alignment = wrap if j < first_code or j == len(header) - 1 else Alignment(horizontal="center", vertical="top")
+            c.fill = stripes[k % 2]
+            c.alignment = wrap if j < first_code or j >= len(header) - 2 else Alignment(horizontal="center", vertical="top")
             if j >= first_code:
                 c.protection = editable
     if len(units):
@@ -337,6 +345,7 @@ class Tab:
     grid: list[list[object]]
     assigned: list[str] | None = None  # unit ids from the hidden Assignment sheet
     instructions_coder: str | None = None
+    colours: list[list[str | None]] | None = None  # each cell's fill (RRGGBB), where the format keeps fills
 
 
 @dataclass
@@ -367,8 +376,9 @@ def _read_xlsx(path: Path) -> list[Tab]:
         for name in names:
             if not name.startswith("Coding"):
                 continue
-            grid = xlsx_grid(wb[name], path.name)
-            tabs.append(Tab(path, name, grid, None, instr_coder if name == "Coding" else None))
+            colours: list = []
+            grid = xlsx_grid(wb[name], path.name, colours)
+            tabs.append(Tab(path, name, grid, None, instr_coder if name == "Coding" else None, colours))
         for t in tabs:
             coder = t.sheet[len("Coding "):] if t.sheet.startswith("Coding ") else (instr_coder or "")
             t.assigned = assigned.get(coder) if assigned else None
@@ -378,7 +388,8 @@ def _read_xlsx(path: Path) -> list[Tab]:
 
 
 def _read_ods(path: Path) -> list[Tab]:
-    sheets = read_ods(path, path.name)
+    colours: dict = {}
+    sheets = read_ods(path, path.name, colours)
     assigned: dict[str, list[str]] = {}
     for row in sheets.get("Assignment", [])[1:]:
         if row and row[0] is not None and len(row) > 1:
@@ -392,7 +403,7 @@ def _read_ods(path: Path) -> list[Tab]:
         if name.startswith("Coding"):
             coder = name[len("Coding "):] if name.startswith("Coding ") else (instr_coder or "")
             tabs.append(Tab(path, name, grid, assigned.get(coder) if assigned else None,
-                            instr_coder if name == "Coding" else None))
+                            instr_coder if name == "Coding" else None, colours.get(name)))
     return tabs
 
 
@@ -498,7 +509,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if key in col:
             problems.append(f"{at(HEADER_ROW - 1, j)}: column '{name}' appears twice")
         col[key] = j
-    known = set(FIXED) | set(book.ids) | {NO_CODE, MEMO}
+    known = set(FIXED) | set(book.ids) | {NO_CODE, MEMO, CHECK}
     for j, name in enumerate(header):
         key = NO_CODE if name.casefold().replace("_", " ") == NO_CODE else name
         if key not in known:
@@ -515,6 +526,9 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     memos_out, coded = [], 0
     code_cols = [(cid, col[cid]) for cid in book.ids]
     cache: dict[object, bool | None] = {}
+    moved: list[int] = []  # rows whose check cell names another unit
+    striped: list[int] = []  # rows with a mark/memo/check cell in another row's stripe colour
+    unlocked = [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]
 
     def mark_of(v):  # most cells hold one of a handful of values: parse each once
         if isinstance(v, _Formula):
@@ -543,6 +557,13 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' appears twice (also row {seen[uid] + 1})")
             continue
         seen[uid] = r
+        if CHECK in col and _as_text(values(col[CHECK])).strip() != uid:
+            moved.append(r)
+        if tab.colours is not None and r < len(tab.colours):
+            other = STRIPES[(r - HEADER_ROW + 1) % 2]  # the colour of the rows next to this one
+            shades = tab.colours[r]
+            if any(j < len(shades) and shades[j] == other for j in unlocked):
+                striped.append(r)
         shown = values(col["comment"])
         if isinstance(shown, _Formula) or _as_text(shown) != text_of[uid]:
             problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
@@ -586,6 +607,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         coded += 1
         coded_ids.append(uid)
         coded_marks.append(vector)
+    problems.extend(moved_marks(label, sheet, moved, striped))
     declared = info.get("units", ("", 0))[0]
     if tab.assigned is not None:
         lost = [u for u in tab.assigned if u not in seen]
@@ -608,6 +630,35 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         "codebook_version": version, "illustrative": info.get("status", ("", 0))[0].upper() == ILLUSTRATIVE,
         "units_assigned": len(seen), "units_coded": coded,
     })
+
+
+def moved_marks(label: str, sheet: str, by_check: list[int], by_stripe: list[int], what: str = "marks") -> list[str]:
+    """Problems if marks were moved away from their comments (a sort of some columns on their own).
+
+    A protected sheet still lets a coder sort its unlocked cells without the
+    locked comment beside them, and spreadsheets move a cell's formatting
+    with its value.  So two things reveal the move:
+
+    * the *check* column (each row's unit id, unlocked, exported last) no
+      longer matches the row's locked unit id (the check cells were sorted
+      with the marks; also seen in a CSV download);
+    * a mark, memo or check cell carries the stripe colour of another row
+      (rows alternate :data:`STRIPES`; .xlsx and .ods only).
+
+    Parameters
+    ----------
+    by_check, by_stripe : list of int
+        0-based rows found by each sign.
+    """
+    out = []
+    for rows, why in ((by_check, f"the '{CHECK}' column names another unit"),
+                      (by_stripe, "cells you fill in carry the stripe colour of other rows")):
+        if rows:
+            shown = ", ".join(str(r + 1) for r in rows[:8]) + (" …" if len(rows) > 8 else "")
+            out.append(f"{where(label, sheet)}: in {len(rows)} row(s) ({shown}) {why}: {what} were sorted or moved "
+                       f"away from their comments. Undo the sort (Edit › Undo), or copy your {what} into a fresh copy "
+                       "of the workbook, and return it again")
+    return out
 
 
 def expand(inputs: Iterable[str | Path]) -> list[Path]:

@@ -40,13 +40,23 @@ MAX_ODS_ELEMENTS = 10_000_000
 MAX_ODS_SPACES = 32_767
 
 
-def xlsx_grid(ws, label: str) -> list[list[object]]:
+def xlsx_fill(cell) -> str | None:
+    """A cell's solid fill colour as ``RRGGBB`` (None: no solid fill)."""
+    fill = getattr(cell, "fill", None)
+    if fill is None or fill.fill_type != "solid":
+        return None
+    rgb = fill.fgColor.rgb if fill.fgColor is not None else None
+    return rgb[-6:].upper() if isinstance(rgb, str) and len(rgb) >= 6 else None
+
+
+def xlsx_grid(ws, label: str, colours: list | None = None) -> list[list[object]]:
     """Every row of a read-only openpyxl sheet as values (formula cells as :class:`Formula`).
 
     The sheet's declared ``<dimension>`` is ignored (``reset_dimensions``):
     a file that understates its size must not lose rows, and one that
     overstates it must not make the reader pad millions of empty cells.
-    Reading stops with an error past :data:`MAX_CELLS`.
+    Reading stops with an error past :data:`MAX_CELLS`.  Given a list,
+    ``colours`` receives each row's cell fills (:func:`xlsx_fill`).
     """
     ws.reset_dimensions()
     grid, cells = [], 0
@@ -56,6 +66,8 @@ def xlsx_grid(ws, label: str) -> list[list[object]]:
             raise InputError(f"{label}: more than {min(MAX_CELLS, MAX_ROWS):,} rows or {MAX_CELLS:,} cells; "
                              "this is not a workbook the package wrote")
         grid.append([Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row])
+        if colours is not None:
+            colours.append([xlsx_fill(c) for c in row])
     return grid
 
 
@@ -132,7 +144,7 @@ def ods_cells(content, label: str = "content.xml") -> int:
     return worst
 
 
-def read_ods(path: Path, label: str) -> dict[str, list[list[object]]]:
+def read_ods(path: Path, label: str, colours: dict | None = None) -> dict[str, list[list[object]]]:
     """Every sheet of an .ods file as a grid of values, formula cells as :class:`Formula`.
 
     Refused first if it would expand past :data:`MAX_CELLS` (see
@@ -143,7 +155,8 @@ def read_ods(path: Path, label: str) -> dict[str, list[list[object]]]:
     cells are their text (paragraphs joined by line breaks, ``<text:s>``
     spaces and tabs restored).  No text is read as a missing value: ``NA``
     stays ``NA``.  Empty rows and cells at the end of a row or sheet are
-    dropped, as other readers do.
+    dropped, as other readers do.  Given a dict, ``colours`` receives for
+    each sheet the rows of cell background colours (``RRGGBB`` or None).
     """
     import zipfile
 
@@ -157,18 +170,37 @@ def read_ods(path: Path, label: str) -> dict[str, list[list[object]]]:
     t, o = f"{{{_ODF_TABLE}}}", f"{{{_ODF_OFFICE}}}"
     x = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
     cell_tags = {f"{t}table-cell", f"{t}covered-table-cell"}
+    st, fo = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}", "{urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
+    backgrounds: dict[str, str | None] = {}  # automatic cell style -> its background colour
     sheets: dict[str, list[list[object]]] = {}
     depth = 0
     grid: list[list[object]] = []
+    shades: list[list[str | None]] = []
+    column_styles: list[str | None] = []
     pending_rows = 0
     with zipfile.ZipFile(path) as z, z.open("content.xml") as content:
         for event, elem in iterparse(content, events=("start", "end"), forbid_dtd=True):
+            if colours is not None and event == "end" and elem.tag == f"{st}style" \
+                    and elem.get(f"{st}family") == "table-cell":
+                props = elem.find(f"{st}table-cell-properties")
+                colour = props.get(f"{fo}background-color") if props is not None else None
+                backgrounds[elem.get(f"{st}name")] = (colour[1:].upper() if colour and colour.startswith("#")
+                                                      and len(colour) == 7 else None)
+                continue
+            if colours is not None and event == "end" and elem.tag == f"{t}table-column" and depth == 1:
+                n = int(elem.get(f"{t}number-columns-repeated", "1"))
+                if len(column_styles) + n <= 16384:  # a spreadsheet's widest sheet; the rest have no cells
+                    column_styles.extend([elem.get(f"{t}default-cell-style-name")] * n)
+                continue
             if elem.tag == f"{t}table":
                 if event == "start":
                     depth += 1
                     if depth == 1:
-                        grid, pending_rows = [], 0
-                        sheets[elem.get(f"{t}name") or f"Sheet{len(sheets) + 1}"] = grid
+                        grid, shades, column_styles, pending_rows = [], [], [], 0
+                        name = elem.get(f"{t}name") or f"Sheet{len(sheets) + 1}"
+                        sheets[name] = grid
+                        if colours is not None:
+                            colours[name] = shades
                 else:
                     depth -= 1
                     if depth == 0:
@@ -177,6 +209,7 @@ def read_ods(path: Path, label: str) -> dict[str, list[list[object]]]:
             if event != "end" or elem.tag != f"{t}table-row" or depth != 1:
                 continue
             row: list[object] = []
+            shade: list[str | None] = []
             pending_cells = 0
             for cell in elem:
                 if cell.tag not in cell_tags:
@@ -186,14 +219,22 @@ def read_ods(path: Path, label: str) -> dict[str, list[list[object]]]:
                 if value is None:
                     pending_cells += repeat
                     continue
+                if colours is not None:
+                    shade.extend([None] * (len(row) + pending_cells - len(shade)))
+                    for k in range(len(shade), len(shade) + repeat):
+                        style = cell.get(f"{t}style-name") or (column_styles[k] if k < len(column_styles) else None)
+                        shade.append(backgrounds.get(style))
                 row.extend([None] * pending_cells)
                 pending_cells = 0
                 row.extend([value] * repeat)
             repeat = int(elem.get(f"{t}number-rows-repeated", "1"))
             if row:
                 grid.extend([] for _ in range(pending_rows))
+                shades.extend([] for _ in range(pending_rows if colours is not None else 0))
                 pending_rows = 0
                 grid.extend([row] + [list(row) for _ in range(repeat - 1)])
+                if colours is not None:
+                    shades.extend([shade] + [list(shade) for _ in range(repeat - 1)])
             else:
                 pending_rows += repeat
             elem.clear()
