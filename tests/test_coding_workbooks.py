@@ -125,3 +125,89 @@ def test_decisions_sorted_away_from_their_cells_are_refused(project, calc, tmp_p
         consensus.run(project, [saved], round_="round-1")
     calc({"in": str(path), "out": str(saved)}, tmp_path)
     assert (consensus.run(project, [saved], round_="round-1")["basis"] == "adjudicated").sum() == ws.max_row - 2
+
+
+def _edit(path: Path, cells: dict[str, object], sheet: str = "Coding") -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    for address, value in cells.items():
+        wb[sheet][address] = value
+    wb.save(path)
+    return path
+
+
+def _col(path: Path, name: str) -> str:
+    return sheets.column_letter(list(sheets.read_tabs(path)[0].grid[1]).index(name))
+
+
+def test_half_done_rows_and_untouched_workbooks_are_reported(ready, capsys):
+    alice, bob = (p for p in sheets.export(ready, "round-1", ["alice", "bob"]) if p.suffix == ".xlsx")
+    book_ids = list(sheets.read_tabs(alice)[0].grid[1][len(sheets.FIXED):-3])
+    zeros = {f"{sheets.column_letter(len(sheets.FIXED) + k)}3": 0 for k in range(len(book_ids))}
+    _edit(alice, {**zeros, f"{_col(alice, book_ids[0])}4": 0, f"{_col(alice, sheets.MEMO)}5": "unsure",
+                  f"{_col(alice, book_ids[1])}6": "yes"})
+    folder = ready.coding / "round-1"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy(alice, folder)
+    shutil.copy(bob, folder)
+    assert main(["--root", str(ready.root), "import"]) == 0
+    err = capsys.readouterr().err
+    assert "round-1_bob.xlsx › Coding: nothing is marked in any of the 40 rows" in err
+    assert "round-1_alice.xlsx › Coding: 2 row(s) (4, 5) have 0s or a memo but no code marked" in err
+    assert "round-1/alice: 2 of 40 units coded" in err
+    codings = sheets.read_codings(ready)
+    units = ingest.read_units(ready.units)["unit_id"].tolist()
+    # a row of 0s in every code is "no code applies": coded, every code 0
+    assert set(codings["unit_id"]) == {units[0], units[3]}
+    assert codings.loc[codings["unit_id"] == units[0], "applied"].sum() == 0
+
+
+def test_a_unit_outside_the_coders_assignment_is_refused(ready):
+    from openpyxl import load_workbook
+
+    written = sheets.export(ready, "round-2", ["alice", "bob"], sample=0.25, seed=1)
+    alice, bob = (p for p in written if p.suffix == ".xlsx")
+    plan = pd.read_csv(written[-1])
+    only_bob = plan.groupby("unit_id")["coder"].agg(set)
+    extra = next(u for u, c in only_bob.items() if c == {"bob"})
+    wb = load_workbook(alice)
+    ws = wb["Coding"]
+    r = ws.max_row
+    ws.cell(r, 1).value = extra  # the coder pasted one of bob's rows over her own last row
+    ws.cell(r, 5).value = ingest.read_units(ready.units).set_index("unit_id").loc[extra, "text"]
+    wb.save(alice)
+    with pytest.raises(InputError, match=f"A{r}: unit '{extra}' was not assigned to 'alice' in this round"):
+        sheets.import_codings([alice], round_="round-2", paths=ready)
+
+
+def test_reissue_keeps_the_assignment_and_gives_the_same_workbook(ready, capsys):
+    written = sheets.export(ready, "round-2", ["alice", "bob"], sample=0.25, seed=1)
+    plan_before = written[-1].read_bytes()
+    first = {p.name: p.read_bytes() for p in written}
+    alice = written[0]
+    alice.write_bytes(b"spoilt")
+    assert main(["--root", str(ready.root), "sheets", "--round", "round-2", "--reissue", "alice"]) == 0
+    assert {p.name: p.read_bytes() for p in written} == first  # same bytes as the first export
+    assert written[-1].read_bytes() == plan_before
+    # a second full export of the same round is byte-identical too (no save dates, fixed zip times)
+    again = sheets.export(ready, "round-2", ["alice", "bob"], sample=0.25, seed=1)
+    assert {p.name: p.read_bytes() for p in again} == first
+    assert main(["--root", str(ready.root), "sheets", "--round", "round-2", "--reissue", "carol"]) == 1
+    assert "coder 'carol' has no units in round 'round-2'" in capsys.readouterr().err
+
+
+def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
+    alice = sheets.export(ready, "round-1", ["alice"])[0]
+    header = list(sheets.read_tabs(alice)[0].grid[1])
+    outside = sheets.column_letter(len(header) + 1)
+    _edit(alice, {"H1": "forty", f"{outside}7": "see memo", f"{_col(alice, header[len(sheets.FIXED)])}3": 1})
+    renamed = tmp_path / "round-2_alice.xlsx"
+    shutil.copy(alice, renamed)
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([renamed], paths=ready)
+    text = str(exc.value)
+    assert "round-2_alice.xlsx › Coding › H1: units 'forty' is not a number" in text
+    assert f"Coding › {outside}7: text outside the sheet's columns ('see memo')" in text
+    assert "sheet is for round 'round-1', but the file name says round 'round-2'" in text

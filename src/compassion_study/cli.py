@@ -142,6 +142,15 @@ def cmd_codebook(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
+    if args.reissue:
+        path = sheets.reissue(paths, args.round, args.reissue, out=args.out)
+        print(path)
+        say(f"sheets: re-issued {args.reissue}'s workbook for round {args.round} (same units, same codebook); "
+            "the round's assignment and other workbooks are unchanged")
+        return 0
+    if not args.coders:
+        raise InputError("sheets: name the coders with --coders NAME,NAME (or re-issue one coder's workbook with "
+                         "--reissue NAME)")
     coders = [c.strip() for c in args.coders.split(",") if c.strip()]
     written = sheets.export(paths, args.round, coders, shared=args.shared, sample=args.sample, seed=args.seed,
                             out=args.out, codebook_version=args.codebook, illustrative=args.illustrative)
@@ -156,6 +165,8 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
     codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths)
+    for warning in codings.attrs.get("warnings", []):
+        say(f"warning: {warning}")
     rounds = sheets.read_rounds(paths)
     detail = ", ".join(f"{r.round}/{r.coder}: {r.units_coded} of {r.units_assigned} units coded"
                        for r in rounds.itertuples())
@@ -392,7 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sheets", help="write coding workbooks for a round",
                        description="Write one .xlsx per coder (blind coding), or one shared workbook with a tab per coder.")
     p.add_argument("--round", required=True, help="round name, e.g. round-1")
-    p.add_argument("--coders", required=True, help="comma-separated coder names, e.g. alice,bob")
+    p.add_argument("--coders", help="comma-separated coder names, e.g. alice,bob")
+    p.add_argument("--reissue", metavar="CODER", help="write one coder's workbook of an exported round again "
+                   "(same units, same codebook; the assignment is not re-drawn)")
     p.add_argument("--shared", action="store_true", help="one workbook with a Coding tab per coder")
     p.add_argument("--sample", type=float, help="fraction double-coded (stratified by prompt); the rest is split among coders")
     p.add_argument("--seed", type=_count, default=0, help="random seed for --sample (default 0)")

@@ -185,8 +185,7 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     ws.auto_filter.ref = f"A2:{sheets.column_letter(len(header) - 1)}{last}"
     wb.properties.creator = "compassion_study"
     target = Path(out) if out else paths.exports / round_ / f"{round_}{_NAME_SUFFIX}{'_' + sheets.ILLUSTRATIVE if illustrative else ''}.xlsx"
-    with files.atomic_path(target) as tmp:
-        wb.save(tmp)
+    files.write_workbook(wb, target)
     if paths.contains(target):  # an --out elsewhere writes only there
         provenance.record(paths, f"consensus-export:{round_}", inputs=[paths.codings, paths.units], outputs=[target],
                           parameters={"round": round_, "cells": int(len(pairs))}, codebook_version=book.full_version)

@@ -131,6 +131,35 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
+def stable_zip(data: bytes) -> bytes:
+    """An Office file (a zip) rewritten so that the same content always gives the same bytes.
+
+    Writers stamp each zip member with the current time and ``docProps/core.xml``
+    with the save time; both are fixed here (member times at the zip epoch,
+    the save dates removed), member order and compression kept.
+    """
+    import re
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"", body)
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            dst.writestr(member, body)
+    return out.getvalue()
+
+
+def write_workbook(wb, path: str | os.PathLike) -> Path:
+    """Save an openpyxl workbook atomically and byte-identically for identical content (:func:`stable_zip`)."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return write_bytes(path, stable_zip(buffer.getvalue()))
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Atomically write UTF-8 ``text`` (``\\n`` line endings) to ``path``."""
     return write_bytes(path, text.encode("utf-8"))

@@ -290,13 +290,58 @@ def write_workbook(path: Path, round_: str, assignments: dict[str, pd.DataFrame]
     hidden.sheet_state = "hidden"
     hidden.protection.sheet = True
     wb.properties.creator = "compassion_study"
-    with files.atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
+    return files.write_workbook(wb, path)
 
 
 def workbook_name(round_: str, coder: str, illustrative: bool = False) -> str:
     return f"{round_}_{coder}{'_' + ILLUSTRATIVE if illustrative else ''}.xlsx"
+
+
+def reissue(paths: Paths, round_: str, coder: str, out: str | Path | None = None) -> Path:
+    """Write one coder's workbook of a round again, from the round's own assignment and codebook.
+
+    For a coder who lost or spoiled their copy.  ``assignment.csv`` and the
+    round's other workbooks are not touched, the coder gets exactly the
+    units first assigned (a sampled round stays sampled), and the workbook
+    is byte-identical to the first one while units and codebook are
+    unchanged.
+
+    Raises
+    ------
+    InputError
+        The round was never exported here, was exported as one shared
+        workbook, or does not include the coder; or its units are no longer
+        in ``units.csv``.
+    """
+    check_name("round", round_)
+    check_name("coder", coder)
+    folder = Path(out) if out else paths.exports / round_
+    plan_path = folder / "assignment.csv"
+    if not plan_path.is_file():
+        raise InputError(f"{plan_path}: not found; round '{round_}' was not exported here, so there is nothing to "
+                         "re-issue (export it with 'compassion-study sheets --round … --coders …')")
+    plan = files.read_csv(plan_path, text=["unit_id", "coder"])
+    entry = provenance.load(paths)["stages"].get(f"sheets:{round_}", {})
+    if entry.get("parameters", {}).get("shared"):
+        raise InputError(f"round '{round_}' was exported as one shared workbook; export the round again instead")
+    if coder not in set(plan["coder"]):
+        raise InputError(f"{plan_path}: coder '{coder}' has no units in round '{round_}' "
+                         f"(coders: {', '.join(sorted(set(plan['coder'])))})")
+    units = read_units(paths.units)
+    wanted = plan.loc[plan["coder"] == coder, "unit_id"]
+    lost = sorted(set(wanted) - set(units["unit_id"]))
+    if lost:
+        raise InputError(f"{plan_path}: {len(lost)} unit(s) assigned to '{coder}' are no longer in units.csv "
+                         f"({', '.join(lost[:5])}{' …' if len(lost) > 5 else ''}); the notes changed since the export")
+    book = cbmod.find(paths, entry.get("codebook_version"))
+    illustrative = any(p.name == workbook_name(round_, coder, True) for p in folder.glob("*.xlsx"))
+    path = folder / workbook_name(round_, coder, illustrative)
+    write_workbook(path, round_, {coder: units[units["unit_id"].isin(set(wanted))]}, book, illustrative)
+    if entry and paths.contains(folder):  # the round's record keeps its parameters; the hashes follow the file
+        provenance.record(paths, f"sheets:{round_}", inputs=[paths.units, book.path],
+                          outputs=[paths.root / o["path"] for o in entry["outputs"]],
+                          parameters=entry["parameters"], codebook_version=entry.get("codebook_version"))
+    return path
 
 
 def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence[str] = ("alice", "bob"),
@@ -304,7 +349,8 @@ def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence
            codebook_version: str | None = None, illustrative: bool = False) -> list[Path]:
     """Stage: units + codebook -> coding workbooks (``exports/<round>/`` by default).
 
-    Returns the paths written, plus ``assignment.csv`` beside them.
+    Returns the paths written, plus ``assignment.csv`` beside them.  To give
+    one coder a fresh copy without re-drawing the round, see :func:`reissue`.
     """
     paths = paths or Paths.from_root()
     check_name("round", round_)
@@ -354,6 +400,8 @@ class Result:
     rounds: list[dict] = field(default_factory=list)
     memos: list[tuple] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: things the study lead should see that do not stop the import (rows left half-done, untouched sheets)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _read_xlsx(path: Path) -> list[Tab]:
@@ -490,6 +538,15 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         return
     if expected_round and round_ != expected_round:
         problems.append(f"{at(META_ROW - 1, rcol)}: sheet is for round '{round_}', but it is being imported as round '{expected_round}'")
+    named = _FILE_NAME.match(tab.file.stem)
+    if named and named.group("round") != round_ and valid_name(named.group("round")) \
+            and named.group("round").casefold().startswith("round"):
+        problems.append(f"{at(META_ROW - 1, rcol)}: sheet is for round '{round_}', but the file name says round "
+                        f"'{named.group('round')}'; rename the file or check that it is the right workbook")
+    declared_text = info.get("units", ("", 0))[0]
+    if "units" in info and not declared_text.isdigit():
+        problems.append(f"{at(META_ROW - 1, info['units'][1])}: units '{declared_text}' is not a number; row 1 must "
+                        "keep the exported count")
     want = _expected_coder(tab)
     if want and want != coder:
         problems.append(f"{at(META_ROW - 1, ccol)}: sheet says coder '{coder}', but the file/tab is for '{want}'")
@@ -541,7 +598,13 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         except TypeError:
             return parse_mark(v)
     width = len(header) + 1
+    assigned = set(tab.assigned) if tab.assigned is not None else None
+    half_done: list[int] = []  # rows with 0s or a memo but no applied mark and no "no code applies"
     for r in range(HEADER_ROW, len(grid)):
+        beyond = [j for j in range(len(header), len(grid[r])) if _as_text(grid[r][j]).strip()]
+        if beyond:
+            problems.append(f"{at(r, beyond[0])}: text outside the sheet's columns ('{_as_text(grid[r][beyond[0]])[:40]}'); "
+                            f"move it into the {MEMO} column")
         row = list(grid[r][:width]) + [None] * (width - len(grid[r]))
         values = row.__getitem__
         uid = _as_text(values(col["unit_id"])).strip()
@@ -555,6 +618,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             continue
         if uid in seen:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' appears twice (also row {seen[uid] + 1})")
+            continue
+        if assigned is not None and uid not in assigned:
+            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' was not assigned to '{coder}' in this round "
+                            "(a row copied from another coder's workbook?); delete the row")
             continue
         seen[uid] = r
         if CHECK in col and _as_text(values(col[CHECK])).strip() != uid:
@@ -603,7 +670,13 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             if memo:
                 memos_out.append((round_, coder, uid, memo))
         if not applied and not none_mark:
-            continue  # not coded yet: missing, never zeros
+            # a 0 typed in every code says "no code applies" as plainly as the column does
+            if all(_as_text(values(j)).strip() for _, j in code_cols):
+                none_mark = True
+            else:
+                if any(_as_text(values(j)).strip() for _, j in code_cols) or (MEMO in col and memo):
+                    half_done.append(r)
+                continue  # not coded yet: missing, never zeros
         coded += 1
         coded_ids.append(uid)
         coded_marks.append(vector)
@@ -619,6 +692,15 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
                         f"(row 1 says {declared} units were assigned, {len(seen)} found)")
     if len(problems) > n_before:
         return
+    here = where(label, sheet)
+    if coded == 0:
+        result.warnings.append(f"{here}: nothing is marked in any of the {len(seen)} rows; is this the coder's "
+                               "finished workbook?")
+    if half_done:
+        shown = ", ".join(str(r + 1) for r in half_done[:8]) + (" …" if len(half_done) > 8 else "")
+        result.warnings.append(f"{here}: {len(half_done)} row(s) ({shown}) have 0s or a memo but no code marked and "
+                               f"'{NO_CODE}' empty: counted as not coded yet (mark 1 where a code applies, or "
+                               f"'{NO_CODE}')")
     n_codes = len(book.ids)
     marks = np.array(coded_marks, dtype=np.int8).reshape(-1, n_codes)
     result.codings.append(pd.DataFrame({
@@ -798,6 +880,7 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
                       parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
                       codebook_version=", ".join(sorted(set(rounds["codebook_version"]))))
+    codings.attrs["warnings"] = result.warnings
     return codings
 
 
