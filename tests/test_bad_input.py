@@ -229,6 +229,8 @@ def project(tmp_path_factory) -> Paths:
     for name, cell, value in (("adj_decision", "I3", "perhaps"), ("adj_cell", "A3", "u0000000000"), ("adj_text", "D3", "edited")):
         wb = load_workbook(adj)
         wb[consensus.SHEET][cell] = value
+        if name == "adj_cell":
+            wb[consensus.SHEET]["I3"] = 1  # a decision on a cell the round does not dispute
         wb.save(root / f"{name}.xlsx")
     _docx_bomb(root / "bomb.docx")
     _hostile_workbooks(paths)

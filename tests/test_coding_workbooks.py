@@ -211,3 +211,62 @@ def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
     assert "round-2_alice.xlsx › Coding › H1: units 'forty' is not a number" in text
     assert f"Coding › {outside}7: text outside the sheet's columns ('see memo')" in text
     assert "sheet is for round 'round-1', but the file name says round 'round-2'" in text
+
+
+def test_libreoffice_files_give_plain_messages(ready, calc, tmp_path):
+    """A password-protected .ods, an .ods saved under an .xlsx name, and LibreOffice's one-CSV-per-sheet export."""
+    alice = sheets.export(ready, "round-1", ["alice"])[0]
+    code = _col(alice, list(sheets.read_tabs(alice)[0].grid[1])[len(sheets.FIXED)])
+    locked = tmp_path / "round-1_alice.ods"
+    calc({"in": str(alice), "out": str(locked), "password": "secret"}, tmp_path)
+    with pytest.raises(InputError, match="round-1_alice.ods: is password-protected"):
+        sheets.import_codings([locked], round_="round-1", paths=ready)
+    ods = tmp_path / "ods" / "round-1_alice.ods"
+    ods.parent.mkdir()
+    calc({"in": str(alice), "out": str(ods), "type": {"Coding": {f"{code}3": "1"}}}, tmp_path)
+    misnamed = tmp_path / "round-1_alice.xlsx"
+    shutil.copy(ods, misnamed)
+    assert sheets.import_codings([misnamed], round_="round-1", paths=ready)["applied"].sum() == 1
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    calc({"in": str(ods), "out": str(csv_dir / "round-1_alice.csv"), "csv": True}, tmp_path)
+    made = sorted(p.name for p in csv_dir.iterdir())
+    assert any("Instructions" in n for n in made) and any("Coding" in n for n in made), made
+    codings = sheets.import_codings([csv_dir], round_="round-1", paths=ready)
+    assert codings["applied"].sum() == 1
+    assert any("Instructions sheet, not a Coding sheet" in w for w in codings.attrs["warnings"])
+
+
+def test_marks_with_invisible_characters_or_decimals_and_repeated_bad_marks(ready):
+    alice = sheets.export(ready, "round-1", ["alice"])[0]
+    header = list(sheets.read_tabs(alice)[0].grid[1])
+    a, b = _col(alice, header[len(sheets.FIXED)]), _col(alice, header[len(sheets.FIXED) + 1])
+    _edit(alice, {f"{a}3": "x\u200b", f"{a}4": "1.0", f"{b}5": "0.0", f"{a}5": "\u00a0yes"})
+    codings = sheets.import_codings([alice], round_="round-1", paths=ready)
+    assert codings.groupby("unit_id")["applied"].sum().tolist() == [1, 1, 1]
+    _edit(alice, {f"{a}{r}": "maybe\u200b" for r in range(3, 23)})
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([alice], round_="round-1", paths=ready)
+    assert exc.value.problems == [f"round-1_alice.xlsx › Coding › {a}3 and 19 other cell(s): {a}4, {a}5, {a}6, {a}7, "
+                                  f"{a}8, {a}9, {a}10 …: mark 'maybe\\u200b' is not a documented mark "
+                                  f"({sheets.MARKS_HELP})"]
+
+
+@pytest.mark.parametrize("at", [1, 3, 8])
+def test_an_empty_column_inserted_by_hand_changes_nothing(ready, at):
+    """Columns are found by their headers and row 1 by its keys: an inserted empty column moves nothing."""
+    from openpyxl import load_workbook
+
+    alice = sheets.export(ready, "round-1", ["alice"])[0]
+    fill(alice, seed=5)
+    expected = sheets.import_codings([alice], round_="round-1", paths=ready)
+    wb = load_workbook(alice)
+    ws = wb["Coding"]
+    ws.protection.sheet = False
+    ws.insert_cols(at)
+    wb.save(alice)
+    pd.testing.assert_frame_equal(sheets.import_codings([alice], round_="round-1", paths=ready), expected)
+    _edit(alice, {f"{sheets.column_letter(at - 1)}9": "see row 7"})
+    with pytest.raises(InputError, match=f"{sheets.column_letter(at - 1)}9: column {sheets.column_letter(at - 1)} "
+                                         "has no header \\(inserted by hand\\?\\) but holds 'see row 7'"):
+        sheets.import_codings([alice], round_="round-1", paths=ready)

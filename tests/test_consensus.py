@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from compassion_study import consensus, files, ingest, sheets
 from compassion_study.cli import main
+from compassion_study.errors import InputError
 
 from .conftest import tree_hashes
 
@@ -106,7 +107,7 @@ def test_illustrative_adjudication_is_labelled_and_used(project):
 BAD = [
     ("decision", {3: "maybe"}, "Adjudication › I3: decision 'maybe' is not a documented mark"),
     ("formula", {3: "=1"}, "Adjudication › I3: decision a formula (=1) is not a documented mark"),
-    ("unknown-cell", {"A3": "u0000000000"}, "Adjudication › A3: unit 'u0000000000' × code"),
+    ("unknown-cell", {"A3": "u0000000000", 3: 1}, "Adjudication › A3: unit 'u0000000000' × code"),
     ("duplicate", {"A4": "u390f6e73e0", "B4": "empathising"}, "appears twice (also row 3)"),
     ("edited", {"D3": "changed text"}, "Adjudication › D3: comment text of unit 'u390f6e73e0' was edited"),
     ("round", {"B1": "round-9"}, "Adjudication › B1: sheet is for round 'round-9', but it is being imported as round 'round-1'"),
@@ -147,3 +148,21 @@ def test_consensus_csv_contract(coded):
     assert list(df.columns[:4]) == ["unit_id", "code_id", "applied", "basis"]
     assert set(df["basis"]) <= {"unanimous", "adjudicated", "majority", "tie", "single coder"}
     assert len(df) == 40 * 17
+
+
+def test_a_stale_adjudication_row_says_why_and_undecided_ones_do_not_block(coded):
+    path = consensus.export(coded, "round-1")
+    wb = load_workbook(path)
+    ws = wb[consensus.SHEET]
+    ws["A3"], ws["A4"], ws["I4"], ws["I5"] = "u0000000000", "u0000000001", 1, 0
+    wb.save(path)
+    with pytest.raises(InputError) as exc:
+        consensus.run(coded, [path], round_="round-1")
+    assert exc.value.problems == [
+        "round-1_adjudication.xlsx › Adjudication › A4: unit 'u0000000001' × code 'reflection_space' is not a disputed "
+        "cell of round 'round-1': the codings changed after this workbook was exported (or the row was edited); "
+        "export a new adjudication workbook and copy the decisions across"]
+    ws["I4"] = None
+    wb.save(path)
+    final = consensus.run(coded, [path], round_="round-1")  # the undecided stale rows are passed over
+    assert (final["basis"] == "adjudicated").sum() == 1

@@ -258,7 +258,11 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
             continue
         key = (uid, cid)
         if key not in wanted:
-            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' is not a disputed cell of round '{rnd}'")
+            if not spreadsheets.as_text(raw).strip():
+                continue  # an undecided row the codings no longer dispute carries nothing
+            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' is not a disputed cell of round "
+                            f"'{rnd}': the codings changed after this workbook was exported (or the row was edited); "
+                            "export a new adjudication workbook and copy the decisions across")
             continue
         if key in seen:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' appears twice (also row {seen[key] + 1})")

@@ -391,6 +391,8 @@ def zip_problem(path: str | os.PathLike, max_unzipped: int = 500 * 1024 * 1024, 
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         return (f"member {info.filename} declares XML entities or a DTD, which spreadsheets do not "
                                 "write (possible entity-expansion attack); not read")
+            if "META-INF/manifest.xml" in names and b"encryption-data" in zf.read("META-INF/manifest.xml"):
+                return "is password-protected (encrypted); save it again without a password"
             bad = zf.testzip()
             if bad:
                 return f"is damaged (member {bad} fails its checksum)"

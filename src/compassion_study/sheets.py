@@ -40,7 +40,7 @@ from . import codebook as cbmod
 from . import files, provenance
 from .errors import InputError, where
 from .ingest import read_units
-from .spreadsheets import column_letter, read_ods, xlsx_grid
+from .spreadsheets import column_letter, office_kind, read_ods, xlsx_grid
 from .spreadsheets import Formula as _Formula
 from .spreadsheets import as_text as _as_text
 from .paths import Paths
@@ -67,6 +67,8 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED = 500 * 1024 * 1024
 SUFFIXES = (".xlsx", ".ods", ".csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 # "<round>_<coder>[_ILLUSTRATIVE]" plus, for one tab saved as CSV, the sheet:
@@ -479,8 +481,9 @@ def read_tabs(path: Path) -> list[Tab]:
         why = files.zip_problem(path, MAX_UNZIPPED)
         if why:
             raise InputError(f"{label}: {why}")
+        kind = office_kind(path) or suffix[1:]  # an .ods saved under an .xlsx name is read as what it is
         try:
-            tabs = _read_xlsx(path) if suffix == ".xlsx" else _read_ods(path)
+            tabs = _read_xlsx(path) if kind == "xlsx" else _read_ods(path)
         except InputError:
             raise
         except Exception as exc:  # openpyxl/odfpy raise many types for damaged files
@@ -496,12 +499,37 @@ def parse_mark(value: object) -> bool | None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, _Formula):
         return {1: True, 0: False}.get(value) if float(value).is_integer() else None
-    text = _as_text(value).strip().casefold()
+    # invisible characters (a zero-width space pasted with an "x", a no-break space) are not part of the mark
+    text = _as_text(value).translate(_INVISIBLE).strip().casefold()
     if text in APPLIED:
         return True
     if text in NOT_APPLIED:
         return False
+    if text in ("1.0", "1,0", "0.0", "0,0"):  # a number typed into a cell formatted as text
+        return text[0] == "1"
     return None
+
+
+def visible(value: object) -> str:
+    """A cell's text for a message, quoted, with invisible and control characters made visible (``'x\\u200b'``)."""
+    text = _as_text(value)
+    return "'" + "".join(ch if ch.isprintable() and ch not in _INVISIBLE_CHARS else f"\\u{ord(ch):04x}"
+                         for ch in text[:60]) + ("…'" if len(text) > 60 else "'")
+
+
+def row_one(meta: list[str], keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """Row 1's ``key, value`` pairs, found by key wherever they are: ``{key: (value, column)}``.
+
+    The value is the next non-empty cell after its key (a column inserted
+    between them, or before them, moves nothing out of reach).
+    """
+    out: dict[str, tuple[str, int]] = {}
+    lowered = [m.casefold() for m in meta]
+    for i, m in enumerate(lowered):
+        if m in keys and m not in out:
+            j = next((j for j in range(i + 1, len(meta)) if meta[j] and lowered[j] not in keys), None)
+            out[m] = (meta[j], j) if j is not None else ("", i + 1)
+    return out
 
 
 def _expected_coder(tab: Tab) -> str | None:
@@ -524,7 +552,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         problems.append(f"{where(label, sheet)}: sheet is empty or truncated (no header row)")
         return
     meta = [_as_text(v).strip() for v in grid[META_ROW - 1]]
-    info = {meta[i].lower(): (meta[i + 1] if i + 1 < len(meta) else "", i + 1) for i in range(0, len(meta), 2) if meta[i]}
+    info = row_one(meta, META_KEYS)
     missing_meta = [k for k in META_KEYS[:3] if k not in info]
     if missing_meta:
         problems.append(f"{where(label, sheet, 'row 1')}: missing {', '.join(missing_meta)}; row 1 must be the exported "
@@ -569,7 +597,12 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     known = set(FIXED) | set(book.ids) | {NO_CODE, MEMO, CHECK}
     for j, name in enumerate(header):
         key = NO_CODE if name.casefold().replace("_", " ") == NO_CODE else name
-        if key not in known:
+        if not name:  # a column inserted by hand: harmless while empty, as columns are found by their headers
+            used = next((r for r in range(HEADER_ROW, len(grid)) if j < len(grid[r]) and _as_text(grid[r][j]).strip()), None)
+            if used is not None:
+                problems.append(f"{at(used, j)}: column {column_letter(j)} has no header (inserted by hand?) but holds "
+                                f"{visible(grid[used][j])}; move it into the {MEMO} column and delete the column")
+        elif key not in known:
             problems.append(f"{at(HEADER_ROW - 1, j)}: unknown column '{name}' (not a code of codebook {version})")
     absent = [n for n in (*FIXED[:1], FIXED[4], *book.ids, NO_CODE) if n not in col]
     if absent:
@@ -583,6 +616,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     memos_out, coded = [], 0
     code_cols = [(cid, col[cid]) for cid in book.ids]
     cache: dict[object, bool | None] = {}
+    bad_marks: dict[str, list[str]] = {}  # each undocumented mark once, with the cells holding it
     moved: list[int] = []  # rows whose check cell names another unit
     striped: list[int] = []  # rows with a mark/memo/check cell in another row's stripe colour
     unlocked = [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]
@@ -640,16 +674,16 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
             v = values(j)
             mark = mark_of(v)
             if mark is None:
-                what = f"a formula ({str(v)[:40]})" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
-                problems.append(f"{at(r, j)}: mark {what} is not a documented mark ({MARKS_HELP})")
+                bad_marks.setdefault(f"a formula ({str(v)[:40]})" if isinstance(v, _Formula) else visible(v),
+                                     []).append(at(r, j))
             elif mark:
                 applied.append(cid)
             vector.append(1 if mark else 0)
         v = values(col[NO_CODE])
         none_mark = mark_of(v)
         if none_mark is None:
-            what = "a formula" if isinstance(v, _Formula) else f"'{_as_text(v)}'"
-            problems.append(f"{at(r, col[NO_CODE])}: mark {what} is not a documented mark ({MARKS_HELP})")
+            bad_marks.setdefault(f"a formula ({str(v)[:40]})" if isinstance(v, _Formula) else visible(v),
+                                 []).append(at(r, col[NO_CODE]))
             continue
         if none_mark and applied:
             problems.append(f"{at(r, col[NO_CODE])}: '{NO_CODE}' is marked but so are {', '.join(applied)}")
@@ -680,6 +714,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         coded += 1
         coded_ids.append(uid)
         coded_marks.append(vector)
+    for what, cells in bad_marks.items():
+        places = cells[0] if len(cells) == 1 else f"{cells[0]} and {len(cells) - 1} other cell(s): " + ", ".join(
+            c.rsplit(" › ", 1)[-1] for c in cells[1:8]) + (" …" if len(cells) > 8 else "")
+        problems.append(f"{places}: mark {what} is not a documented mark ({MARKS_HELP})")
     problems.extend(moved_marks(label, sheet, moved, striped))
     declared = info.get("units", ("", 0))[0]
     if tab.assigned is not None:
@@ -756,11 +794,34 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def _other_sheet_csv(path: Path) -> str | None:
+    """The name of the exported sheet a CSV holds if it is not a Coding sheet (Instructions, Codebook, Assignment)."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    try:
+        head = files.read_text_table(path)[:1]
+    except (InputError, OSError):
+        return None  # read_tabs reports it
+    first = [c.strip().casefold() for c in (head[0] if head else [])]
+    if first[:1] == ["compassion_study coding workbook"]:
+        return "Instructions"
+    if first[:2] == ["id", "label"]:
+        return "Codebook"
+    if first[:2] == ["coder", "unit_id"]:
+        return "Assignment"
+    return None
+
+
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
                   round_: str | None = None, raw_coding: Path | None = None) -> Result:
     """Read and check returned coding files; ``result.problems`` lists every problem."""
     result = Result()
     for path in expand(inputs):
+        other = _other_sheet_csv(path)
+        if other:
+            result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
+                                   "every sheet as its own CSV); skipped")
+            continue
         try:
             tabs = read_tabs(path)
         except InputError as exc:
@@ -778,12 +839,14 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
         if key in seen:
             result.problems.append(f"{here}: coder '{key[1]}' in round '{key[0]}' is also in {seen[key]}")
         seen[key] = here
-    versions = {}
+    versions: dict[str, set[str]] = {}
     for r in result.rounds:
         versions.setdefault(r["round"], set()).add(r["codebook_version"])
     for rnd, vs in versions.items():
         if len(vs) > 1:
-            result.problems.append(f"round '{rnd}': coded with several codebook versions ({', '.join(sorted(vs))})")
+            result.problems.append(f"round '{rnd}': coded with several codebook versions: " + "; ".join(
+                f"{where(r['source'].name, r['sheet'])} uses {r['codebook_version']}"
+                for r in result.rounds if r["round"] == rnd) + "; export the round again with one codebook")
     return result
 
 

@@ -284,3 +284,19 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def office_kind(path: Path) -> str | None:
+    """What an Office zip really holds, whatever its name says: ``"xlsx"``, ``"ods"`` or None."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and z.read("mimetype").strip() == b"application/vnd.oasis.opendocument.spreadsheet":
+                return "ods"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    return None

@@ -15,7 +15,9 @@ SPEC is a JSON object:
 ``sort``    [["Sheet", "F3:W42", 0]]: sort that range alone by its first
             column (0-based index in the range), as Data › Sort on a selection;
 ``heights`` ["Sheet", …]: report, for every used row, the height the file
-            gives it and LibreOffice's optimal height for its content (1/100 mm).
+            gives it and LibreOffice's optimal height for its content (1/100 mm);
+``password`` save encrypted with this password;
+``csv``     save every sheet as its own CSV next to ``out`` (File › Save a Copy › Text CSV, "each sheet").
 
 Prints a JSON object (``heights``: {sheet: [[row, height, optimal], …]}).
 """
@@ -92,7 +94,14 @@ def main(spec_path):
         if spec.get("out"):
             target = os.path.abspath(spec["out"])
             filt = "Calc MS Excel 2007 XML" if target.endswith(".xlsx") else "calc8"
-            doc.storeToURL(uno.systemPathToFileUrl(target), (_prop("FilterName", filt),))
+            options = [_prop("FilterName", filt)]
+            if spec.get("password"):
+                options.append(_prop("Password", spec["password"]))
+            if spec.get("csv"):
+                # separator ',', quote '"', UTF-8 (76), first line 1, ..., the last token -1: every sheet to its own file
+                options = [_prop("FilterName", "Text - txt - csv (StarCalc)"),
+                           _prop("FilterOptions", "44,34,76,1,,0,false,true,false,false,false,-1")]
+            doc.storeToURL(uno.systemPathToFileUrl(target), tuple(options))
         doc.close(True)
         try:
             desktop.terminate()
