@@ -102,7 +102,7 @@ def fill_from(path: Path, decisions: dict[str, set[str]]) -> None:
 
     wb = load_workbook(path)
     ws = wb["Coding"]
-    header = [c.value for c in ws[sheets.HEADER_ROW]]
+    header = [sheets.header_name(c.value) for c in ws[sheets.HEADER_ROW]]
     for row in range(sheets.HEADER_ROW + 1, ws.max_row + 1):
         uid = ws.cell(row, 1).value
         if uid not in decisions:

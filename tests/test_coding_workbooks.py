@@ -54,7 +54,7 @@ def test_importing_one_file_keeps_the_other_coders(ready):
 def test_marks_and_memos_typed_in_libreoffice_are_read_as_typed(ready, calc, tmp_path, fmt):
     """Typing into LibreOffice (XCell.setFormula, as the keyboard does), saving, importing."""
     workbook = sheets.export(ready, "round-1", ["alice"])[0]
-    header = sheets.FIXED + tuple(sheets.read_tabs(workbook)[0].grid[1][len(sheets.FIXED):])
+    header = [sheets.header_name(h) for h in sheets.read_tabs(workbook)[0].grid[1]]
     col = {h: sheets.column_letter(j) for j, h in enumerate(header)}
     first = sheets.HEADER_ROW + 1
     code = header[len(sheets.FIXED)]
@@ -87,7 +87,7 @@ def test_marks_sorted_away_from_their_comments_are_refused(ready, calc, tmp_path
     column (with the check column) are caught."""
     workbook = sheets.export(ready, "round-1", ["alice"])[0]
     fill(workbook, seed=3)
-    header = list(sheets.read_tabs(workbook)[0].grid[1])
+    header = [sheets.header_name(h) for h in sheets.read_tabs(workbook)[0].grid[1]]
     last = sheets.HEADER_ROW + len(ingest.read_units(ready.units))
     first_col = sheets.column_letter(len(sheets.FIXED))
     last_col = sheets.column_letter(header.index(sheets.NO_CODE) if columns == "codes" else len(header) - 1)
@@ -138,12 +138,12 @@ def _edit(path: Path, cells: dict[str, object], sheet: str = "Coding") -> Path:
 
 
 def _col(path: Path, name: str) -> str:
-    return sheets.column_letter(list(sheets.read_tabs(path)[0].grid[1]).index(name))
+    return sheets.column_letter([sheets.header_name(h) for h in sheets.read_tabs(path)[0].grid[1]].index(name))
 
 
 def test_half_done_rows_and_untouched_workbooks_are_reported(ready, capsys):
     alice, bob = (p for p in sheets.export(ready, "round-1", ["alice", "bob"]) if p.suffix == ".xlsx")
-    book_ids = list(sheets.read_tabs(alice)[0].grid[1][len(sheets.FIXED):-3])
+    book_ids = [sheets.header_name(h) for h in sheets.read_tabs(alice)[0].grid[1][len(sheets.FIXED):-3]]
     zeros = {f"{sheets.column_letter(len(sheets.FIXED) + k)}3": 0 for k in range(len(book_ids))}
     _edit(alice, {**zeros, f"{_col(alice, book_ids[0])}4": 0, f"{_col(alice, sheets.MEMO)}5": "unsure",
                   f"{_col(alice, book_ids[1])}6": "yes"})
@@ -200,15 +200,16 @@ def test_reissue_keeps_the_assignment_and_gives_the_same_workbook(ready, capsys)
 
 def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
     alice = sheets.export(ready, "round-1", ["alice"])[0]
-    header = list(sheets.read_tabs(alice)[0].grid[1])
+    header = [sheets.header_name(h) for h in sheets.read_tabs(alice)[0].grid[1]]
     outside = sheets.column_letter(len(header) + 1)
-    _edit(alice, {"H1": "forty", f"{outside}7": "see memo", f"{_col(alice, header[len(sheets.FIXED)])}3": 1})
+    row_one = sheets.read_tabs(alice)[0].grid[0][1].replace("units: 40", "units: forty")
+    _edit(alice, {"B1": row_one, f"{outside}7": "see memo", f"{_col(alice, header[len(sheets.FIXED)])}3": 1})
     renamed = tmp_path / "round-2_alice.xlsx"
     shutil.copy(alice, renamed)
     with pytest.raises(InputError) as exc:
         sheets.import_codings([renamed], paths=ready)
     text = str(exc.value)
-    assert "round-2_alice.xlsx › Coding › H1: units 'forty' is not a number" in text
+    assert "round-2_alice.xlsx › Coding › B1: units 'forty' is not a number" in text
     assert f"Coding › {outside}7: text outside the sheet's columns ('see memo')" in text
     assert "sheet is for round 'round-1', but the file name says round 'round-2'" in text
 
@@ -216,7 +217,7 @@ def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
 def test_libreoffice_files_give_plain_messages(ready, calc, tmp_path):
     """A password-protected .ods, an .ods saved under an .xlsx name, and LibreOffice's one-CSV-per-sheet export."""
     alice = sheets.export(ready, "round-1", ["alice"])[0]
-    code = _col(alice, list(sheets.read_tabs(alice)[0].grid[1])[len(sheets.FIXED)])
+    code = _col(alice, sheets.header_name(sheets.read_tabs(alice)[0].grid[1][len(sheets.FIXED)]))
     locked = tmp_path / "round-1_alice.ods"
     calc({"in": str(alice), "out": str(locked), "password": "secret"}, tmp_path)
     with pytest.raises(InputError, match="round-1_alice.ods: is password-protected"):
@@ -239,7 +240,7 @@ def test_libreoffice_files_give_plain_messages(ready, calc, tmp_path):
 
 def test_marks_with_invisible_characters_or_decimals_and_repeated_bad_marks(ready):
     alice = sheets.export(ready, "round-1", ["alice"])[0]
-    header = list(sheets.read_tabs(alice)[0].grid[1])
+    header = [sheets.header_name(h) for h in sheets.read_tabs(alice)[0].grid[1]]
     a, b = _col(alice, header[len(sheets.FIXED)]), _col(alice, header[len(sheets.FIXED) + 1])
     _edit(alice, {f"{a}3": "x\u200b", f"{a}4": "1.0", f"{b}5": "0.0", f"{a}5": "\u00a0yes"})
     codings = sheets.import_codings([alice], round_="round-1", paths=ready)

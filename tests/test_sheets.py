@@ -38,8 +38,8 @@ def fill(path: Path, seed: int, skip_every: int = 0) -> dict[tuple[str, str], se
     wb = load_workbook(path)
     truth = {}
     for ws in (wb[n] for n in wb.sheetnames if n.startswith("Coding")):
-        header = [c.value for c in ws[sheets.HEADER_ROW]]
-        coder = ws["D1"].value
+        header = [sheets.header_name(c.value) for c in ws[sheets.HEADER_ROW]]
+        coder = sheets.row_one([str(c.value or "") for c in ws[1]], sheets.META_KEYS)["coder"][0]
         code_cols = [(h, i + 1) for i, h in enumerate(header) if h not in (*sheets.FIXED, sheets.NO_CODE, sheets.MEMO, sheets.CHECK)]
         marks = ["1", 1, "x", "✓", "yes", "TRUE"]
         for k, row in enumerate(range(sheets.HEADER_ROW + 1, ws.max_row + 1)):
@@ -74,15 +74,18 @@ def test_export_layout(ready):
     assert wb["Assignment"].sheet_state == "hidden"
     ws = wb["Coding"]
     book = codebook.find(ready)
-    assert [c.value for c in ws[1]][:6] == ["round", "round-1", "coder", "alice", "codebook", book.full_version]
+    assert [c.value for c in ws[1]][:2] == [
+        "round: round-1", f"coder: alice · codebook: {book.full_version} · units: 40 · status: coding"]
     header = [c.value for c in ws[2]]
-    assert header == [*sheets.FIXED, *book.ids, sheets.NO_CODE, sheets.MEMO, sheets.CHECK]
-    assert ws.freeze_panes == "F3"
+    labels = {c["id"]: c["label"] for c in book.codes}
+    assert header == [*sheets.FIXED, *(f"{labels[i]} ({i})" for i in book.ids), sheets.NO_CODE, sheets.MEMO,
+                      sheets.CHECK]
+    assert sheets.FIXED[:2] == ("unit_id", "comment") and ws.freeze_panes == "C3"  # id and comment stay in view
     assert ws.protection.sheet
     assert ws["E3"].protection.locked and not ws["F3"].protection.locked and not ws[f"{sheets.column_letter(len(header) - 1)}3"].protection.locked
-    assert ws["E3"].alignment.wrap_text
+    assert ws["B3"].alignment.wrap_text
     dv = ws.data_validations.dataValidation[0]
-    assert dv.formula1 == '"1,0"' and "F3" in str(dv.sqref)
+    assert dv.formula1 == '"1,x,✓,yes,true,0,no,false"' and "F3" in str(dv.sqref)
     assert ws.max_row == 2 + 40
     instructions = " ".join(str(c.value) for row in wb["Instructions"] for c in row if c.value)
     assert "round-1" in instructions and "alice" in instructions and book.full_version in instructions
@@ -306,7 +309,7 @@ def test_libreoffice_opens_export_and_keeps_text_literal(soffice, tmp_path):
     out = tmp_path / "csv" / "round-1_alice-Coding.csv"
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert rows[1][:5] == list(sheets.FIXED)
-    texts = {r[4] for r in rows[2:]}
+    texts = {r[sheets.FIXED.index("comment")] for r in rows[2:]}
     units = ingest.read_units(paths.units)
     assert texts == set(units["text"])
     assert {"=1+1", '=HYPERLINK("http://example.invalid","click me")', "-5 on the rota today"} <= texts

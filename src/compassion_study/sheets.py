@@ -48,8 +48,16 @@ from .paths import Paths
 APPLIED = frozenset({"1", "x", "✓", "✔", "y", "yes", "true"})
 NOT_APPLIED = frozenset({"", "0", "n", "no", "false"})
 MARKS_HELP = "1, x, ✓, yes or true for applied; empty, 0, no or false for not applied"
+#: The dropdown of a mark cell: every documented mark (typing another one asks whether to keep it).
+MARK_CHOICES = ("1", "x", "✓", "yes", "true", "0", "no", "false")
 
-FIXED = ("unit_id", "prompt", "section", "theme", "comment")
+#: The locked columns of a Coding sheet, in their order: the id and the comment are frozen at the left, the
+#: comment's place in the notes follows in narrower columns that scroll away to make room for the codes.
+FIXED = ("unit_id", "comment", "prompt", "section", "theme")
+#: Width (characters) of each column of a Coding sheet: fixed, each code, "no code applies", memo, check.
+WIDTHS = {"unit_id": 12, "comment": 55, "prompt": 20, "section": 12, "theme": 16, "code": 4.7, "memo": 36, "check": 13}
+#: A code's header: its label, then its id in brackets (the import reads the id).
+_CODE_HEADER = re.compile(r"^.*\(([A-Za-z0-9_-]+)\)$", re.DOTALL)
 NO_CODE = "no code applies"
 MEMO = "memo"
 #: Last column of a Coding sheet: each row's unit id again, unlocked, so that it moves with the marks if a coder
@@ -211,56 +219,117 @@ def _literal_strings(ws) -> None:
                 c.quotePrefix = True
 
 
-def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.Codebook, illustrative: bool) -> None:
+def text_lines(text: object, width: float, size: float = 11) -> int:
+    """Lines a wrapped cell needs: its text in a column ``width`` characters wide, at a ``size``-point font.
+
+    Spreadsheets do not grow a row for wrapped text they did not lay out
+    themselves (and a protected sheet stops the coder doing it), so every
+    row is given its height.  A column of width *w* holds about *w* average
+    characters at 11 points; words are not split, so a line is filled word
+    by word.  Deliberately generous: a row a little too tall reads well, one
+    too short hides words.
+    """
+    per_line = max(1.0, width * 11 / size * 0.95)
+    lines = 0
+    for paragraph in str(text or "").split("\n"):
+        used, n = 0.0, 1
+        for word in paragraph.split():
+            need = len(word) + (1 if used else 0)
+            if used and used + need > per_line:
+                n, used = n + 1, len(word)
+            else:
+                used += need
+            while used > per_line:  # a word longer than the line
+                n, used = n + 1, used - per_line
+        lines += n
+    return max(lines, 1)
+
+
+def row_height(cells: Iterable[tuple[object, float, float]]) -> float:
+    """Row height (points) for cells given as (text, column width, font size): the tallest wrapped cell."""
+    return min(409.0, max((text_lines(t, w, size) * size * 1.32 + 4 for t, w, size in cells), default=15.0))
+
+
+def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.Codebook, illustrative: bool,
+                  shared: bool = False) -> None:
     from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    meta = ["round", round_, "coder", coder, "codebook", book.full_version, "units", len(units),
-            "status", ILLUSTRATIVE if illustrative else "coding"]
-    ws.append(meta)
-    header = [*FIXED, *book.ids, NO_CODE, MEMO, CHECK]
+    status = ILLUSTRATIVE if illustrative else "coding"
+    ws.append([f"round: {round_}", f"coder: {coder} · codebook: {book.full_version} · units: {len(units)} · "
+                                   f"status: {status}"])
+    labels = {c["id"]: c for c in book.codes}
+    header = [*FIXED, *(f"{labels[i]['label']} ({i})" for i in book.ids), NO_CODE, MEMO, CHECK]
     ws.append(header)
     for u in units.itertuples(index=False):
-        ws.append([u.unit_id, u.prompt, u.section, u.theme, u.text] + [None] * (len(book.ids) + 2) + [u.unit_id])
+        ws.append([u.unit_id, u.text, u.prompt, u.section, u.theme] + [None] * (len(book.ids) + 2) + [u.unit_id])
     _literal_strings(ws)
 
     n_codes, first_code = len(book.ids), len(FIXED)
+    no_code, memo, check = first_code + n_codes, first_code + n_codes + 1, first_code + n_codes + 2
     last_row = HEADER_ROW + len(units)
-    bold = Font(bold=True)
-    for c in ws[META_ROW]:
-        c.font = Font(italic=True, color="555555")
+    widths = [WIDTHS[name] for name in FIXED] + [WIDTHS["code"]] * (n_codes + 1) + [WIDTHS["memo"], WIDTHS["check"]]
+    for j, w in enumerate(widths):
+        ws.column_dimensions[column_letter(j)].width = w
+    ws["A1"].font = ws["B1"].font = Font(italic=True, color="444444")
     if illustrative:
-        ws.cell(META_ROW, 10).font = Font(bold=True, color="9C0006")
-        ws.cell(META_ROW, 10).fill = PatternFill("solid", fgColor="FFC7CE")
-    labels = {c["id"]: c for c in book.codes}
+        ws["B1"].font = Font(bold=True, color="9C0006")
+        ws["B1"].fill = PatternFill("solid", fgColor="FFC7CE")
+    ws.row_dimensions[META_ROW].height = 18
+    bold, small = Font(bold=True), Font(size=9, color="444444")
     for j, name in enumerate(header):
         c = ws.cell(HEADER_ROW, j + 1)
         c.font = bold
-        c.alignment = Alignment(text_rotation=90 if first_code <= j < first_code + n_codes + 1 else 0,
-                                wrap_text=True, vertical="bottom", horizontal="center")
-        if name in labels:
-            c.comment = Comment(f"{labels[name]['label']}: {labels[name]['brief']}", "compassion_study")
-    ws.row_dimensions[HEADER_ROW].height = 120
-    widths = [13, 22, 12, 16, 60] + [4.5] * (n_codes + 1) + [36, 13]
-    for j, w in enumerate(widths):
-        ws.column_dimensions[column_letter(j)].width = w
+        rotated = first_code <= j <= no_code
+        c.alignment = Alignment(text_rotation=90 if rotated else 0, wrap_text=True, vertical="bottom",
+                                horizontal="center" if rotated else "left")
+        if first_code <= j < no_code:
+            code = labels[book.ids[j - first_code]]
+            c.comment = Comment(f"{code['label']}: {code['brief']}", "compassion_study", width=300, height=110)
+    ws.cell(HEADER_ROW, check + 1).font = Font(bold=True, color="888888")
+    ws.row_dimensions[HEADER_ROW].height = min(409.0, max(110.0, 6.2 * max(len(h) for h in header[first_code:no_code + 1])))
     wrap = Alignment(wrap_text=True, vertical="top")
+    centre = Alignment(horizontal="center", vertical="top")
     editable = Protection(locked=False)
     stripes = [PatternFill("solid", fgColor=colour) for colour in STRIPES]
+    edge = Border(left=Side(style="thin", color="9AA5B1"))
+    sizes = [11, 11, 9, 9, 9]
     for k, row in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row)):
         for j, c in enumerate(row):
             c.fill = stripes[k % 2]
-            c.alignment = wrap if j < first_code or j >= len(header) - 2 else Alignment(horizontal="center", vertical="top")
-            if j >= first_code:
+            if j < first_code:
+                c.alignment = wrap
+                if j >= 2:
+                    c.font = small
+            else:
                 c.protection = editable
+                c.alignment = wrap if j >= memo else centre
+        row[first_code].border = edge
+        if row[check].value is not None:
+            row[check].font = Font(size=9, color="888888")
+        ws.row_dimensions[row[0].row].height = row_height(
+            (row[j].value, widths[j], sizes[j]) for j in range(1, first_code))
     if len(units):
-        dv = DataValidation(type="list", formula1='"1,0"', allow_blank=True, errorStyle="warning",
-                            showErrorMessage=True, errorTitle="Mark",
+        marks = f"{column_letter(first_code)}{HEADER_ROW + 1}:{column_letter(no_code)}{last_row}"
+        dv = DataValidation(type="list", formula1='"' + ",".join(MARK_CHOICES) + '"', allow_blank=True,
+                            errorStyle="warning", showErrorMessage=True, errorTitle="Mark",
                             error=f"Use 1 when the code applies and leave it empty otherwise ({MARKS_HELP}).")
-        dv.add(f"{column_letter(first_code)}{HEADER_ROW + 1}:{column_letter(first_code + n_codes)}{last_row}")
+        dv.add(marks)
         ws.add_data_validation(dv)
-    ws.freeze_panes = ws.cell(HEADER_ROW + 1, first_code + 1)
+        # a finished row shows in its comment; a code marked together with "no code applies" shows in red
+        r0 = HEADER_ROW + 1
+        codes_ = f"${column_letter(first_code)}{r0}:${column_letter(no_code - 1)}{r0}"
+        applied = "+".join(f'COUNTIF({{rng}},"{m}")' for m in ("1", "x", "✓", "✔", "y", "yes", "true"))
+        done = f"({applied.format(rng=codes_)}+{applied.format(rng=f'${column_letter(no_code)}{r0}')})>0"
+        clash = f"AND(({applied.format(rng=codes_)})>0,({applied.format(rng=f'${column_letter(no_code)}{r0}')})>0)"
+        ws.conditional_formatting.add(f"B{r0}:B{last_row}", FormulaRule(formula=[done], fill=PatternFill(
+            "solid", fgColor="D9EAD3", bgColor="D9EAD3")))
+        ws.conditional_formatting.add(f"{column_letter(no_code)}{r0}:{column_letter(no_code)}{last_row}",
+                                      FormulaRule(formula=[clash], fill=PatternFill("solid", fgColor="F4B6B6",
+                                                                                    bgColor="F4B6B6")))
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)  # id and comment stay in view; everything else scrolls
     ws.auto_filter.ref = f"A{HEADER_ROW}:{column_letter(len(header) - 1)}{last_row}"
     ws.protection.sheet = True
     ws.protection.autoFilter = False  # False = allowed in OOXML's inverted sense
@@ -283,7 +352,8 @@ def write_workbook(path: Path, round_: str, assignments: dict[str, pd.DataFrame]
     wb.active.title = "Instructions"
     _codebook_sheet(wb.create_sheet("Codebook"), book)
     for coder, units in assignments.items():
-        _coding_sheet(wb.create_sheet(f"Coding {coder}" if shared else "Coding"), round_, coder, units, book, illustrative)
+        _coding_sheet(wb.create_sheet(f"Coding {coder}" if shared else "Coding"), round_, coder, units, book,
+                      illustrative, shared)
     hidden = wb.create_sheet("Assignment")
     hidden.append(["coder", "unit_id"])
     for coder, units in assignments.items():
@@ -517,13 +587,30 @@ def visible(value: object) -> str:
                          for ch in text[:60]) + ("…'" if len(text) > 60 else "'")
 
 
+def header_name(cell: object) -> str:
+    """The column name a Coding sheet header cell stands for: a code's id for ``Label (id)``, else its text."""
+    text = _as_text(cell).strip()
+    m = _CODE_HEADER.match(text)
+    return m.group(1) if m else text
+
+
 def row_one(meta: list[str], keys: Sequence[str]) -> dict[str, tuple[str, int]]:
     """Row 1's ``key, value`` pairs, found by key wherever they are: ``{key: (value, column)}``.
 
-    The value is the next non-empty cell after its key (a column inserted
-    between them, or before them, moves nothing out of reach).
+    Workbooks written now hold ``key: value`` pairs in two wide cells (A1,
+    B1; pairs in one cell separated by `` · ``).  Earlier ones, and sheets
+    edited by hand, hold a key and its value in separate cells: the value is
+    the next non-empty cell after its key (a column inserted between them,
+    or before them, moves nothing out of reach).
     """
     out: dict[str, tuple[str, int]] = {}
+    for i, m in enumerate(meta):  # this package's own form: "round: round-1", "coder: alice · codebook: 1.0 · …"
+        for part in m.split(" · "):
+            key, sep, value = part.partition(":")
+            if sep and key.strip().casefold() in keys and key.strip().casefold() not in out:
+                out[key.strip().casefold()] = (value.strip(), i)
+    if out:
+        return out
     lowered = [m.casefold() for m in meta]
     for i, m in enumerate(lowered):
         if m in keys and m not in out:
@@ -588,6 +675,11 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     header = [_as_text(v).strip() for v in grid[HEADER_ROW - 1]]
     while header and header[-1] == "":
         header.pop()
+    ids = set(book.ids)
+    for j, name in enumerate(header):  # "Self-compassion (self_compassion)" is the code self_compassion
+        m = _CODE_HEADER.match(name)
+        if m and m.group(1) in ids:
+            header[j] = m.group(1)
     col = {}
     for j, name in enumerate(header):
         key = name.casefold().replace("_", " ") if name.casefold().replace("_", " ") == NO_CODE else name
@@ -604,7 +696,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
                                 f"{visible(grid[used][j])}; move it into the {MEMO} column and delete the column")
         elif key not in known:
             problems.append(f"{at(HEADER_ROW - 1, j)}: unknown column '{name}' (not a code of codebook {version})")
-    absent = [n for n in (*FIXED[:1], FIXED[4], *book.ids, NO_CODE) if n not in col]
+    absent = [n for n in ("unit_id", "comment", *book.ids, NO_CODE) if n not in col]
     if absent:
         problems.append(f"{where(label, sheet, 'row 2')}: missing column(s) {', '.join(absent)}")
         return
