@@ -108,7 +108,7 @@ CASES = [
     Case("import:unsupported", ("import", "{f}"), "returned.xls: unsupported file type '.xls'", "returned.xls", b"\xd0\xcf\x11\xe0"),
     # --- consensus import (adjudication workbooks made by the fixture) ------------------
     Case("consensus:bad-decision", ("consensus", "import", "{root}/adj_decision.xlsx"),
-         "adj_decision.xlsx › Adjudication › I3: decision 'perhaps' is not a documented mark"),
+         "adj_decision.xlsx › Adjudication › G3: decision 'perhaps' is not a documented mark"),
     Case("consensus:unknown-cell", ("consensus", "import", "{root}/adj_cell.xlsx"),
          "adj_cell.xlsx › Adjudication › A3: unit 'u0000000000' × code"),
     Case("consensus:edited", ("consensus", "import", "{root}/adj_text.xlsx"),
@@ -226,11 +226,11 @@ def project(tmp_path_factory) -> Paths:
     sheets.import_codings(paths=paths)
     consensus.run(paths)
     adj = consensus.export(paths, "round-1", out=root / "adj.xlsx")
-    for name, cell, value in (("adj_decision", "I3", "perhaps"), ("adj_cell", "A3", "u0000000000"), ("adj_text", "D3", "edited")):
+    for name, cell, value in (("adj_decision", "G3", "perhaps"), ("adj_cell", "A3", "u0000000000"), ("adj_text", "D3", "edited")):
         wb = load_workbook(adj)
         wb[consensus.SHEET][cell] = value
         if name == "adj_cell":
-            wb[consensus.SHEET]["I3"] = 1  # a decision on a cell the round does not dispute
+            wb[consensus.SHEET]["G3"] = 1  # a decision on a cell the round does not dispute
         wb.save(root / f"{name}.xlsx")
     _docx_bomb(root / "bomb.docx")
     _hostile_workbooks(paths)

@@ -12,6 +12,7 @@ from compassion_study import files, ingest, sheets
 from compassion_study.cli import main
 from compassion_study.errors import InputError
 
+from .conftest import REPO
 from .test_sheets import fill
 
 
@@ -54,7 +55,7 @@ def test_importing_one_file_keeps_the_other_coders(ready):
 def test_marks_and_memos_typed_in_libreoffice_are_read_as_typed(ready, calc, tmp_path, fmt):
     """Typing into LibreOffice (XCell.setFormula, as the keyboard does), saving, importing."""
     workbook = sheets.export(ready, "round-1", ["alice"])[0]
-    header = [sheets.header_name(h) for h in sheets.read_tabs(workbook)[0].grid[1]]
+    header = _names(workbook)
     col = {h: sheets.column_letter(j) for j, h in enumerate(header)}
     first = sheets.HEADER_ROW + 1
     code = header[len(sheets.FIXED)]
@@ -87,7 +88,7 @@ def test_marks_sorted_away_from_their_comments_are_refused(ready, calc, tmp_path
     column (with the check column) are caught."""
     workbook = sheets.export(ready, "round-1", ["alice"])[0]
     fill(workbook, seed=3)
-    header = [sheets.header_name(h) for h in sheets.read_tabs(workbook)[0].grid[1]]
+    header = _names(workbook)
     last = sheets.HEADER_ROW + len(ingest.read_units(ready.units))
     first_col = sheets.column_letter(len(sheets.FIXED))
     last_col = sheets.column_letter(header.index(sheets.NO_CODE) if columns == "codes" else len(header) - 1)
@@ -137,13 +138,22 @@ def _edit(path: Path, cells: dict[str, object], sheet: str = "Coding") -> Path:
     return path
 
 
+def _names(path: Path) -> list[str]:
+    """A Coding sheet's column names as the import sees them (codes by id)."""
+    from compassion_study import codebook
+
+    book = codebook.load(REPO / "data/raw/codebook/compassionate-leadership-v1.yaml")
+    labels = dict(zip(sheets.code_headers(book), book.ids))
+    return [labels.get(sheets.header_name(h), sheets.header_name(h)) for h in sheets.read_tabs(path)[0].grid[1]]
+
+
 def _col(path: Path, name: str) -> str:
-    return sheets.column_letter([sheets.header_name(h) for h in sheets.read_tabs(path)[0].grid[1]].index(name))
+    return sheets.column_letter(_names(path).index(name))
 
 
 def test_half_done_rows_and_untouched_workbooks_are_reported(ready, capsys):
     alice, bob = (p for p in sheets.export(ready, "round-1", ["alice", "bob"]) if p.suffix == ".xlsx")
-    book_ids = [sheets.header_name(h) for h in sheets.read_tabs(alice)[0].grid[1][len(sheets.FIXED):-3]]
+    book_ids = _names(alice)[len(sheets.FIXED):-3]
     zeros = {f"{sheets.column_letter(len(sheets.FIXED) + k)}3": 0 for k in range(len(book_ids))}
     _edit(alice, {**zeros, f"{_col(alice, book_ids[0])}4": 0, f"{_col(alice, sheets.MEMO)}5": "unsure",
                   f"{_col(alice, book_ids[1])}6": "yes"})
@@ -200,7 +210,7 @@ def test_reissue_keeps_the_assignment_and_gives_the_same_workbook(ready, capsys)
 
 def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
     alice = sheets.export(ready, "round-1", ["alice"])[0]
-    header = [sheets.header_name(h) for h in sheets.read_tabs(alice)[0].grid[1]]
+    header = _names(alice)
     outside = sheets.column_letter(len(header) + 1)
     row_one = sheets.read_tabs(alice)[0].grid[0][1].replace("units: 40", "units: forty")
     _edit(alice, {"B1": row_one, f"{outside}7": "see memo", f"{_col(alice, header[len(sheets.FIXED)])}3": 1})
@@ -217,7 +227,7 @@ def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
 def test_libreoffice_files_give_plain_messages(ready, calc, tmp_path):
     """A password-protected .ods, an .ods saved under an .xlsx name, and LibreOffice's one-CSV-per-sheet export."""
     alice = sheets.export(ready, "round-1", ["alice"])[0]
-    code = _col(alice, sheets.header_name(sheets.read_tabs(alice)[0].grid[1][len(sheets.FIXED)]))
+    code = _col(alice, _names(alice)[len(sheets.FIXED)])
     locked = tmp_path / "round-1_alice.ods"
     calc({"in": str(alice), "out": str(locked), "password": "secret"}, tmp_path)
     with pytest.raises(InputError, match="round-1_alice.ods: is password-protected"):
@@ -240,7 +250,7 @@ def test_libreoffice_files_give_plain_messages(ready, calc, tmp_path):
 
 def test_marks_with_invisible_characters_or_decimals_and_repeated_bad_marks(ready):
     alice = sheets.export(ready, "round-1", ["alice"])[0]
-    header = [sheets.header_name(h) for h in sheets.read_tabs(alice)[0].grid[1]]
+    header = _names(alice)
     a, b = _col(alice, header[len(sheets.FIXED)]), _col(alice, header[len(sheets.FIXED) + 1])
     _edit(alice, {f"{a}3": "x\u200b", f"{a}4": "1.0", f"{b}5": "0.0", f"{a}5": "\u00a0yes"})
     codings = sheets.import_codings([alice], round_="round-1", paths=ready)
@@ -271,3 +281,25 @@ def test_an_empty_column_inserted_by_hand_changes_nothing(ready, at):
     with pytest.raises(InputError, match=f"{sheets.column_letter(at - 1)}9: column {sheets.column_letter(at - 1)} "
                                          "has no header \\(inserted by hand\\?\\) but holds 'see row 7'"):
         sheets.import_codings([alice], round_="round-1", paths=ready)
+
+
+@pytest.mark.parametrize("kind", ["coding", "shared", "adjudication"])
+def test_no_text_cell_overflows_its_row_in_libreoffice(project, calc, tmp_path, kind):
+    """Every row is at least as tall as LibreOffice's own optimal height for its text (so nothing is cut off,
+    and protection need not be lifted to read a comment), and not absurdly taller."""
+    from compassion_study import consensus
+
+    ingest.ingest(paths=project)
+    if kind == "adjudication":
+        sheets.import_codings(paths=project)
+        path, names = consensus.export(project, "round-1", out=tmp_path / "adj.xlsx"), [consensus.SHEET]
+    else:
+        coders = ["alice", "bob"] if kind == "shared" else ["alice"]
+        path = sheets.export(project, "round-1", coders, shared=kind == "shared", out=tmp_path / "exp")[0]
+        names = [f"Coding {c}" for c in coders] if kind == "shared" else ["Coding"]
+    names += ["Instructions", "Codebook"]
+    heights = calc({"in": str(path), "heights": names}, tmp_path)["heights"]
+    for name in names:
+        for row, given, optimal in heights[name][2 if name.startswith(("Coding", "Adj")) else 1:]:
+            assert given >= optimal - 30, f"{name} row {row}: {given / 100:.1f} mm < LibreOffice's {optimal / 100:.1f} mm"
+            assert given <= 2.2 * optimal + 200, f"{name} row {row}: {given / 100:.1f} mm, far above {optimal / 100:.1f} mm"

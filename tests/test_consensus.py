@@ -60,22 +60,22 @@ def test_export_lists_only_disputed_cells_and_is_injection_safe(coded):
     path = consensus.export(coded, "round-1")
     ws = load_workbook(path)[consensus.SHEET]
     header = [c.value for c in ws[2]]
-    assert header == ["unit_id", "code_id", "code", "comment", "mark alice", "mark bob", "memo alice", "memo bob", "decision", "note", "check"]
+    assert header == ["unit_id", "code_id", "code", "comment", "mark alice", "mark bob", "decision", "note", "memo alice", "memo bob", "check"]
     assert ws["F1"].value == 25 and ws.max_row == 27
     marks = {(r[4], r[5]) for r in ws.iter_rows(min_row=3, values_only=True)}
     assert marks <= {(1, 0), (0, 1)}
-    memo = [r[6] for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "u28425a3aed"]
+    memo = [r[8] for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "u28425a3aed"]
     assert memo == ["Not sure 'rebellion' is innovation; it might be autonomy."]
-    assert ws.protection.sheet and not ws["I3"].protection.locked and ws["D3"].protection.locked
+    assert ws.protection.sheet and not ws["G3"].protection.locked and ws["D3"].protection.locked
 
 
 def _decide(path, decisions: dict[int, object], note: str = "") -> None:
     wb = load_workbook(path)
     ws = wb[consensus.SHEET]
     for row, value in decisions.items():
-        ws.cell(row, 9).value = value
+        ws.cell(row, 7).value = value
         if note:
-            ws.cell(row, 10).value = note
+            ws.cell(row, 8).value = note
     wb.save(path)
 
 
@@ -105,8 +105,8 @@ def test_illustrative_adjudication_is_labelled_and_used(project):
 
 
 BAD = [
-    ("decision", {3: "maybe"}, "Adjudication › I3: decision 'maybe' is not a documented mark"),
-    ("formula", {3: "=1"}, "Adjudication › I3: decision a formula (=1) is not a documented mark"),
+    ("decision", {3: "maybe"}, "Adjudication › G3: decision 'maybe' is not a documented mark"),
+    ("formula", {3: "=1"}, "Adjudication › G3: decision a formula (=1) is not a documented mark"),
     ("unknown-cell", {"A3": "u0000000000", 3: 1}, "Adjudication › A3: unit 'u0000000000' × code"),
     ("duplicate", {"A4": "u390f6e73e0", "B4": "empathising"}, "appears twice (also row 3)"),
     ("edited", {"D3": "changed text"}, "Adjudication › D3: comment text of unit 'u390f6e73e0' was edited"),
@@ -120,7 +120,7 @@ def test_bad_adjudications_rejected_with_location_and_nothing_written(coded, cap
     wb = load_workbook(path)
     ws = wb[consensus.SHEET]
     for key, value in edits.items():
-        ws[key if isinstance(key, str) else f"I{key}"] = value
+        ws[key if isinstance(key, str) else f"G{key}"] = value
     wb.save(path)
     consensus.run(coded)  # a provisional consensus already on disk
     before = tree_hashes(coded.processed)
@@ -154,7 +154,7 @@ def test_a_stale_adjudication_row_says_why_and_undecided_ones_do_not_block(coded
     path = consensus.export(coded, "round-1")
     wb = load_workbook(path)
     ws = wb[consensus.SHEET]
-    ws["A3"], ws["A4"], ws["I4"], ws["I5"] = "u0000000000", "u0000000001", 1, 0
+    ws["A3"], ws["A4"], ws["G4"], ws["G5"] = "u0000000000", "u0000000001", 1, 0
     wb.save(path)
     with pytest.raises(InputError) as exc:
         consensus.run(coded, [path], round_="round-1")
@@ -162,7 +162,7 @@ def test_a_stale_adjudication_row_says_why_and_undecided_ones_do_not_block(coded
         "round-1_adjudication.xlsx › Adjudication › A4: unit 'u0000000001' × code 'reflection_space' is not a disputed "
         "cell of round 'round-1': the codings changed after this workbook was exported (or the row was edited); "
         "export a new adjudication workbook and copy the decisions across"]
-    ws["I4"] = None
+    ws["G4"] = None
     wb.save(path)
     final = consensus.run(coded, [path], round_="round-1")  # the undecided stale rows are passed over
     assert (final["basis"] == "adjudicated").sum() == 1

@@ -144,42 +144,49 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
         ins["B4"].fill = PatternFill("solid", fgColor="FFC7CE")
     ins.protection.sheet = True
 
+    sheets._codebook_sheet(wb.create_sheet("Codebook"), book)
     ws = wb.create_sheet(SHEET)
     pairs = split[["unit_id", "code_id"]].drop_duplicates()
     ws.append(["round", round_, "codebook", book.full_version, "cells", len(pairs), "status",
                sheets.ILLUSTRATIVE if illustrative else "adjudication"])
-    header = [*FIXED, *[f"mark {c}" for c in coders], *[f"memo {c}" for c in coders], DECISION, NOTE, sheets.CHECK]
+    # the decision sits right after the coders' marks, so that comment, marks and decision are in view together
+    header = [*FIXED, *[f"mark {c}" for c in coders], DECISION, NOTE, *[f"memo {c}" for c in coders], sheets.CHECK]
     ws.append(header)
     marks = split.set_index(["unit_id", "code_id", "coder"])["applied"]
     for uid, cid in pairs.itertuples(index=False):
         row = [uid, cid, labels.get(cid, cid), units.loc[uid, "text"]]
         row += [marks.get((uid, cid, c), "") for c in coders]
-        row += [memos.get((c, uid), "") for c in coders]
-        ws.append(row + [None, None, f"{uid} {cid}"])  # check: moves with the decisions if they are sorted alone
+        row += [None, None] + [memos.get((c, uid), "") for c in coders]
+        ws.append(row + [f"{uid} {cid}"])  # check: moves with the decisions if they are sorted alone
     sheets._literal_strings(ws)
     n_fixed, n_c = len(FIXED), len(coders)
-    dec_col = n_fixed + 2 * n_c
+    dec_col = n_fixed + n_c
     last = 2 + len(pairs)
-    widths = [13, 18, 22, 60] + [8] * n_c + [30] * n_c + [10, 36, 18]
+    widths = [13, 16, 20, 50] + [7] * n_c + [9, 30] + [30] * n_c + [18]
     for j, w in enumerate(widths):
         ws.column_dimensions[sheets.column_letter(j)].width = w
     for c in ws[2]:
         c.font = Font(bold=True)
         c.alignment = Alignment(wrap_text=True, vertical="bottom")
+    ws.row_dimensions[2].height = 30
     wrap = Alignment(wrap_text=True, vertical="top")
     stripes = [PatternFill("solid", fgColor=colour) for colour in sheets.STRIPES]
     for k, row in enumerate(ws.iter_rows(min_row=3, max_row=last)):
         for j, c in enumerate(row):
-            c.alignment = wrap
+            c.alignment = wrap if j < len(header) - 1 else Alignment(vertical="top")  # the check never wraps
             c.fill = stripes[k % 2]
-            if j >= dec_col:
+            if dec_col <= j <= dec_col + 1 or j == len(header) - 1:
                 c.protection = Protection(locked=False)
+        ws.row_dimensions[row[0].row].height = sheets.row_height((c.value, widths[j], 11) for j, c in enumerate(row)
+                                                                 if j != len(header) - 1)
     if len(pairs):
-        dv = DataValidation(type="list", formula1='"1,0"', allow_blank=True, errorStyle="warning",
+        dv = DataValidation(type="list", formula1='"' + ",".join(sheets.MARK_CHOICES) + '"', allow_blank=True,
+                            errorStyle="stop", showErrorMessage=True, errorTitle="Decision",
                             error=f"1 = the code applies, 0 = it does not ({sheets.MARKS_HELP}).")
         dv.add(f"{sheets.column_letter(dec_col)}3:{sheets.column_letter(dec_col)}{last}")
         ws.add_data_validation(dv)
-    ws.freeze_panes = "C3"
+    ws.freeze_panes = "E3"  # id, code and comment stay in view beside the marks and the decision
+    sheets._print_setup(ws, landscape=True, title_rows="1:2")
     ws.protection.sheet = True
     ws.protection.autoFilter = ws.protection.formatColumns = ws.protection.formatRows = False
     ws.auto_filter.ref = f"A2:{sheets.column_letter(len(header) - 1)}{last}"

@@ -55,7 +55,7 @@ MARK_CHOICES = ("1", "x", "✓", "yes", "true", "0", "no", "false")
 #: comment's place in the notes follows in narrower columns that scroll away to make room for the codes.
 FIXED = ("unit_id", "comment", "prompt", "section", "theme")
 #: Width (characters) of each column of a Coding sheet: fixed, each code, "no code applies", memo, check.
-WIDTHS = {"unit_id": 12, "comment": 55, "prompt": 20, "section": 12, "theme": 16, "code": 4.7, "memo": 36, "check": 13}
+WIDTHS = {"unit_id": 14, "comment": 55, "prompt": 20, "section": 12, "theme": 16, "code": 5.5, "memo": 36, "check": 13}
 #: A code's header: its label, then its id in brackets (the import reads the id).
 _CODE_HEADER = re.compile(r"^.*\(([A-Za-z0-9_-]+)\)$", re.DOTALL)
 NO_CODE = "no code applies"
@@ -149,23 +149,34 @@ def assign(units: pd.DataFrame, coders: Sequence[str], sample: float | None = No
 def _instructions(ws, round_: str, coders: Sequence[str], book: cbmod.Codebook, illustrative: bool, shared: bool) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    first = ("This workbook holds a Coding tab for each coder. Code only on your own tab, and do not look at the "
+             "others' tabs or discuss units with other coders until the round is closed." if shared else
+             "Code on your own: do not discuss units with other coders until the round is closed.")
     rows = [
-        ("compassion_study coding workbook", ""),
+        ("compassion_study coding workbook", None),
         ("Round", round_),
         ("Coder" if not shared else "Coders", ", ".join(coders)),
         ("Codebook", f"{book.name} {book.full_version}"),
         ("Status", f"{ILLUSTRATIVE}: example data, not real coding" if illustrative else "for coding"),
-        ("", ""),
-        ("How to code", ""),
-        ("1", "Code on your own: do not discuss units with other coders until the round is closed."),
-        ("2", "Read the Codebook sheet first. For each comment on the Coding sheet, mark every code that applies "
-              "with 1 (the dropdown). Leave a code empty when it does not apply."),
-        ("3", f"If no code fits, mark 1 in '{NO_CODE}'. A row with nothing marked counts as not coded yet."),
-        ("4", "Write anything you were unsure about in the memo column; it is shown at the consensus meeting."),
-        ("5", f"Accepted marks: {MARKS_HELP}."),
-        ("6", "Do not edit the comment text, ids or headers, do not add or delete rows, and do not rename sheets. "
+        (None, None),
+        ("How to code", None),
+        ("1", first),
+        ("2", "Read the Codebook sheet first. On the Coding sheet, for each comment mark every code that applies "
+              "with 1 (or x, ✓ or yes: the dropdown lists them). Leave a code empty when it does not apply. "
+              "Hover over a code's name for its short definition."),
+        ("3", f"If no code fits, mark 1 in '{NO_CODE}'. A row with nothing marked counts as not coded yet; a row "
+              "with 0 in every code counts as no code applies."),
+        ("4", "A comment turns green when its row is coded. "
+              f"'{NO_CODE}' turns red when a code is marked too: keep one or the other."),
+        ("5", "Write anything you were unsure about in the memo column; it is shown at the consensus meeting. "
+              "To start a memo with =, + or -, type an apostrophe first ('= see codebook)."),
+        ("6", f"Accepted marks: {MARKS_HELP}."),
+        ("7", "Do not sort the Coding sheet or move marks between rows: the striped rows and the check column show "
+              "the study team when marks have moved away from their comments, and such a file is returned to "
+              "you. Filtering to hide rows is fine."),
+        ("8", "Do not edit the comment text, ids or headers, do not add or delete rows, and do not rename sheets. "
               "The comment columns are protected against accidental edits."),
-        ("7", "Save in the same format (or download the Coding tab as CSV from Google Sheets) and return the file "
+        ("9", "Save in the same format (or download the Coding tab as CSV from Google Sheets) and return the file "
               f"to the study team, who will put it in data/raw/coding/{round_}/."),
     ]
     for r in rows:
@@ -178,9 +189,13 @@ def _instructions(ws, round_: str, coders: Sequence[str], book: cbmod.Codebook, 
         ws["B5"].font = Font(bold=True, color="9C0006")
         ws["B5"].fill = PatternFill("solid", fgColor="FFC7CE")
     ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 100
-    for row in ws.iter_rows(min_row=8):
+    ws.column_dimensions["B"].width = 90
+    for row in ws.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
+        row[0].alignment = Alignment(vertical="top")
+        ws.row_dimensions[row[0].row].height = row_height([(row[1].value, 90, 11)])
+    ws.row_dimensions[1].height = 24
+    _print_setup(ws, landscape=False)
     ws.protection.sheet = True
 
 
@@ -201,12 +216,10 @@ def _codebook_sheet(ws, book: cbmod.Codebook) -> None:
     for row in ws.iter_rows(min_row=2):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-        # spreadsheets do not grow a row for wrapped text they did not lay out themselves: give each
-        # row the height of its longest cell (about 1.1 characters per unit of column width)
-        lines = max(math.ceil(len(str(c.value or "")) / (1.1 * widths.get(table.columns[c.column - 1], 20)))
-                    for c in row)
-        ws.row_dimensions[row[0].row].height = min(409, 15 * max(lines, 1))
+        ws.row_dimensions[row[0].row].height = row_height(
+            (c.value, widths.get(table.columns[c.column - 1], 20), 11) for c in row)
     ws.freeze_panes = "B2"
+    _print_setup(ws, landscape=True, title_rows="1:1")
     ws.protection.sheet = True
 
 
@@ -217,6 +230,22 @@ def _literal_strings(ws) -> None:
             if c.data_type == "f" or (isinstance(c.value, str) and c.value[:1] in files.FORMULA_TRIGGERS):
                 c.data_type = "s"
                 c.quotePrefix = True
+
+
+def code_headers(book: cbmod.Codebook) -> list[str]:
+    """Header of each code column: the code's label (its id in brackets where two codes share a label)."""
+    labels = [c["label"] for c in book.codes]
+    return [c["label"] if labels.count(c["label"]) == 1 else f"{c['label']} ({c['id']})" for c in book.codes]
+
+
+def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+    """A4, fitted to the page width, header rows repeated: the sheet prints (and exports to PDF) whole."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
 
 
 def text_lines(text: object, width: float, size: float = 11) -> int:
@@ -261,7 +290,7 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
     ws.append([f"round: {round_}", f"coder: {coder} · codebook: {book.full_version} · units: {len(units)} · "
                                    f"status: {status}"])
     labels = {c["id"]: c for c in book.codes}
-    header = [*FIXED, *(f"{labels[i]['label']} ({i})" for i in book.ids), NO_CODE, MEMO, CHECK]
+    header = [*FIXED, *code_headers(book), NO_CODE, MEMO, CHECK]
     ws.append(header)
     for u in units.itertuples(index=False):
         ws.append([u.unit_id, u.text, u.prompt, u.section, u.theme] + [None] * (len(book.ids) + 2) + [u.unit_id])
@@ -281,15 +310,18 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
     bold, small = Font(bold=True), Font(size=9, color="444444")
     for j, name in enumerate(header):
         c = ws.cell(HEADER_ROW, j + 1)
-        c.font = bold
         rotated = first_code <= j <= no_code
+        c.font = Font(bold=True, size=9) if rotated else bold
         c.alignment = Alignment(text_rotation=90 if rotated else 0, wrap_text=True, vertical="bottom",
                                 horizontal="center" if rotated else "left")
         if first_code <= j < no_code:
             code = labels[book.ids[j - first_code]]
-            c.comment = Comment(f"{code['label']}: {code['brief']}", "compassion_study", width=300, height=110)
+            c.comment = Comment(f"{code['label']} ({code['id']}): {code['brief']}", "compassion_study",
+                                width=300, height=110)
     ws.cell(HEADER_ROW, check + 1).font = Font(bold=True, color="888888")
-    ws.row_dimensions[HEADER_ROW].height = min(409.0, max(110.0, 6.2 * max(len(h) for h in header[first_code:no_code + 1])))
+    # rotated labels wrap onto two lines of a code column; a line holds about 1 character per 5 points
+    ws.row_dimensions[HEADER_ROW].height = min(200.0, max(100.0, 5.2 * max(
+        math.ceil(len(h) / 2) + 2 for h in header[first_code:no_code + 1])))
     wrap = Alignment(wrap_text=True, vertical="top")
     centre = Alignment(horizontal="center", vertical="top")
     editable = Protection(locked=False)
@@ -330,6 +362,7 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
                                       FormulaRule(formula=[clash], fill=PatternFill("solid", fgColor="F4B6B6",
                                                                                     bgColor="F4B6B6")))
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)  # id and comment stay in view; everything else scrolls
+    _print_setup(ws, landscape=True, title_rows=f"{META_ROW}:{HEADER_ROW}")
     ws.auto_filter.ref = f"A{HEADER_ROW}:{column_letter(len(header) - 1)}{last_row}"
     ws.protection.sheet = True
     ws.protection.autoFilter = False  # False = allowed in OOXML's inverted sense
@@ -676,10 +709,13 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     while header and header[-1] == "":
         header.pop()
     ids = set(book.ids)
-    for j, name in enumerate(header):  # "Self-compassion (self_compassion)" is the code self_compassion
+    by_label = {" ".join(h.split()).casefold(): i for h, i in zip(code_headers(book), book.ids)}
+    for j, name in enumerate(header):  # a code's label, "Label (id)" or its id all name the code
         m = _CODE_HEADER.match(name)
         if m and m.group(1) in ids:
             header[j] = m.group(1)
+        elif " ".join(name.split()).casefold() in by_label:
+            header[j] = by_label[" ".join(name.split()).casefold()]
     col = {}
     for j, name in enumerate(header):
         key = name.casefold().replace("_", " ") if name.casefold().replace("_", " ") == NO_CODE else name
