@@ -258,7 +258,7 @@ def text_lines(text: object, width: float, size: float = 11) -> int:
     by word.  Deliberately generous: a row a little too tall reads well, one
     too short hides words.
     """
-    per_line = max(1.0, width * 11 / size * 0.95)
+    per_line = max(1.0, width * 11 / size * 1.08)
     lines = 0
     for paragraph in str(text or "").split("\n"):
         used, n = 0.0, 1
