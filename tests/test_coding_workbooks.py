@@ -303,3 +303,25 @@ def test_no_text_cell_overflows_its_row_in_libreoffice(project, calc, tmp_path, 
         for row, given, optimal in heights[name][2 if name.startswith(("Coding", "Adj")) else 1:]:
             assert given >= optimal - 30, f"{name} row {row}: {given / 100:.1f} mm < LibreOffice's {optimal / 100:.1f} mm"
             assert given <= 2.2 * optimal + 200, f"{name} row {row}: {given / 100:.1f} mm, far above {optimal / 100:.1f} mm"
+
+
+def test_status_and_import_check_show_where_each_coder_stands(ready, capsys):
+    alice, bob = _returned(ready, "round-2", ["alice", "bob"])
+    before = {p.name: p.read_bytes() for p in ready.processed.iterdir()}
+    assert main(["--root", str(ready.root), "import", "--check"]) == 0
+    assert "the files would import (round-2/alice: 40 of 40 units coded, round-2/bob: 40 of 40 units coded); " \
+           "nothing was written" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in ready.processed.iterdir()} == before
+    bob.unlink()
+    sheets.import_codings(paths=ready)
+    shutil.copy(ready.exports / "round-2" / bob.name, bob)  # bob's (blank) file arrives after the import
+    _edit(alice, {"J9": "x"})  # and alice changes hers
+    assert main(["--root", str(ready.root), "status", "--round", "round-2"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["round", "coder", "assigned", "coded", "not_coded", "state", "file", "sha256"]
+    assert table[1].split()[:6] == ["round-2", "alice", "40", "40", "0", "changed"]
+    assert table[2].split()[:6] == ["round-2", "bob", "40", "returned,", "not", "imported"]
+    _edit(bob, {"F3": "maybe"})
+    assert main(["--root", str(ready.root), "import", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "mark 'maybe' is not a documented mark" in err and "the import would be rejected" in err

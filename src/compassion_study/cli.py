@@ -164,6 +164,17 @@ def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
+    if getattr(args, "check", False):
+        result = sheets.check_codings(args.paths or None, round_=args.round, paths=paths)
+        for warning in result.warnings:
+            say(f"warning: {warning}")
+        if result.problems:
+            raise InputError(result.problems, summary=f"import --check: {len(result.problems)} problem(s); "
+                                                      "the import would be rejected:")
+        detail = ", ".join(f"{r['round']}/{r['coder']}: {r['units_coded']} of {r['units_assigned']} units coded"
+                           for r in result.rounds)
+        say(f"import --check: the files would import ({detail}); nothing was written")
+        return 0
     codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths)
     for warning in codings.attrs.get("warnings", []):
         say(f"warning: {warning}")
@@ -171,6 +182,18 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     detail = ", ".join(f"{r.round}/{r.coder}: {r.units_coded} of {r.units_assigned} units coded"
                        for r in rounds.itertuples())
     say(f"import: {len(codings)} coding rows ({detail}) -> {paths.relative(paths.codings)}")
+    return 0
+
+
+def cmd_coding_status(args: argparse.Namespace, paths: Paths) -> int:
+    from . import sheets
+
+    table = sheets.coding_status(paths, args.round)
+    if table.empty:
+        say("status: no coding round exported or imported yet" + (f" for round {args.round}" if args.round else ""))
+        return 0
+    shown = table.assign(sha256=table["sha256"].str[:12]).astype(object).where(table.notna(), "").astype(str)
+    print(shown.to_string(index=False))
     return 0
 
 
@@ -418,7 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read returned coding workbooks (.xlsx, .ods, .csv), check every cell, write codings.csv.")
     p.add_argument("paths", nargs="*", help="files or folders (default: data/raw/coding/)")
     p.add_argument("--round", help="the round these files belong to (default: their folder name)")
+    p.add_argument("--check", action="store_true", help="check the files as the import would, and write nothing")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("status", help="coding rounds: per coder, units assigned, coded, not coded yet, file imported",
+                       description="Where each coder of each round stands: units assigned (exports/<round>/"
+                                   "assignment.csv), coded and not coded yet (last import), the file imported with "
+                                   "its SHA-256, and whether a returned file is waiting to be imported.")
+    p.add_argument("--round", help="one round only")
+    p.set_defaults(func=cmd_coding_status)
 
     p = sub.add_parser(
         "agreement", help="inter-coder agreement for the study, or for any ratings table",

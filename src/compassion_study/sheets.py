@@ -1017,6 +1017,83 @@ def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None,
     return new.sort_values(["round", "coder"], kind="stable").reset_index(drop=True)[columns]
 
 
+STATUS_COLUMNS = ["round", "coder", "assigned", "coded", "not_coded", "state", "file", "sha256"]
+
+
+def coding_status(paths: Paths, round_: str | None = None) -> pd.DataFrame:
+    """Where each coder of each round stands: units assigned, coded, not coded yet, and the file last imported.
+
+    Reads ``exports/<round>/assignment.csv`` (what was handed out),
+    ``rounds.csv`` (what was imported, with the file's SHA-256) and the
+    returned files in ``data/raw/coding/<round>/``.  ``state`` is one of
+    *not returned*, *returned, not imported*, *imported*, *changed since
+    import* (the file in the folder is not the one imported).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`STATUS_COLUMNS`, one row per round × coder.
+    """
+    rows: dict[tuple[str, str], dict] = {}
+    for plan_path in sorted(paths.exports.glob("*/assignment.csv")):
+        rnd = plan_path.parent.name
+        plan = files.read_csv(plan_path, text=["unit_id", "coder"])
+        for coder, n in plan.groupby("coder", sort=True).size().items():
+            rows[(rnd, coder)] = {"assigned": int(n)}
+    imported = read_rounds(paths) if paths.rounds.is_file() else pd.DataFrame(columns=ROUNDS_COLUMNS)
+    for r in imported.itertuples(index=False):
+        entry = rows.setdefault((r.round, r.coder), {})
+        entry.update(coded=int(r.units_coded), file=r.source, sha256=r.sha256)
+        entry.setdefault("assigned", int(r.units_assigned))
+    returned: dict[tuple[str, str], list[Path]] = {}
+    for path in expand([paths.coding]) if paths.coding.is_dir() else []:
+        m = _FILE_NAME.match(path.stem)
+        if m and m.group("coder") != "shared":
+            returned.setdefault((path.parent.name, m.group("coder")), []).append(path)
+    for key in returned:
+        rows.setdefault(key, {})
+    out = []
+    for (rnd, coder), e in sorted(rows.items()):
+        if round_ and rnd != round_:
+            continue
+        found = returned.get((rnd, coder), [])
+        if "sha256" in e:
+            state = "imported" if any(files.sha256(p) == e["sha256"] for p in found) or not found else "changed since import"
+        else:
+            state = "returned, not imported" if found else "not returned"
+        coded = e.get("coded")
+        out.append({"round": rnd, "coder": coder, "assigned": e.get("assigned"), "coded": coded,
+                    "not_coded": (e["assigned"] - coded) if coded is not None and e.get("assigned") is not None else None,
+                    "state": state, "file": e.get("file", paths.relative(found[0]) if found else ""),
+                    "sha256": e.get("sha256", "")})
+    table = pd.DataFrame(out, columns=STATUS_COLUMNS)
+    for c in ("assigned", "coded", "not_coded"):
+        table[c] = table[c].astype("Int64")  # whole numbers, blank where unknown
+    return table
+
+
+def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
+                  paths: Paths | None = None) -> Result:
+    """Read and check returned files exactly as :func:`import_codings` would, writing nothing.
+
+    Returns
+    -------
+    Result
+        ``problems`` (would reject the import) and ``warnings``; ``rounds``
+        says what each file holds.
+    """
+    paths = paths or Paths.from_root()
+    sources = expand(inputs if inputs else [paths.coding])
+    if not sources:
+        raise InputError(f"no returned coding files found (looked in {', '.join(map(str, inputs or [paths.coding]))})")
+    units = read_units(paths.units)
+    books = {}
+    for p in cbmod.available(paths):
+        b = cbmod.load(p)
+        books[b.full_version] = b
+    return read_returned(sources, units, books, round_, paths.coding)
+
+
 def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
                    paths: Paths | None = None) -> pd.DataFrame:
     """Stage: returned workbooks -> ``codings.csv``, ``rounds.csv``, ``memos.csv``.
@@ -1044,14 +1121,9 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     """
     paths = paths or Paths.from_root()
     sources = expand(inputs if inputs else [paths.coding])
-    if not sources:
-        raise InputError(f"no returned coding files found (looked in {', '.join(map(str, inputs or [paths.coding]))})")
+    result = check_codings(inputs, round_, paths)
     units = read_units(paths.units)
-    books = {}
-    for p in cbmod.available(paths):
-        b = cbmod.load(p)
-        books[b.full_version] = b
-    result = read_returned(sources, units, books, round_, paths.coding)
+    books = {b.full_version: b for b in map(cbmod.load, cbmod.available(paths))}
     if result.problems:
         n_files = len({p.split(" › ")[0] for p in result.problems})
         raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
