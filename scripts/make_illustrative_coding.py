@@ -103,7 +103,8 @@ def fill(path: Path, coder: str, decisions: dict[int, str]) -> None:
     """Mark the workbook as the coder would in a spreadsheet program."""
     wb = load_workbook(path)
     ws = wb["Coding"]
-    header = [c.value for c in ws[sheets.HEADER_ROW]]
+    by_label = {label: cid for cid, label, *_ in ws.parent["Codebook"].iter_rows(min_row=2, values_only=True)}
+    header = [by_label.get(sheets.header_name(c.value), sheets.header_name(c.value)) for c in ws[sheets.HEADER_ROW]]
     col = {name: i + 1 for i, name in enumerate(header)}
     for row in range(sheets.HEADER_ROW + 1, ws.max_row + 1):
         position = row - sheets.HEADER_ROW

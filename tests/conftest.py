@@ -102,7 +102,9 @@ def fill_from(path: Path, decisions: dict[str, set[str]]) -> None:
 
     wb = load_workbook(path)
     ws = wb["Coding"]
-    header = [sheets.header_name(c.value) for c in ws[sheets.HEADER_ROW]]
+    # code columns are headed by labels: the workbook's own Codebook sheet says which id each stands for
+    by_label = {label: cid for cid, label, *_ in wb["Codebook"].iter_rows(min_row=2, values_only=True)}
+    header = [by_label.get(sheets.header_name(c.value), sheets.header_name(c.value)) for c in ws[sheets.HEADER_ROW]]
     for row in range(sheets.HEADER_ROW + 1, ws.max_row + 1):
         uid = ws.cell(row, 1).value
         if uid not in decisions:

@@ -37,8 +37,9 @@ def fill(path: Path, seed: int, skip_every: int = 0) -> dict[tuple[str, str], se
     rng = np.random.default_rng(seed)
     wb = load_workbook(path)
     truth = {}
+    by_label = {label: cid for cid, label, *_ in wb["Codebook"].iter_rows(min_row=2, values_only=True)}
     for ws in (wb[n] for n in wb.sheetnames if n.startswith("Coding")):
-        header = [sheets.header_name(c.value) for c in ws[sheets.HEADER_ROW]]
+        header = [by_label.get(sheets.header_name(c.value), sheets.header_name(c.value)) for c in ws[sheets.HEADER_ROW]]
         coder = sheets.row_one([str(c.value or "") for c in ws[1]], sheets.META_KEYS)["coder"][0]
         code_cols = [(h, i + 1) for i, h in enumerate(header) if h not in (*sheets.FIXED, sheets.NO_CODE, sheets.MEMO, sheets.CHECK)]
         marks = ["1", 1, "x", "✓", "yes", "TRUE"]
@@ -77,9 +78,7 @@ def test_export_layout(ready):
     assert [c.value for c in ws[1]][:2] == [
         "round: round-1", f"coder: alice · codebook: {book.full_version} · units: 40 · status: coding"]
     header = [c.value for c in ws[2]]
-    labels = {c["id"]: c["label"] for c in book.codes}
-    assert header == [*sheets.FIXED, *(f"{labels[i]} ({i})" for i in book.ids), sheets.NO_CODE, sheets.MEMO,
-                      sheets.CHECK]
+    assert header == [*sheets.FIXED, *(c["label"] for c in book.codes), sheets.NO_CODE, sheets.MEMO, sheets.CHECK]
     assert sheets.FIXED[:2] == ("unit_id", "comment") and ws.freeze_panes == "C3"  # id and comment stay in view
     assert ws.protection.sheet
     assert ws["E3"].protection.locked and not ws["F3"].protection.locked and not ws[f"{sheets.column_letter(len(header) - 1)}3"].protection.locked
