@@ -60,11 +60,15 @@ def main() -> int:
         pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         count = int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")))
         # the Coding sheet is the last sheet printed (Instructions and Codebook come first)
-        subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", "-f", str(count), "-l", str(count),
+        subprocess.run(["pdftoppm", "-r", "130", "-png", "-singlefile", "-f", str(count), "-l", str(count),
                         str(pdf), str(tmp / "page")], check=True)
+        from PIL import Image, ImageChops
+
         target = ROOT / "docs/img/coding-sheet-libreoffice.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(tmp / "page.png", target)
+        page = Image.open(tmp / "page.png").convert("RGB")
+        box = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()  # the printed part
+        page.crop((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8)).save(target, optimize=True)
         print(target)
     return 0
 
