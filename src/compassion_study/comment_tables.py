@@ -137,14 +137,8 @@ def _grids(path: Path, label: str) -> list[tuple[str, list[list[object]]]]:
     if why:
         raise InputError(f"{label}: {why}")
     try:
-        if suffix == ".xlsx":
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True, data_only=False)
-            try:
-                return [(name, spreadsheets.xlsx_grid(wb[name], label)) for name in wb.sheetnames]
-            finally:
-                wb.close()
+        if (spreadsheets.office_kind(path) or suffix[1:]) == "xlsx":
+            return list(spreadsheets.xlsx_sheets(path, label).items())
         return list(spreadsheets.read_ods(path, label).items())
     except InputError:
         raise

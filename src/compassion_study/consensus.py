@@ -311,19 +311,11 @@ def _adjudication_tabs(path: Path) -> tuple[list[list[object]], list[list[str | 
     if why:
         raise InputError(f"{path.name}: {why}")
     try:
-        if suffix == ".xlsx":
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True, data_only=False)
-            try:
-                if SHEET not in wb.sheetnames:
-                    return None
-                colours: list = []
-                return spreadsheets.xlsx_grid(wb[SHEET], path.name, colours), colours
-            finally:
-                wb.close()
         shades: dict = {}
-        grids = spreadsheets.read_ods(path, path.name, shades)
+        if (spreadsheets.office_kind(path) or suffix[1:]) == "xlsx":
+            grids = spreadsheets.xlsx_sheets(path, path.name, lambda name: name == SHEET, shades)
+        else:
+            grids = spreadsheets.read_ods(path, path.name, shades)
         return (grids[SHEET], shades[SHEET]) if SHEET in grids else None
     except InputError:
         raise

@@ -40,7 +40,7 @@ from . import codebook as cbmod
 from . import files, provenance
 from .errors import InputError, where
 from .ingest import read_units
-from .spreadsheets import column_letter, office_kind, read_ods, xlsx_grid
+from .spreadsheets import column_letter, office_kind, read_ods, xlsx_sheets
 from .spreadsheets import Formula as _Formula
 from .spreadsheets import as_text as _as_text
 from .paths import Paths
@@ -509,40 +509,14 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
 
-def _read_xlsx(path: Path) -> list[Tab]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        names = wb.sheetnames
-        tabs = []
-        assigned: dict[str, list[str]] = {}
-        if "Assignment" in names:
-            for row in xlsx_grid(wb["Assignment"], path.name)[1:]:
-                if row and row[0] is not None and len(row) > 1:
-                    assigned.setdefault(str(row[0]), []).append(_as_text(row[1]))
-        instr_coder = None
-        if "Instructions" in names:
-            for row in wb["Instructions"].iter_rows(max_row=6, values_only=True):
-                if row and row[0] == "Coder" and len(row) > 1:
-                    instr_coder = _as_text(row[1])
-        for name in names:
-            if not name.startswith("Coding"):
-                continue
-            colours: list = []
-            grid = xlsx_grid(wb[name], path.name, colours)
-            tabs.append(Tab(path, name, grid, None, instr_coder if name == "Coding" else None, colours))
-        for t in tabs:
-            coder = t.sheet[len("Coding "):] if t.sheet.startswith("Coding ") else (instr_coder or "")
-            t.assigned = assigned.get(coder) if assigned else None
-        return tabs
-    finally:
-        wb.close()
-
-
-def _read_ods(path: Path) -> list[Tab]:
+def _read_workbook(path: Path, kind: str) -> list[Tab]:
+    """The Coding tabs of an .xlsx or .ods, with the hidden Assignment and the Instructions' coder."""
     colours: dict = {}
-    sheets = read_ods(path, path.name, colours)
+    wanted = lambda name: name.startswith("Coding") or name in ("Assignment", "Instructions")  # noqa: E731
+    if kind == "xlsx":
+        sheets = xlsx_sheets(path, path.name, wanted, colours)
+    else:
+        sheets = {n: g for n, g in read_ods(path, path.name, colours).items() if wanted(n)}
     assigned: dict[str, list[str]] = {}
     for row in sheets.get("Assignment", [])[1:]:
         if row and row[0] is not None and len(row) > 1:
@@ -586,7 +560,7 @@ def read_tabs(path: Path) -> list[Tab]:
             raise InputError(f"{label}: {why}")
         kind = office_kind(path) or suffix[1:]  # an .ods saved under an .xlsx name is read as what it is
         try:
-            tabs = _read_xlsx(path) if kind == "xlsx" else _read_ods(path)
+            tabs = _read_workbook(path, kind)
         except InputError:
             raise
         except Exception as exc:  # openpyxl/odfpy raise many types for damaged files

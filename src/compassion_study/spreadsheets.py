@@ -9,6 +9,7 @@ cells as :class:`Formula` so that callers can refuse them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,35 +41,262 @@ MAX_ODS_ELEMENTS = 10_000_000
 MAX_ODS_SPACES = 32_767
 
 
-def xlsx_fill(cell) -> str | None:
-    """A cell's solid fill colour as ``RRGGBB`` (None: no solid fill)."""
-    fill = getattr(cell, "fill", None)
-    if fill is None or fill.fill_type != "solid":
-        return None
-    rgb = fill.fgColor.rgb if fill.fgColor is not None else None
-    return rgb[-6:].upper() if isinstance(rgb, str) and len(rgb) >= 6 else None
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_COLUMN = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 
-def xlsx_grid(ws, label: str, colours: list | None = None) -> list[list[object]]:
-    """Every row of a read-only openpyxl sheet as values (formula cells as :class:`Formula`).
+def _expat(label: str):
+    """An expat parser that refuses DTDs and entity declarations (as defusedxml does), namespaces resolved."""
+    import xml.parsers.expat
 
-    The sheet's declared ``<dimension>`` is ignored (``reset_dimensions``):
-    a file that understates its size must not lose rows, and one that
-    overstates it must not make the reader pad millions of empty cells.
-    Reading stops with an error past :data:`MAX_CELLS`.  Given a list,
-    ``colours`` receives each row's cell fills (:func:`xlsx_fill`).
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+
+    def refuse(*_):
+        raise InputError(f"{label}: declares XML entities or a DTD, which spreadsheets do not write; not read")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    return parser
+
+
+def _xml_tree(z, name: str, label: str):
+    """A small package part (workbook, relationships, styles) as an ElementTree element, safely parsed."""
+    from defusedxml.ElementTree import fromstring
+
+    return fromstring(z.read(name), forbid_dtd=True)
+
+
+def _shared_strings(z, label: str) -> list[str]:
+    """``xl/sharedStrings.xml``: each ``<si>``'s text (rich-text runs joined; phonetic guides left out)."""
+    name = next((n for n in z.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
+    if name is None:
+        return []
+    out: list[str] = []
+    parts: list[str] = []
+    state = {"depth_t": 0, "rph": 0}
+    parser = _expat(label)
+    si, t, rph = f"{_MAIN} si", f"{_MAIN} t", f"{_MAIN} rPh"
+
+    def start(tag, attrs):
+        if tag == si:
+            parts.clear()
+        elif tag == rph:
+            state["rph"] += 1
+        elif tag == t and not state["rph"]:
+            state["depth_t"] += 1
+
+    def end(tag):
+        if tag == si:
+            out.append("".join(parts))
+            if len(out) > MAX_CELLS:
+                raise InputError(f"{label}: more than {MAX_CELLS:,} shared strings; not a workbook the package wrote")
+        elif tag == rph:
+            state["rph"] -= 1
+        elif tag == t and state["depth_t"]:
+            state["depth_t"] -= 1
+
+    def text(data):
+        if state["depth_t"]:
+            parts.append(data)
+
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    with z.open(name) as fh:
+        parser.ParseFile(fh)
+    return out
+
+
+def _fills(z, label: str) -> list[str | None]:
+    """For each cell format (``cellXfs``), its solid fill colour as ``RRGGBB`` (None: none, or a theme colour)."""
+    name = next((n for n in z.namelist() if n.lower() == "xl/styles.xml"), None)
+    if name is None:
+        return []
+    root = _xml_tree(z, name, label)
+    colours: list[str | None] = []
+    for fill in root.iterfind(f"{{{_MAIN}}}fills/{{{_MAIN}}}fill"):
+        pattern = fill.find(f"{{{_MAIN}}}patternFill")
+        fg = pattern.find(f"{{{_MAIN}}}fgColor") if pattern is not None else None
+        rgb = fg.get("rgb") if fg is not None and pattern.get("patternType") == "solid" else None
+        colours.append(rgb[-6:].upper() if rgb and len(rgb) >= 6 else None)
+    out = []
+    for xf in root.iterfind(f"{{{_MAIN}}}cellXfs/{{{_MAIN}}}xf"):
+        try:
+            out.append(colours[int(xf.get("fillId", "0"))])
+        except (ValueError, IndexError):
+            out.append(None)
+    return out
+
+
+def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict | None = None
+                ) -> dict[str, list[list[object]]]:
+    """The sheets of an .xlsx that ``wanted(name)`` accepts, each as a grid of values, streamed.
+
+    Cells are what the person typed: a formula is a :class:`Formula`
+    (``=1+0``), never its cached result; shared strings and inline strings
+    are text, numbers ``float``, booleans ``bool``, error values their text
+    (``#N/A``).  The sheet's declared ``<dimension>`` is ignored (a file that
+    understates its size loses no rows, one that overstates it pads
+    nothing); rows are placed by their numbers, and reading stops with an
+    error past :data:`MAX_ROWS` rows or :data:`MAX_CELLS` cells (a gap in the
+    row numbers counts as the empty rows it stands for).  Given a dict,
+    ``colours`` receives for each sheet the rows of cell fills (``RRGGBB``).
     """
-    ws.reset_dimensions()
-    grid, cells = [], 0
-    for row in ws.iter_rows():
-        cells += max(len(row), 1)  # a gap in the row numbers arrives as empty rows: count them too
-        if cells > MAX_CELLS or len(grid) >= MAX_ROWS:
-            raise InputError(f"{label}: more than {min(MAX_CELLS, MAX_ROWS):,} rows or {MAX_CELLS:,} cells; "
-                             "this is not a workbook the package wrote")
-        grid.append([Formula(c.value) if getattr(c, "data_type", None) == "f" else c.value for c in row])
-        if colours is not None:
-            colours.append([xlsx_fill(c) for c in row])
+    import posixpath
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        book = _xml_tree(z, "xl/workbook.xml", label)
+        rels = _xml_tree(z, "xl/_rels/workbook.xml.rels", label)
+        targets = {r.get("Id"): r.get("Target", "") for r in rels.iterfind(f"{{{_PKG_REL}}}Relationship")}
+        sheets = []
+        for sh in book.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet"):
+            name, target = sh.get("name", ""), targets.get(sh.get(f"{{{_REL}}}id"), "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            sheets.append((name, part))
+        chosen = [(n, part) for n, part in sheets if wanted(n)]
+        if not chosen:
+            return {}
+        shared = _shared_strings(z, label)
+        fills = _fills(z, label) if colours is not None else []
+        out = {}
+        for name, part in chosen:
+            if part not in z.namelist():
+                raise InputError(f"{label}: sheet '{name}' is missing from the file (damaged workbook)")
+            shades: list[list[str | None]] = []
+            out[name] = _xlsx_sheet(z, part, label, shared, fills, shades if colours is not None else None)
+            if colours is not None:
+                colours[name] = shades
+        return out
+
+
+def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades: list | None) -> list[list[object]]:
+    grid: list[list[object]] = []
+    cells = 0
+    row_tag, c_tag, v_tag, f_tag = f"{_MAIN} row", f"{_MAIN} c", f"{_MAIN} v", f"{_MAIN} f"
+    t_tag, rph_tag = f"{_MAIN} t", f"{_MAIN} rPh"
+    cur: dict = {}
+    buf: list[str] = []
+    state = {"in": None, "rph": 0, "next_row": 1}
+
+    def fail(what: str):
+        raise InputError(f"{label}: {what}; this is not a workbook the package wrote")
+
+    def start(tag, attrs):
+        nonlocal cells
+        if tag == c_tag:
+            cur.clear()
+            cur.update(r=attrs.get("r"), t=attrs.get("t", "n"), s=attrs.get("s"), v=None, f=None, inline=[])
+        elif tag == v_tag or tag == f_tag:
+            state["in"] = tag
+            buf.clear()
+        elif tag == rph_tag:
+            state["rph"] += 1
+        elif tag == t_tag and cur and not state["rph"]:
+            state["in"] = t_tag
+            buf.clear()
+        elif tag == row_tag:
+            try:
+                number = int(attrs.get("r", state["next_row"]))
+            except ValueError:
+                fail(f"row number '{attrs.get('r')}' is not a number")
+            if number > MAX_ROWS:
+                fail(f"row {number:,}: more than {MAX_ROWS:,} rows")
+            if number < len(grid) + 1:
+                fail(f"row numbers out of order (row {number} after row {len(grid)})")
+            cells += number - len(grid)  # the empty rows a gap stands for cost what any reader makes of them
+            if cells > MAX_CELLS:
+                fail(f"more than {MAX_CELLS:,} cells")
+            while len(grid) < number:
+                grid.append([])
+                if shades is not None:
+                    shades.append([])
+            state["next_row"] = number + 1
+
+    def end(tag):
+        nonlocal cells
+        if tag == state["in"]:
+            text = "".join(buf)
+            if tag == v_tag:
+                cur["v"] = text
+            elif tag == f_tag:
+                cur["f"] = text
+            else:
+                cur["inline"].append(text)
+            state["in"] = None
+        elif tag == rph_tag:
+            state["rph"] -= 1
+        elif tag == c_tag:
+            if not grid:  # a cell outside any row element
+                fail("a cell outside a row")
+            row = grid[-1]
+            m = _COLUMN.match(cur["r"] or "")
+            col = len(row)
+            if m:
+                col = 0
+                for ch in m.group(1):
+                    col = col * 26 + ord(ch) - 64
+                col -= 1
+            if col >= 16384:
+                fail(f"column {cur['r']} is beyond a sheet's 16,384 columns")
+            cells += max(col + 1 - len(row), 0)
+            if cells > MAX_CELLS:
+                fail(f"more than {MAX_CELLS:,} cells")
+            value = _xlsx_value(cur, shared)
+            if value is not None or cur["s"] is not None:
+                row.extend([None] * (col + 1 - len(row)))
+                row[col] = value
+                if shades is not None:
+                    shade = shades[-1]
+                    shade.extend([None] * (col + 1 - len(shade)))
+                    try:
+                        shade[col] = fills[int(cur["s"])] if cur["s"] is not None else None
+                    except (ValueError, IndexError):
+                        pass
+            cur.clear()
+
+    def text(data):
+        if state["in"]:
+            buf.append(data)
+
+    parser = _expat(label)
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    with z.open(part) as fh:
+        parser.ParseFile(fh)
+    # trailing empty cells (styled but blank) are not part of a row's content
+    for r, row in enumerate(grid):
+        while row and row[-1] is None:
+            row.pop()
+    while grid and not grid[-1]:
+        grid.pop()
+        if shades is not None and len(shades) > len(grid):
+            shades.pop()
     return grid
+
+
+def _xlsx_value(cell: dict, shared: list[str]) -> object:
+    if cell["f"] is not None:
+        return Formula("=" + (cell["f"] or "…"))  # a shared formula's other cells carry no text of their own
+    kind, v = cell["t"], cell["v"]
+    if kind == "inlineStr":
+        return "".join(cell["inline"]) or None
+    if v is None:
+        return None
+    if kind == "s":
+        try:
+            return shared[int(v)]
+        except (ValueError, IndexError):
+            return None
+    if kind == "b":
+        return v.strip() == "1"
+    if kind in ("str", "e", "d"):
+        return v
+    try:
+        return float(v)
+    except ValueError:
+        return v
 
 
 _ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
