@@ -173,33 +173,38 @@ def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict 
 
 
 def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades: list | None) -> list[list[object]]:
+    """One worksheet part as a grid (see :func:`xlsx_sheets`), streamed through expat.
+
+    Blank cells (styled or not) add nothing: only cells with a value, a
+    formula or inline text are placed, with their fill.
+    """
     grid: list[list[object]] = []
     cells = 0
     row_tag, c_tag, v_tag, f_tag = f"{_MAIN} row", f"{_MAIN} c", f"{_MAIN} v", f"{_MAIN} f"
     t_tag, rph_tag = f"{_MAIN} t", f"{_MAIN} rPh"
-    cur: dict = {}
+    attrs_c: dict = {}
+    value_text: str | None = None
+    formula: str | None = None
+    inline: list[str] = []
     buf: list[str] = []
-    state = {"in": None, "rph": 0, "next_row": 1}
+    collecting: str | None = None
+    rph = 0
 
     def fail(what: str):
         raise InputError(f"{label}: {what}; this is not a workbook the package wrote")
 
     def start(tag, attrs):
-        nonlocal cells
+        nonlocal attrs_c, value_text, formula, inline, collecting, cells, rph
         if tag == c_tag:
-            cur.clear()
-            cur.update(r=attrs.get("r"), t=attrs.get("t", "n"), s=attrs.get("s"), v=None, f=None, inline=[])
+            attrs_c, value_text, formula = attrs, None, None
+            if inline:
+                inline = []
         elif tag == v_tag or tag == f_tag:
-            state["in"] = tag
-            buf.clear()
-        elif tag == rph_tag:
-            state["rph"] += 1
-        elif tag == t_tag and cur and not state["rph"]:
-            state["in"] = t_tag
+            collecting = tag
             buf.clear()
         elif tag == row_tag:
             try:
-                number = int(attrs.get("r", state["next_row"]))
+                number = int(attrs.get("r", len(grid) + 1))
             except ValueError:
                 fail(f"row number '{attrs.get('r')}' is not a number")
             if number > MAX_ROWS:
@@ -213,75 +218,80 @@ def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades
                 grid.append([])
                 if shades is not None:
                     shades.append([])
-            state["next_row"] = number + 1
+        elif tag == t_tag and not rph:
+            collecting = tag
+            buf.clear()
+        elif tag == rph_tag:
+            rph += 1
 
     def end(tag):
-        nonlocal cells
-        if tag == state["in"]:
-            text = "".join(buf)
-            if tag == v_tag:
-                cur["v"] = text
-            elif tag == f_tag:
-                cur["f"] = text
-            else:
-                cur["inline"].append(text)
-            state["in"] = None
-        elif tag == rph_tag:
-            state["rph"] -= 1
-        elif tag == c_tag:
-            if not grid:  # a cell outside any row element
+        nonlocal value_text, formula, collecting, cells, rph
+        if tag == c_tag:
+            if value_text is None and formula is None and not inline:
+                return  # a blank cell
+            if not grid:
                 fail("a cell outside a row")
             row = grid[-1]
-            m = _COLUMN.match(cur["r"] or "")
-            col = len(row)
+            ref = attrs_c.get("r")
+            m = _COLUMN.match(ref) if ref else None
             if m:
                 col = 0
                 for ch in m.group(1):
                     col = col * 26 + ord(ch) - 64
                 col -= 1
+            else:
+                col = len(row)
             if col >= 16384:
-                fail(f"column {cur['r']} is beyond a sheet's 16,384 columns")
-            cells += max(col + 1 - len(row), 0)
-            if cells > MAX_CELLS:
-                fail(f"more than {MAX_CELLS:,} cells")
-            value = _xlsx_value(cur, shared)
-            if value is not None or cur["s"] is not None:
+                fail(f"column {ref} is beyond a sheet's 16,384 columns")
+            if col >= len(row):
+                cells += col + 1 - len(row)
+                if cells > MAX_CELLS:
+                    fail(f"more than {MAX_CELLS:,} cells")
                 row.extend([None] * (col + 1 - len(row)))
-                row[col] = value
-                if shades is not None:
+            row[col] = _xlsx_value(formula, attrs_c.get("t", "n"), value_text, inline, shared)
+            if shades is not None:
+                style = attrs_c.get("s")
+                if style is not None:
                     shade = shades[-1]
-                    shade.extend([None] * (col + 1 - len(shade)))
+                    if col >= len(shade):
+                        shade.extend([None] * (col + 1 - len(shade)))
                     try:
-                        shade[col] = fills[int(cur["s"])] if cur["s"] is not None else None
+                        shade[col] = fills[int(style)]
                     except (ValueError, IndexError):
                         pass
-            cur.clear()
+        elif tag == collecting:
+            if tag == v_tag:
+                value_text = "".join(buf)
+            elif tag == f_tag:
+                formula = "".join(buf)
+            else:
+                inline.append("".join(buf))
+            collecting = None
+        elif tag == rph_tag:
+            rph -= 1
 
     def text(data):
-        if state["in"]:
+        if collecting:
             buf.append(data)
 
     parser = _expat(label)
+    parser.buffer_text = True
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
     with z.open(part) as fh:
         parser.ParseFile(fh)
-    # trailing empty cells (styled but blank) are not part of a row's content
-    for r, row in enumerate(grid):
+    for row in grid:
         while row and row[-1] is None:
             row.pop()
     while grid and not grid[-1]:
         grid.pop()
-        if shades is not None and len(shades) > len(grid):
-            shades.pop()
     return grid
 
 
-def _xlsx_value(cell: dict, shared: list[str]) -> object:
-    if cell["f"] is not None:
-        return Formula("=" + (cell["f"] or "…"))  # a shared formula's other cells carry no text of their own
-    kind, v = cell["t"], cell["v"]
+def _xlsx_value(formula: str | None, kind: str, v: str | None, inline: list[str], shared: list[str]) -> object:
+    if formula is not None:
+        return Formula("=" + (formula or "…"))  # a shared formula's other cells carry no text of their own
     if kind == "inlineStr":
-        return "".join(cell["inline"]) or None
+        return "".join(inline) or None
     if v is None:
         return None
     if kind == "s":
