@@ -1,6 +1,8 @@
 """Benchmark: export and import of 5,000 units x 4 coders x 16 codes.
 
-Target (issue 3): import in under 10 s on the project's 2-core machine.
+Targets (issue 13): export under 3 s and import under 2 s on the project's
+2-core machine (issue 3 asked for an import under 10 s).  Exports are
+byte-identical for identical inputs (tested in tests/test_coding_workbooks.py).
 
     .venv/bin/python benchmarks/bench_sheets.py [--units 5000] [--coders 4]
 """
@@ -21,7 +23,8 @@ from _synthetic import project  # noqa: E402
 
 from compassion_study import sheets  # noqa: E402
 
-TARGET_IMPORT_S = 10.0
+TARGET_EXPORT_S = 3.0
+TARGET_IMPORT_S = 2.0
 
 
 def fill(path: Path, seed: int) -> None:
@@ -51,9 +54,10 @@ def main() -> int:
         t0 = time.perf_counter()
         codings = sheets.import_codings(written[:-1], round_="round-1", paths=paths)
         t_import = time.perf_counter() - t0
-    print(f"export: {args.units} units x {args.coders} coders x 16 codes in {t_export:.2f} s")
+    print(f"export: {args.units} units x {args.coders} coders x 16 codes in {t_export:.2f} s "
+          f"(target < {TARGET_EXPORT_S:.0f} s)")
     print(f"import: {len(codings):,} coding rows in {t_import:.2f} s (target < {TARGET_IMPORT_S:.0f} s)")
-    ok = t_import < TARGET_IMPORT_S
+    ok = t_import < TARGET_IMPORT_S and t_export < TARGET_EXPORT_S
     print("PASS" if ok else "MISS")
     return 0 if ok else 1
 
