@@ -325,3 +325,23 @@ def test_status_and_import_check_show_where_each_coder_stands(ready, capsys):
     assert main(["--root", str(ready.root), "import", "--check"]) == 1
     err = capsys.readouterr().err
     assert "mark 'maybe' is not a documented mark" in err and "the import would be rejected" in err
+
+
+def test_code_labels_and_comments_that_look_like_formulas_stay_text(ready):
+    """Codebook labels reach the header row: they may not become formulas (comments: test_sheets)."""
+    import yaml
+    from openpyxl import load_workbook
+
+    path = ready.codebooks / "compassionate-leadership-v1.yaml"
+    book = yaml.safe_load(path.read_text(encoding="utf-8"))
+    book["codes"][0]["label"] = "=1+1"
+    book["codes"][1]["label"] = "@SUM(A1:A9)"
+    path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
+    ws = load_workbook(sheets.export(ready, "round-1", ["alice"])[0])["Coding"]
+    first = len(sheets.FIXED) + 1
+    for cell in (ws.cell(sheets.HEADER_ROW, first), ws.cell(sheets.HEADER_ROW, first + 1)):
+        assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
+    assert ws.cell(sheets.HEADER_ROW, first).value == "=1+1"
+    # and the rows styled by copying keep their stripes, protection and alignment
+    assert not ws["F40"].protection.locked and ws["B40"].protection.locked
+    assert ws["F40"].fill.fgColor.rgb[-6:] == sheets.STRIPES[(40 - 3) % 2] and ws["B41"].alignment.wrap_text

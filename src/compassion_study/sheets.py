@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,9 +224,9 @@ def _codebook_sheet(ws, book: cbmod.Codebook) -> None:
     ws.protection.sheet = True
 
 
-def _literal_strings(ws) -> None:
-    """Make every text cell that looks like a formula a literal string."""
-    for row in ws.iter_rows():
+def _literal_strings(ws, min_row: int = 1, max_row: int | None = None, max_col: int | None = None) -> None:
+    """Make every text cell that looks like a formula a literal string (in the rows and columns given)."""
+    for row in ws.iter_rows(min_row=min_row, max_row=max_row, max_col=max_col):
         for c in row:
             if c.data_type == "f" or (isinstance(c.value, str) and c.value[:1] in files.FORMULA_TRIGGERS):
                 c.data_type = "s"
@@ -294,7 +295,6 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
     ws.append(header)
     for u in units.itertuples(index=False):
         ws.append([u.unit_id, u.text, u.prompt, u.section, u.theme] + [None] * (len(book.ids) + 2) + [u.unit_id])
-    _literal_strings(ws)
 
     n_codes, first_code = len(book.ids), len(FIXED)
     no_code, memo, check = first_code + n_codes, first_code + n_codes + 1, first_code + n_codes + 2
@@ -328,21 +328,31 @@ def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.
     stripes = [PatternFill("solid", fgColor=colour) for colour in STRIPES]
     edge = Border(left=Side(style="thin", color="9AA5B1"))
     sizes = [11, 11, 9, 9, 9]
+    prototypes: list[list] = []  # the first two unit rows are styled cell by cell; the rest copy their styles
     for k, row in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row)):
-        for j, c in enumerate(row):
-            c.fill = stripes[k % 2]
-            if j < first_code:
-                c.alignment = wrap
-                if j >= 2:
-                    c.font = small
-            else:
-                c.protection = editable
-                c.alignment = wrap if j >= memo else centre
-        row[first_code].border = edge
-        if row[check].value is not None:
+        if k < 2:
+            for j, c in enumerate(row):
+                c.fill = stripes[k % 2]
+                if j < first_code:
+                    c.alignment = wrap
+                    if j >= 2:
+                        c.font = small
+                else:
+                    c.protection = editable
+                    c.alignment = wrap if j >= memo else centre
+            row[first_code].border = edge
             row[check].font = Font(size=9, color="888888")
+            prototypes.append([copy(c._style) for c in row])
+        else:
+            # openpyxl looks every assigned style object up by hash, which dominates a large export;
+            # a cell's style is an array of indexes into the workbook's style lists, so copying it is exact
+            for c, style in zip(row, prototypes[k % 2]):
+                c._style = copy(style)
         ws.row_dimensions[row[0].row].height = row_height(
             (row[j].value, widths[j], sizes[j]) for j in range(1, first_code))
+    # after styling, as it adds the quote prefix to a cell's own style; only rows 1-2 and the text columns hold text
+    _literal_strings(ws, max_row=HEADER_ROW)
+    _literal_strings(ws, min_row=HEADER_ROW + 1, max_col=first_code)
     if len(units):
         marks = f"{column_letter(first_code)}{HEADER_ROW + 1}:{column_letter(no_code)}{last_row}"
         dv = DataValidation(type="list", formula1='"' + ",".join(MARK_CHOICES) + '"', allow_blank=True,
