@@ -61,7 +61,8 @@ def test_export_lists_only_disputed_cells_and_is_injection_safe(coded):
     ws = load_workbook(path)[consensus.SHEET]
     header = [c.value for c in ws[2]]
     assert header == ["unit_id", "code_id", "code", "comment", "mark alice", "mark bob", "decision", "note", "memo alice", "memo bob", "check"]
-    assert ws["F1"].value == 25 and ws.max_row == 27
+    assert ws["A1"].value == "round: round-1" and "cells: 25 · status: adjudication" in ws["D1"].value
+    assert ws.max_row == 27
     marks = {(r[4], r[5]) for r in ws.iter_rows(min_row=3, values_only=True)}
     assert marks <= {(1, 0), (0, 1)}
     memo = [r[8] for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "u28425a3aed"]
@@ -110,7 +111,7 @@ BAD = [
     ("unknown-cell", {"A3": "u0000000000", 3: 1}, "Adjudication › A3: unit 'u0000000000' × code"),
     ("duplicate", {"A4": "u390f6e73e0", "B4": "empathising"}, "appears twice (also row 3)"),
     ("edited", {"D3": "changed text"}, "Adjudication › D3: comment text of unit 'u390f6e73e0' was edited"),
-    ("round", {"B1": "round-9"}, "Adjudication › B1: sheet is for round 'round-9', but it is being imported as round 'round-1'"),
+    ("round", {"A1": "round: round-9"}, "Adjudication › A1: sheet is for round 'round-9', but it is being imported as round 'round-1'"),
 ]
 
 

@@ -147,8 +147,13 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     sheets._codebook_sheet(wb.create_sheet("Codebook"), book)
     ws = wb.create_sheet(SHEET)
     pairs = split[["unit_id", "code_id"]].drop_duplicates()
-    ws.append(["round", round_, "codebook", book.full_version, "cells", len(pairs), "status",
-               sheets.ILLUSTRATIVE if illustrative else "adjudication"])
+    # row 1 in two cells that have room (A, and the wide comment column D): "key: value" pairs
+    ws.append([f"round: {round_}", None, None, f"codebook: {book.full_version} · cells: {len(pairs)} · status: "
+               f"{sheets.ILLUSTRATIVE if illustrative else 'adjudication'}"])
+    ws["A1"].font = Font(italic=True, color="444444")
+    ws["D1"].font = Font(bold=True, color="9C0006") if illustrative else Font(italic=True, color="444444")
+    if illustrative:
+        ws["D1"].fill = PatternFill("solid", fgColor="FFC7CE")
     # the decision sits right after the coders' marks, so that comment, marks and decision are in view together
     header = [*FIXED, *[f"mark {c}" for c in coders], DECISION, NOTE, *[f"memo {c}" for c in coders], sheets.CHECK]
     ws.append(header)
@@ -227,7 +232,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
     if len(grid) < 2:
         return pd.DataFrame(), [f"{where(label, SHEET)}: sheet is empty or truncated (no header row)"]
     meta = [spreadsheets.as_text(v).strip() for v in grid[0]]
-    info = {meta[i].lower(): (meta[i + 1] if i + 1 < len(meta) else "", i + 1) for i in range(0, len(meta), 2) if meta[i]}
+    info = sheets.row_one(meta, ("round", "codebook", "cells", "status"))
     if "round" not in info:
         return pd.DataFrame(), [f"{where(label, SHEET, 'row 1')}: missing round; row 1 must be the exported 'round …' line"]
     rnd, rcol = info["round"]
