@@ -477,3 +477,19 @@ def test_study_stage_outputs(project):
         assert sorted(marks) == [0, 1]
     written = ag.read_table(project.agreement_by_code)
     assert len(written) == len(by_code)
+
+
+def test_calculator_trims_ids_and_leaves_out_a_coder_with_no_ratings(tmp_path, capsys):
+    """Issue 14 (1, 2): Cohen (1960), Table 1 (kappa .492 over 200 judgements) as a long CSV in which a
+    third coder has a row for every unit but no rating, and ids carry the spaces a spreadsheet hides."""
+    table = np.array([[88, 14, 18], [10, 40, 10], [2, 6, 12]]).T  # rows judge A, columns judge B
+    pairs = [(a, b) for a in range(3) for b in range(3) for _ in range(table[a, b])]
+    rows = ["unit,coder,value"]
+    for u, (a, b) in enumerate(pairs):
+        rows += [f"{u} , A,{a}", f" {u},B ,{b}", f"{u},C,"]
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["agreement", str(path), "--bootstrap", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_units"] == 200 and out["n_coders"] == 2 and out["n_ratings"] == 400
+    assert round(out["cohen_kappa"], 3) == 0.492 and out["percent_agreement"] == pytest.approx(0.70)

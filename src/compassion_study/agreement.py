@@ -184,8 +184,11 @@ def ratings_from_long(data: pd.DataFrame, unit: str = "unit", coder: str = "code
         raise InputError(problems, summary=f"{label}: {len(problems)} duplicate (unit, coder) pair(s):")
     present = df[~df[value].map(_is_missing)]
     unit_codes, units = pd.factorize(df[unit], sort=False)
-    coder_codes, coders = pd.factorize(df[coder], sort=False)
     keep = ~df[value].map(_is_missing).to_numpy(dtype=bool)
+    # a coder with rows but no rating at all is no coder of this table: counting them would make two-coder
+    # coefficients (Cohen, Scott, PABAK) undefined for a table that has two coders
+    coder_codes = np.full(len(df), -1, dtype=np.int64)
+    coder_codes[keep], coders = pd.factorize(df.loc[keep, coder], sort=False)
     value_codes, observed = pd.factorize(present[value], sort=False)
     cats = list(categories) if categories is not None else sorted(observed, key=_sort_key)
     index = {c: i for i, c in enumerate(cats)}
@@ -1015,7 +1018,8 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
     lines = [n for n, _ in numbered[1:]]
     body = [r + [""] * (len(header) - len(r)) for _, r in numbered[1:]]
     df = pd.DataFrame([r[: len(header)] for r in body], columns=header, index=lines)[[unit, coder, value]]
-    df[value] = df[value].str.strip()
+    for col in (unit, coder, value):  # "4 " and " B" are unit 4 and coder B, as a spreadsheet shows them
+        df[col] = df[col].str.strip()
     present = df[value] != ""
     as_num = pd.to_numeric(df.loc[present, value], errors="coerce")
     if numeric is None:
