@@ -345,3 +345,21 @@ def test_code_labels_and_comments_that_look_like_formulas_stay_text(ready):
     # and the rows styled by copying keep their stripes, protection and alignment
     assert not ws["F40"].protection.locked and ws["B40"].protection.locked
     assert ws["F40"].fill.fgColor.rgb[-6:] == sheets.STRIPES[(40 - 3) % 2] and ws["B41"].alignment.wrap_text
+
+
+def test_a_mark_copied_with_its_formatting_is_explained(ready):
+    """Copying a mark from the row above (Ctrl+C, Ctrl+V) brings that row's fill: the message says how to paste."""
+    from copy import copy
+
+    from openpyxl import load_workbook
+
+    alice = sheets.export(ready, "round-1", ["alice"])[0]
+    wb = load_workbook(alice)
+    ws = wb["Coding"]
+    ws["F3"] = 1
+    ws["F4"] = 1
+    ws["F4"]._style = copy(ws["F3"]._style)  # what a paste of F3 into F4 does
+    wb.save(alice)
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([alice], round_="round-1", paths=ready)
+    assert "in 1 row(s) (4)" in str(exc.value) and "paste values only (Paste Special › Values)" in str(exc.value)

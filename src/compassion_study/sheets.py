@@ -174,7 +174,8 @@ def _instructions(ws, round_: str, coders: Sequence[str], book: cbmod.Codebook, 
         ("6", f"Accepted marks: {MARKS_HELP}."),
         ("7", "Do not sort the Coding sheet or move marks between rows: the striped rows and the check column show "
               "the study team when marks have moved away from their comments, and such a file is returned to "
-              "you. Filtering to hide rows is fine."),
+              "you. To copy a mark from another row, paste the value only (Paste Special › Values). Filtering to "
+              "hide rows is fine."),
         ("8", "Do not edit the comment text, ids or headers, do not add or delete rows, and do not rename sheets. "
               "The comment columns are protected against accidental edits."),
         ("9", "Save in the same format (or download the Coding tab as CSV from Google Sheets) and return the file "
@@ -888,8 +889,9 @@ def moved_marks(label: str, sheet: str, by_check: list[int], by_stripe: list[int
         if rows:
             shown = ", ".join(str(r + 1) for r in rows[:8]) + (" …" if len(rows) > 8 else "")
             out.append(f"{where(label, sheet)}: in {len(rows)} row(s) ({shown}) {why}: {what} were sorted or moved "
-                       f"away from their comments. Undo the sort (Edit › Undo), or copy your {what} into a fresh copy "
-                       "of the workbook, and return it again")
+                       f"away from their comments, or cells were copied from other rows with their formatting. Undo "
+                       f"the sort (Edit › Undo); where you copied cells, paste values only (Paste Special › Values); "
+                       f"or copy your {what} into a fresh copy of the workbook, and return it again")
     return out
 
 
