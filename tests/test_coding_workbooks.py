@@ -363,3 +363,37 @@ def test_a_mark_copied_with_its_formatting_is_explained(ready):
     with pytest.raises(InputError) as exc:
         sheets.import_codings([alice], round_="round-1", paths=ready)
     assert "in 1 row(s) (4)" in str(exc.value) and "paste values only (Paste Special › Values)" in str(exc.value)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_two_processes_write_and_read_exactly_what_one_does(ready, monkeypatch, tmp_path):
+    """Large rounds are exported and imported in two processes (issue 13's benchmark); the files written and
+    the tables read must be the same as in one process, in the same order, with the same messages."""
+    import os
+    import threading
+
+    from compassion_study import workbooks
+
+    if threading.active_count() > 1 or not hasattr(os, "fork"):
+        pytest.skip("forking needs a single-threaded process on a system with fork")
+    assert os.getpid() not in workbooks.in_parallel(_pid, [(), (), ()])  # the second process is really used
+    coders = ["alice", "bob", "carol"]
+    one = sheets.export(ready, "round-1", coders, sample=0.5, out=tmp_path / "one")
+    monkeypatch.setattr(workbooks, "PARALLEL_ROWS", 0)
+    two = sheets.export(ready, "round-1", coders, sample=0.5, out=tmp_path / "two")
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+    for i, p in enumerate(one[:-2]):  # carol's workbook comes back untouched
+        fill(p, seed=i, skip_every=5)
+    monkeypatch.setattr(sheets, "PARALLEL_BYTES", 10**12)
+    warned = sheets.import_codings(one[:-1], round_="round-1", paths=ready).attrs["warnings"]
+    first = [ready.codings.read_bytes(), ready.rounds.read_bytes(), (ready.processed / "memos.csv").read_bytes()]
+    monkeypatch.setattr(sheets, "PARALLEL_BYTES", 0)
+    codings = sheets.import_codings(one[:-1], round_="round-1", paths=ready)
+    assert [ready.codings.read_bytes(), ready.rounds.read_bytes(), (ready.processed / "memos.csv").read_bytes()] == first
+    assert codings.attrs["warnings"] == warned and "carol" in warned[0]  # reported from the workers too

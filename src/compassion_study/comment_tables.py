@@ -142,7 +142,7 @@ def _grids(path: Path, label: str) -> list[tuple[str, list[list[object]]]]:
         return list(spreadsheets.read_ods(path, label).items())
     except InputError:
         raise
-    except Exception as exc:  # openpyxl/odfpy raise many types for damaged files
+    except Exception as exc:  # zipfile, expat and odfpy raise many types for damaged files
         raise InputError(f"{label}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None
 
 

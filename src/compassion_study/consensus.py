@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import codebook as cbmod
-from . import files, provenance, sheets, spreadsheets
+from . import files, provenance, sheets, spreadsheets, workbooks
 from .errors import InputError, where
 from .ingest import read_units
 from .paths import Paths
@@ -108,10 +108,6 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
 
     Returns the workbook's path (default ``exports/<round>/<round>_adjudication.xlsx``).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     paths = paths or Paths.from_root()
     sheets.check_name("round", round_)
     codings = sheets.read_codings(paths)
@@ -123,81 +119,69 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     split = disputed_cells(codings, round_)
     coders = sorted(split["coder"].unique()) if len(split) else sorted(codings.loc[codings["round"] == round_, "coder"].unique())
     memos = _memos(paths, round_)
-    wb = Workbook()
-    ins = wb.active
-    ins.title = "Instructions"
+    book_ = workbooks.Book()
+    ins = book_.sheet("Instructions")
     status = f"{sheets.ILLUSTRATIVE}: example data, not a real adjudication" if illustrative else "for adjudication"
-    for row in [("compassion_study adjudication workbook", ""), ("Round", round_),
-                ("Codebook", f"{book.name} {book.full_version}"), ("Status", status), ("", ""),
-                ("How to decide", ""),
-                ("1", "Each row is one comment and one code on which the coders disagreed. Unanimous cells are "
-                      "already settled and are not listed."),
-                ("2", f"Read the comment, each coder's mark and memo, and the codebook; then set '{DECISION}' to 1 "
-                      "(the code applies) or 0 (it does not). Explain the decision in the note column if useful."),
-                ("3", "A row left without a decision stays provisional (majority view, ties flagged)."),
-                ("4", "Return the file to the study team, who will put it in data/raw/consensus/.")]:
-        ins.append(list(row))
-    ins["A1"].font = Font(bold=True, size=14)
-    ins.column_dimensions["A"].width, ins.column_dimensions["B"].width = 16, 100
-    if illustrative:
-        ins["B4"].font = Font(bold=True, color="9C0006")
-        ins["B4"].fill = PatternFill("solid", fgColor="FFC7CE")
-    ins.protection.sheet = True
+    ins.set_column(0, 0, 16)
+    ins.set_column(1, 1, 100)
+    for r, (key, text) in enumerate([
+            ("compassion_study adjudication workbook", ""), ("Round", round_),
+            ("Codebook", f"{book.name} {book.full_version}"), ("Status", status), ("", ""),
+            ("How to decide", ""),
+            ("1", "Each row is one comment and one code on which the coders disagreed. Unanimous cells are "
+                  "already settled and are not listed."),
+            ("2", f"Read the comment, each coder's mark and memo, and the codebook; then set '{DECISION}' to 1 "
+                  "(the code applies) or 0 (it does not). Explain the decision in the note column if useful."),
+            ("3", "A row left without a decision stays provisional (majority view, ties flagged)."),
+            ("4", "Return the file to the study team, who will put it in data/raw/consensus/.")]):
+        book_.write(ins, r, 0, key, **({"bold": True, "font_size": 14} if r == 0 else {"valign": "top"}))
+        flag = {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"} if illustrative and r == 3 else {}
+        book_.write(ins, r, 1, text, text_wrap=True, valign="top", **flag)
+        if r:
+            ins.set_row(r, sheets.row_height([(text, 100, 11)]))
+    workbooks.protect(ins)
 
-    sheets._codebook_sheet(wb.create_sheet("Codebook"), book)
-    ws = wb.create_sheet(SHEET)
+    sheets._codebook_sheet(book_, book)
+    ws = book_.sheet(SHEET)
     pairs = split[["unit_id", "code_id"]].drop_duplicates()
     # row 1 in two cells that have room (A, and the wide comment column D): "key: value" pairs
-    ws.append([f"round: {round_}", None, None, f"codebook: {book.full_version} · cells: {len(pairs)} · status: "
-               f"{sheets.ILLUSTRATIVE if illustrative else 'adjudication'}"])
-    ws["A1"].font = Font(italic=True, color="444444")
-    ws["D1"].font = Font(bold=True, color="9C0006") if illustrative else Font(italic=True, color="444444")
-    if illustrative:
-        ws["D1"].fill = PatternFill("solid", fgColor="FFC7CE")
+    meta = {"italic": True, "font_color": "#444444"}
+    book_.write(ws, 0, 0, f"round: {round_}", **meta)
+    book_.write(ws, 0, 3, f"codebook: {book.full_version} · cells: {len(pairs)} · status: "
+                          f"{sheets.ILLUSTRATIVE if illustrative else 'adjudication'}",
+                **({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"} if illustrative else meta))
     # the decision sits right after the coders' marks, so that comment, marks and decision are in view together
     header = [*FIXED, *[f"mark {c}" for c in coders], DECISION, NOTE, *[f"memo {c}" for c in coders], sheets.CHECK]
-    ws.append(header)
+    book_.write_row(ws, 1, header, bold=True, text_wrap=True, valign="bottom")
+    ws.set_row(1, 30)
+    n_fixed, n_c = len(FIXED), len(coders)
+    dec_col = n_fixed + n_c
+    last = 1 + len(pairs)  # 0-based
+    widths = [13, 16, 20, 50] + [7] * n_c + [9, 30] + [30] * n_c + [18]
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
     marks = split.set_index(["unit_id", "code_id", "coder"])["applied"]
-    for uid, cid in pairs.itertuples(index=False):
+    for k, (uid, cid) in enumerate(pairs.itertuples(index=False)):
         row = [uid, cid, labels.get(cid, cid), units.loc[uid, "text"]]
         row += [marks.get((uid, cid, c), "") for c in coders]
         row += [None, None] + [memos.get((c, uid), "") for c in coders]
-        ws.append(row + [f"{uid} {cid}"])  # check: moves with the decisions if they are sorted alone
-    sheets._literal_strings(ws)
-    n_fixed, n_c = len(FIXED), len(coders)
-    dec_col = n_fixed + n_c
-    last = 2 + len(pairs)
-    widths = [13, 16, 20, 50] + [7] * n_c + [9, 30] + [30] * n_c + [18]
-    for j, w in enumerate(widths):
-        ws.column_dimensions[sheets.column_letter(j)].width = w
-    for c in ws[2]:
-        c.font = Font(bold=True)
-        c.alignment = Alignment(wrap_text=True, vertical="bottom")
-    ws.row_dimensions[2].height = 30
-    wrap = Alignment(wrap_text=True, vertical="top")
-    stripes = [PatternFill("solid", fgColor=colour) for colour in sheets.STRIPES]
-    for k, row in enumerate(ws.iter_rows(min_row=3, max_row=last)):
-        for j, c in enumerate(row):
-            c.alignment = wrap if j < len(header) - 1 else Alignment(vertical="top")  # the check never wraps
-            c.fill = stripes[k % 2]
-            if dec_col <= j <= dec_col + 1 or j == len(header) - 1:
-                c.protection = Protection(locked=False)
-        ws.row_dimensions[row[0].row].height = sheets.row_height((c.value, widths[j], 11) for j, c in enumerate(row)
-                                                                 if j != len(header) - 1)
+        row += [f"{uid} {cid}"]  # check: moves with the decisions if they are sorted alone
+        fill = {"bg_color": "#" + sheets.STRIPES[k % 2], "valign": "top"}
+        for j, value in enumerate(row):
+            editable = {"locked": False} if dec_col <= j <= dec_col + 1 or j == len(header) - 1 else {}
+            wrap = {"text_wrap": True} if j < len(header) - 1 else {}  # the check never wraps
+            book_.write(ws, 2 + k, j, value, **fill, **editable, **wrap)
+        ws.set_row(2 + k, sheets.row_height((v, widths[j], 11) for j, v in enumerate(row) if j != len(header) - 1))
     if len(pairs):
-        dv = DataValidation(type="list", formula1='"' + ",".join(sheets.MARK_CHOICES) + '"', allow_blank=True,
-                            errorStyle="stop", showErrorMessage=True, errorTitle="Decision",
-                            error=f"1 = the code applies, 0 = it does not ({sheets.MARKS_HELP}).")
-        dv.add(f"{sheets.column_letter(dec_col)}3:{sheets.column_letter(dec_col)}{last}")
-        ws.add_data_validation(dv)
-    ws.freeze_panes = "E3"  # id, code and comment stay in view beside the marks and the decision
-    sheets._print_setup(ws, landscape=True, title_rows="1:2")
-    ws.protection.sheet = True
-    ws.protection.autoFilter = ws.protection.formatColumns = ws.protection.formatRows = False
-    ws.auto_filter.ref = f"A2:{sheets.column_letter(len(header) - 1)}{last}"
-    wb.properties.creator = "compassion_study"
+        ws.data_validation(2, dec_col, last, dec_col, {
+            "validate": "list", "source": list(sheets.MARK_CHOICES), "ignore_blank": True, "error_type": "stop",
+            "error_title": "Decision", "error_message": f"1 = the code applies, 0 = it does not ({sheets.MARKS_HELP})."})
+    ws.freeze_panes(2, 4)  # id, code and comment stay in view beside the marks and the decision
+    workbooks.print_setup(ws, landscape=True, title_rows=(0, 1))
+    ws.autofilter(1, 0, max(last, 1), len(header) - 1)
+    workbooks.protect(ws, filter_and_resize=True)
     target = Path(out) if out else paths.exports / round_ / f"{round_}{_NAME_SUFFIX}{'_' + sheets.ILLUSTRATIVE if illustrative else ''}.xlsx"
-    files.write_workbook(wb, target)
+    book_.save(target)
     if paths.contains(target):  # an --out elsewhere writes only there
         provenance.record(paths, f"consensus-export:{round_}", inputs=[paths.codings, paths.units], outputs=[target],
                           parameters={"round": round_, "cells": int(len(pairs))}, codebook_version=book.full_version)

@@ -131,35 +131,6 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
-def stable_zip(data: bytes) -> bytes:
-    """An Office file (a zip) rewritten so that the same content always gives the same bytes.
-
-    Writers stamp each zip member with the current time and ``docProps/core.xml``
-    with the save time; both are fixed here (member times at the zip epoch,
-    the save dates removed), member order and compression kept.
-    """
-    import re
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"", body)
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            dst.writestr(member, body)
-    return out.getvalue()
-
-
-def write_workbook(wb, path: str | os.PathLike) -> Path:
-    """Save an openpyxl workbook atomically and byte-identically for identical content (:func:`stable_zip`)."""
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return write_bytes(path, stable_zip(buffer.getvalue()))
-
-
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Atomically write UTF-8 ``text`` (``\\n`` line endings) to ``path``."""
     return write_bytes(path, text.encode("utf-8"))
@@ -243,11 +214,19 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     columns = _plain_columns(out)
     if columns is None:
         out.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    elif len(columns) > 1 and not any(map(_needs_quotes, [list(out.columns), *columns])):
+        # ids, codes and marks (most large tables): no field to quote, so rows are plain joins
+        return ("\n".join(map(",".join, [out.columns, *zip(*columns)])) + "\n").encode("utf-8")
     else:  # the same bytes as pandas' writer (which ends in this csv module too), without its per-cell conversions
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(out.columns)
         writer.writerows(zip(*columns))
     return buf.getvalue().encode("utf-8")
+
+
+def _needs_quotes(values: list[str]) -> bool:
+    """Whether the csv module would quote any of ``values`` (a comma, quote or line break in it)."""
+    return any(ch in v for v in set(values) for ch in ',"\n\r')
 
 
 def _plain_columns(df: pd.DataFrame) -> list[list] | None:
@@ -267,7 +246,7 @@ def _plain_columns(df: pd.DataFrame) -> list[list] | None:
         if missing.any():
             values = values.copy()
             values[missing] = ""
-        if not all(type(v) is str for v in values):
+        if len(values) and pd.api.types.infer_dtype(values, skipna=False) != "string":  # every value a str
             return None
         columns.append(values.tolist())
     return columns

@@ -11,7 +11,8 @@ Export
     Excel's quote prefix (formula injection; OWASP "CSV Injection").
 
 Import
-    ``.xlsx`` (openpyxl), ``.ods`` (odfpy via pandas) and ``.csv`` (one tab as
+    ``.xlsx`` and ``.ods`` (streamed by :mod:`compassion_study.spreadsheets`,
+    formulas seen as formulas) and ``.csv`` (one tab as
     Google Sheets downloads it; comma, semicolon or tab separated; UTF-8 with
     or without BOM, or Windows-1252 where the bytes cannot be UTF-8).  Units
     are matched by ``unit_id``, never by row.  Every problem in every file is
@@ -27,10 +28,10 @@ Marks
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import codebook as cbmod
-from . import files, provenance
+from . import files, provenance, workbooks
 from .errors import InputError, where
 from .ingest import read_units
 from .spreadsheets import column_letter, office_kind, read_ods, xlsx_sheets
@@ -73,6 +74,8 @@ ILLUSTRATIVE = "ILLUSTRATIVE"
 
 #: Largest returned file read (bytes), and largest uncompressed zip content.
 MAX_BYTES = 50 * 1024 * 1024
+#: returned files larger than this in all are read in two processes (about 7,000 rows of coding)
+PARALLEL_BYTES = 1024 * 1024
 MAX_UNZIPPED = 500 * 1024 * 1024
 SUFFIXES = (".xlsx", ".ods", ".csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -147,9 +150,9 @@ def assign(units: pd.DataFrame, coders: Sequence[str], sample: float | None = No
     return pd.DataFrame(rows, columns=["unit_id", "coder", "double_coded"])
 
 
-def _instructions(ws, round_: str, coders: Sequence[str], book: cbmod.Codebook, illustrative: bool, shared: bool) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
+def _instructions(book_: workbooks.Book, round_: str, coders: Sequence[str], book: cbmod.Codebook, illustrative: bool,
+                  shared: bool) -> None:
+    ws = book_.sheet("Instructions")
     first = ("This workbook holds a Coding tab for each coder. Code only on your own tab, and do not look at the "
              "others' tabs or discuss units with other coders until the round is closed." if shared else
              "Code on your own: do not discuss units with other coders until the round is closed.")
@@ -181,57 +184,36 @@ def _instructions(ws, round_: str, coders: Sequence[str], book: cbmod.Codebook, 
         ("9", "Save in the same format (or download the Coding tab as CSV from Google Sheets) and return the file "
               f"to the study team, who will put it in data/raw/coding/{round_}/."),
     ]
-    for r in rows:
-        ws.append(list(r))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A7"].font = Font(bold=True)
-    for r in range(2, 6):
-        ws.cell(r, 1).font = Font(bold=True)
-    if illustrative:
-        ws["B5"].font = Font(bold=True, color="9C0006")
-        ws["B5"].fill = PatternFill("solid", fgColor="FFC7CE")
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 90
-    for row in ws.iter_rows(min_row=2):
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
-        row[0].alignment = Alignment(vertical="top")
-        ws.row_dimensions[row[0].row].height = row_height([(row[1].value, 90, 11)])
-    ws.row_dimensions[1].height = 24
-    _print_setup(ws, landscape=False)
-    ws.protection.sheet = True
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 90)
+    for r, (key, text) in enumerate(rows):
+        if r == 0:
+            book_.write(ws, 0, 0, key, bold=True, font_size=14)
+            ws.set_row(0, 24)
+            continue
+        book_.write(ws, r, 0, key, valign="top", bold=r <= 4 or r == 6)
+        flag = {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"} if illustrative and r == 4 else {}
+        book_.write(ws, r, 1, text, text_wrap=True, valign="top", **flag)
+        ws.set_row(r, row_height([(text, 90, 11)]))
+    workbooks.print_setup(ws, landscape=False)
+    workbooks.protect(ws)
 
 
-def _codebook_sheet(ws, book: cbmod.Codebook) -> None:
-    from openpyxl.styles import Alignment, Font
-
+def _codebook_sheet(book_: workbooks.Book, book: cbmod.Codebook) -> None:
+    ws = book_.sheet("Codebook")
     table = book.table()
-    ws.append(list(table.columns))
-    for values in table.itertuples(index=False):
-        ws.append(list(values))
-    _literal_strings(ws)
     widths = {"id": 18, "label": 20, "group": 11, "brief": 34, "definition": 50, "use_when": 40,
               "do_not_use_when": 40, "example": 40, "source": 36, "keywords": 30}
-    for i, name in enumerate(table.columns):
-        ws.column_dimensions[column_letter(i)].width = widths.get(name, 20)
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for row in ws.iter_rows(min_row=2):
-        for c in row:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row[0].row].height = row_height(
-            (c.value, widths.get(table.columns[c.column - 1], 20), 11) for c in row)
-    ws.freeze_panes = "B2"
-    _print_setup(ws, landscape=True, title_rows="1:1")
-    ws.protection.sheet = True
-
-
-def _literal_strings(ws, min_row: int = 1, max_row: int | None = None, max_col: int | None = None) -> None:
-    """Make every text cell that looks like a formula a literal string (in the rows and columns given)."""
-    for row in ws.iter_rows(min_row=min_row, max_row=max_row, max_col=max_col):
-        for c in row:
-            if c.data_type == "f" or (isinstance(c.value, str) and c.value[:1] in files.FORMULA_TRIGGERS):
-                c.data_type = "s"
-                c.quotePrefix = True
+    cols = [widths.get(name, 20) for name in table.columns]
+    for j, w in enumerate(cols):
+        ws.set_column(j, j, w)
+    book_.write_row(ws, 0, table.columns, bold=True)
+    for r, values in enumerate(table.itertuples(index=False), start=1):
+        book_.write_row(ws, r, values, text_wrap=True, valign="top")
+        ws.set_row(r, row_height(zip(values, cols, [11] * len(cols))))
+    ws.freeze_panes(1, 1)
+    workbooks.print_setup(ws, landscape=True, title_rows=(0, 0))
+    workbooks.protect(ws)
 
 
 def code_headers(book: cbmod.Codebook) -> list[str]:
@@ -240,16 +222,7 @@ def code_headers(book: cbmod.Codebook) -> list[str]:
     return [c["label"] if labels.count(c["label"]) == 1 else f"{c['label']} ({c['id']})" for c in book.codes]
 
 
-def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
-    """A4, fitted to the page width, header rows repeated: the sheet prints (and exports to PDF) whole."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if title_rows:
-        ws.print_title_rows = title_rows
-
-
+@functools.lru_cache(maxsize=4096)  # prompt, section and theme repeat on every row of a large sheet
 def text_lines(text: object, width: float, size: float = 11) -> int:
     """Lines a wrapped cell needs: its text in a column ``width`` characters wide, at a ``size``-point font.
 
@@ -281,132 +254,118 @@ def row_height(cells: Iterable[tuple[object, float, float]]) -> float:
     return min(409.0, max((text_lines(t, w, size) * size * 1.32 + 4 for t, w, size in cells), default=15.0))
 
 
-def _coding_sheet(ws, round_: str, coder: str, units: pd.DataFrame, book: cbmod.Codebook, illustrative: bool,
-                  shared: bool = False) -> None:
-    from openpyxl.comments import Comment
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-    from openpyxl.worksheet.datavalidation import DataValidation
-
+def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, units: pd.DataFrame,
+                  book: cbmod.Codebook, illustrative: bool) -> None:
+    ws = book_.sheet(name)
+    write = book_.write
     status = ILLUSTRATIVE if illustrative else "coding"
-    ws.append([f"round: {round_}", f"coder: {coder} · codebook: {book.full_version} · units: {len(units)} · "
-                                   f"status: {status}"])
+    meta = {"italic": True, "font_color": "#444444"}
+    write(ws, 0, 0, f"round: {round_}", **meta)
+    write(ws, 0, 1, f"coder: {coder} · codebook: {book.full_version} · units: {len(units)} · status: {status}",
+          **({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"} if illustrative else meta))
+    ws.set_row(0, 18)
+
     labels = {c["id"]: c for c in book.codes}
     header = [*FIXED, *code_headers(book), NO_CODE, MEMO, CHECK]
-    ws.append(header)
-    for u in units.itertuples(index=False):
-        ws.append([u.unit_id, u.text, u.prompt, u.section, u.theme] + [None] * (len(book.ids) + 2) + [u.unit_id])
-
     n_codes, first_code = len(book.ids), len(FIXED)
     no_code, memo, check = first_code + n_codes, first_code + n_codes + 1, first_code + n_codes + 2
-    last_row = HEADER_ROW + len(units)
+    h = HEADER_ROW - 1  # 0-based rows from here on
     widths = [WIDTHS[name] for name in FIXED] + [WIDTHS["code"]] * (n_codes + 1) + [WIDTHS["memo"], WIDTHS["check"]]
     for j, w in enumerate(widths):
-        ws.column_dimensions[column_letter(j)].width = w
-    ws["A1"].font = ws["B1"].font = Font(italic=True, color="444444")
-    if illustrative:
-        ws["B1"].font = Font(bold=True, color="9C0006")
-        ws["B1"].fill = PatternFill("solid", fgColor="FFC7CE")
-    ws.row_dimensions[META_ROW].height = 18
-    bold, small = Font(bold=True), Font(size=9, color="444444")
-    for j, name in enumerate(header):
-        c = ws.cell(HEADER_ROW, j + 1)
-        rotated = first_code <= j <= no_code
-        c.font = Font(bold=True, size=9) if rotated else bold
-        c.alignment = Alignment(text_rotation=90 if rotated else 0, wrap_text=True, vertical="bottom",
-                                horizontal="center" if rotated else "left")
+        ws.set_column(j, j, w)
+    for j, text in enumerate(header):
+        if first_code <= j <= no_code:
+            write(ws, h, j, text, bold=True, font_size=9, rotation=90, text_wrap=True, valign="bottom", align="center")
+        else:
+            write(ws, h, j, text, bold=True, text_wrap=True, valign="bottom",
+                  **({"font_color": "#888888"} if j == check else {}))
         if first_code <= j < no_code:
             code = labels[book.ids[j - first_code]]
-            c.comment = Comment(f"{code['label']} ({code['id']}): {code['brief']}", "compassion_study",
-                                width=300, height=110)
-    ws.cell(HEADER_ROW, check + 1).font = Font(bold=True, color="888888")
+            ws.write_comment(h, j, f"{code['label']} ({code['id']}): {code['brief']}",
+                             {"author": "compassion_study", "width": 300, "height": 110})
     # rotated labels wrap onto two lines of a code column; a line holds about 1 character per 5 points
-    ws.row_dimensions[HEADER_ROW].height = min(200.0, max(100.0, 5.2 * max(
-        math.ceil(len(h) / 2) + 2 for h in header[first_code:no_code + 1])))
-    wrap = Alignment(wrap_text=True, vertical="top")
-    centre = Alignment(horizontal="center", vertical="top")
-    editable = Protection(locked=False)
-    stripes = [PatternFill("solid", fgColor=colour) for colour in STRIPES]
-    edge = Border(left=Side(style="thin", color="9AA5B1"))
-    sizes = [11, 11, 9, 9, 9]
-    prototypes: list[list] = []  # the first two unit rows are styled cell by cell; the rest copy their styles
-    for k, row in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row)):
-        if k < 2:
-            for j, c in enumerate(row):
-                c.fill = stripes[k % 2]
-                if j < first_code:
-                    c.alignment = wrap
-                    if j >= 2:
-                        c.font = small
-                else:
-                    c.protection = editable
-                    c.alignment = wrap if j >= memo else centre
-            row[first_code].border = edge
-            row[check].font = Font(size=9, color="888888")
-            prototypes.append([copy(c._style) for c in row])
-        else:
-            # openpyxl looks every assigned style object up by hash, which dominates a large export;
-            # a cell's style is an array of indexes into the workbook's style lists, so copying it is exact
-            for c, style in zip(row, prototypes[k % 2]):
-                c._style = copy(style)
-        ws.row_dimensions[row[0].row].height = row_height(
-            (row[j].value, widths[j], sizes[j]) for j in range(1, first_code))
-    # after styling, as it adds the quote prefix to a cell's own style; only rows 1-2 and the text columns hold text
-    _literal_strings(ws, max_row=HEADER_ROW)
-    _literal_strings(ws, min_row=HEADER_ROW + 1, max_col=first_code)
+    ws.set_row(h, min(200.0, max(100.0, 5.2 * max(math.ceil(len(t) / 2) + 2 for t in header[first_code:no_code + 1]))))
+
+    # every cell of a unit row is written with its stripe, so that a sorted or moved block shows;
+    # formats are prepared once per stripe and column kind
+    def pair(**props):  # a format, and the same with the quote prefix for text that looks like a formula
+        return book_.fmt(**props), book_.fmt(quote_prefix=True, **props)
+
+    styles = []
+    for colour in STRIPES:
+        fill = {"bg_color": "#" + colour, "valign": "top"}
+        styles.append((
+            pair(text_wrap=True, **fill), pair(text_wrap=True, font_size=9, **fill),
+            book_.fmt(align="center", locked=False, left=1, left_color="#9AA5B1", **fill),
+            book_.fmt(align="center", locked=False, **fill), book_.fmt(text_wrap=True, locked=False, **fill),
+            pair(text_wrap=True, locked=False, font_size=9, font_color="#888888", **fill)))
+    sizes = [11, 9, 9, 9]
+    columns = [units[c].tolist() for c in ("unit_id", "text", "prompt", "section", "theme")]
+    for k, values in enumerate(zip(*columns)):
+        r = h + 1 + k
+        if r >= workbooks.MAX_ROWS:
+            raise ValueError(f"{len(units):,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
+        text, small, first_mark, mark, memo_f, check_f = styles[k % 2]
+        for j, value in enumerate(values):
+            if ws.write_string(r, j, value, (text if j < 2 else small)[value[:1] in files.FORMULA_TRIGGERS]) == -2:
+                raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
+        ws.write_blank(r, first_code, None, first_mark)
+        for j in range(first_code + 1, memo):
+            ws.write_blank(r, j, None, mark)
+        ws.write_blank(r, memo, None, memo_f)
+        ws.write_string(r, check, values[0], check_f[values[0][:1] in files.FORMULA_TRIGGERS])
+        ws.set_row(r, row_height(zip(values[1:], widths[1:first_code], sizes)))
+    last = h + len(units)  # 0-based last unit row
     if len(units):
-        marks = f"{column_letter(first_code)}{HEADER_ROW + 1}:{column_letter(no_code)}{last_row}"
-        dv = DataValidation(type="list", formula1='"' + ",".join(MARK_CHOICES) + '"', allow_blank=True,
-                            errorStyle="warning", showErrorMessage=True, errorTitle="Mark",
-                            error=f"Use 1 when the code applies and leave it empty otherwise ({MARKS_HELP}).")
-        dv.add(marks)
-        ws.add_data_validation(dv)
+        ws.data_validation(h + 1, first_code, last, no_code, {
+            "validate": "list", "source": list(MARK_CHOICES), "ignore_blank": True, "error_type": "warning",
+            "error_title": "Mark", "error_message": f"Use 1 when the code applies and leave it empty otherwise "
+                                                    f"({MARKS_HELP})."})
         # a finished row shows in its comment; a code marked together with "no code applies" shows in red
         r0 = HEADER_ROW + 1
         codes_ = f"${column_letter(first_code)}{r0}:${column_letter(no_code - 1)}{r0}"
         applied = "+".join(f'COUNTIF({{rng}},"{m}")' for m in ("1", "x", "✓", "✔", "y", "yes", "true"))
         done = f"({applied.format(rng=codes_)}+{applied.format(rng=f'${column_letter(no_code)}{r0}')})>0"
         clash = f"AND(({applied.format(rng=codes_)})>0,({applied.format(rng=f'${column_letter(no_code)}{r0}')})>0)"
-        ws.conditional_formatting.add(f"B{r0}:B{last_row}", FormulaRule(formula=[done], fill=PatternFill(
-            "solid", fgColor="D9EAD3", bgColor="D9EAD3")))
-        ws.conditional_formatting.add(f"{column_letter(no_code)}{r0}:{column_letter(no_code)}{last_row}",
-                                      FormulaRule(formula=[clash], fill=PatternFill("solid", fgColor="F4B6B6",
-                                                                                    bgColor="F4B6B6")))
-    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)  # id and comment stay in view; everything else scrolls
-    _print_setup(ws, landscape=True, title_rows=f"{META_ROW}:{HEADER_ROW}")
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{column_letter(len(header) - 1)}{last_row}"
-    ws.protection.sheet = True
-    ws.protection.autoFilter = False  # False = allowed in OOXML's inverted sense
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
+        ws.conditional_format(h + 1, 1, last, 1, {"type": "formula", "criteria": "=" + done,
+                                                   "format": book_.fmt(bg_color="#D9EAD3")})
+        ws.conditional_format(h + 1, no_code, last, no_code, {"type": "formula", "criteria": "=" + clash,
+                                                               "format": book_.fmt(bg_color="#F4B6B6")})
+    ws.freeze_panes(HEADER_ROW, 2)  # id and comment stay in view; everything else scrolls
+    workbooks.print_setup(ws, landscape=True, title_rows=(0, h))
+    ws.autofilter(h, 0, max(last, h), len(header) - 1)
+    workbooks.protect(ws, filter_and_resize=True)
+
+
+def workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,
+                   illustrative: bool = False) -> bytes:
+    """One coding workbook holding a Coding tab per coder in ``assignments``, as bytes.
+
+    One coder gives a *Coding* sheet; several give ``Coding <coder>`` sheets
+    (the shared workbook).  Identical inputs give identical bytes.
+    """
+    book_ = workbooks.Book()
+    shared = len(assignments) > 1
+    _instructions(book_, round_, list(assignments), book, illustrative, shared)
+    _codebook_sheet(book_, book)
+    for coder, units in assignments.items():
+        _coding_sheet(book_, f"Coding {coder}" if shared else "Coding", round_, coder, units, book, illustrative)
+    hidden = book_.sheet("Assignment")
+    book_.write_row(hidden, 0, ["coder", "unit_id"])
+    r = 1
+    for coder, units in assignments.items():
+        for uid in units["unit_id"]:
+            book_.write_row(hidden, r, [coder, uid])
+            r += 1
+    hidden.hide()
+    workbooks.protect(hidden)
+    return book_.getvalue()
 
 
 def write_workbook(path: Path, round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,
                    illustrative: bool = False) -> Path:
-    """Write one coding workbook holding a Coding tab per coder in ``assignments``.
-
-    One coder gives a *Coding* sheet; several give ``Coding <coder>`` sheets
-    (the shared workbook).
-    """
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    shared = len(assignments) > 1
-    _instructions(wb.active, round_, list(assignments), book, illustrative, shared)
-    wb.active.title = "Instructions"
-    _codebook_sheet(wb.create_sheet("Codebook"), book)
-    for coder, units in assignments.items():
-        _coding_sheet(wb.create_sheet(f"Coding {coder}" if shared else "Coding"), round_, coder, units, book,
-                      illustrative, shared)
-    hidden = wb.create_sheet("Assignment")
-    hidden.append(["coder", "unit_id"])
-    for coder, units in assignments.items():
-        for uid in units["unit_id"]:
-            hidden.append([coder, uid])
-    hidden.sheet_state = "hidden"
-    hidden.protection.sheet = True
-    wb.properties.creator = "compassion_study"
-    return files.write_workbook(wb, path)
+    """Write :func:`workbook_bytes` to ``path`` atomically."""
+    return files.write_bytes(path, workbook_bytes(round_, assignments, book, illustrative))
 
 
 def workbook_name(round_: str, coder: str, illustrative: bool = False) -> str:
@@ -480,12 +439,13 @@ def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence
     plan = assign(units, list(coders), sample, seed)
     folder = Path(out) if out else paths.exports / round_
     per_coder = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in coders}
-    written = []
     if shared:
-        written.append(write_workbook(folder / workbook_name(round_, "shared", illustrative), round_, per_coder, book, illustrative))
+        jobs = {workbook_name(round_, "shared", illustrative): per_coder}
     else:
-        for coder, sub in per_coder.items():
-            written.append(write_workbook(folder / workbook_name(round_, coder, illustrative), round_, {coder: sub}, book, illustrative))
+        jobs = {workbook_name(round_, coder, illustrative): {coder: sub} for coder, sub in per_coder.items()}
+    made = workbooks.in_parallel(workbook_bytes, [(round_, a, book, illustrative) for a in jobs.values()],
+                                 worth_it=len(plan) >= workbooks.PARALLEL_ROWS)
+    written = [files.write_bytes(folder / name, data) for name, data in zip(jobs, made)]
     written.append(files.write_csv(plan, folder / "assignment.csv"))
     if paths.contains(folder):  # an --out elsewhere writes only there
         provenance.record(paths, f"sheets:{round_}", inputs=[paths.units, book.path], outputs=written,
@@ -574,7 +534,7 @@ def read_tabs(path: Path) -> list[Tab]:
             tabs = _read_workbook(path, kind)
         except InputError:
             raise
-        except Exception as exc:  # openpyxl/odfpy raise many types for damaged files
+        except Exception as exc:  # zipfile, expat and odfpy raise many types for damaged files
             raise InputError(f"{label}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None
     if not tabs:
         raise InputError(f"{label}: has no 'Coding' sheet")
@@ -748,16 +708,16 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     assigned = set(tab.assigned) if tab.assigned is not None else None
     half_done: list[int] = []  # rows with 0s or a memo but no applied mark and no "no code applies"
     for r in range(HEADER_ROW, len(grid)):
-        beyond = [j for j in range(len(header), len(grid[r])) if _as_text(grid[r][j]).strip()]
-        if beyond:
-            problems.append(f"{at(r, beyond[0])}: text outside the sheet's columns ('{_as_text(grid[r][beyond[0]])[:40]}'); "
-                            f"move it into the {MEMO} column")
+        if len(grid[r]) > len(header):
+            beyond = [j for j in range(len(header), len(grid[r])) if _as_text(grid[r][j]).strip()]
+            if beyond:
+                problems.append(f"{at(r, beyond[0])}: text outside the sheet's columns "
+                                f"('{_as_text(grid[r][beyond[0]])[:40]}'); move it into the {MEMO} column")
         row = list(grid[r][:width]) + [None] * (width - len(grid[r]))
         values = row.__getitem__
         uid = _as_text(values(col["unit_id"])).strip()
-        marks_present = any(_as_text(values(j)).strip() for _, j in code_cols) or _as_text(values(col[NO_CODE])).strip()
         if not uid:
-            if marks_present:
+            if any(_as_text(values(j)).strip() for _, j in code_cols) or _as_text(values(col[NO_CODE])).strip():
                 problems.append(f"{at(r, col['unit_id'])}: row has marks but no unit_id")
             continue
         if uid not in text_of:
@@ -853,9 +813,12 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
                                f"'{NO_CODE}' empty: counted as not coded yet (mark 1 where a code applies, or "
                                f"'{NO_CODE}')")
     n_codes = len(book.ids)
-    marks = np.array(coded_marks, dtype=np.int8).reshape(-1, n_codes)
+    # units in the order of the notes (a sheet sorted by whole rows is fine), codes in codebook order
+    order = np.argsort(pd.Index(units["unit_id"]).get_indexer(coded_ids), kind="stable")
+    marks = np.array(coded_marks, dtype=np.int8).reshape(-1, n_codes)[order]
+    coded_ids = np.array(coded_ids, dtype=object)[order]
     result.codings.append(pd.DataFrame({
-        "round": round_, "coder": coder, "unit_id": np.repeat(np.array(coded_ids, dtype=object), n_codes),
+        "round": round_, "coder": coder, "unit_id": np.repeat(coded_ids, n_codes),
         "code_id": np.tile(np.array(book.ids, dtype=object), len(coded_ids)), "applied": marks.ravel().astype(np.int64)}))
     result.memos.extend(memos_out)
     result.rounds.append({
@@ -926,26 +889,43 @@ def _other_sheet_csv(path: Path) -> str | None:
     return None
 
 
+def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None) -> Result:
+    """Read and check one returned file (a job of :func:`read_returned`, possibly in another process)."""
+    result = Result()
+    other = _other_sheet_csv(path)
+    if other:
+        result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
+                               "every sheet as its own CSV); skipped")
+        return result
+    try:
+        tabs = read_tabs(path)
+    except InputError as exc:
+        result.problems.extend(exc.problems)
+        return result
+    for tab in tabs:
+        parse_tab(tab, units, books, expected, result)
+    return result
+
+
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
                   round_: str | None = None, raw_coding: Path | None = None) -> Result:
-    """Read and check returned coding files; ``result.problems`` lists every problem."""
+    """Read and check returned coding files; ``result.problems`` lists every problem.
+
+    Files are read in two processes when they are large (see
+    :func:`compassion_study.workbooks.in_parallel`); what each file gives is
+    gathered in the order the files were named, so the result is the same.
+    """
     result = Result()
+    jobs = []
     for path in expand(inputs):
-        other = _other_sheet_csv(path)
-        if other:
-            result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
-                                   "every sheet as its own CSV); skipped")
-            continue
-        try:
-            tabs = read_tabs(path)
-        except InputError as exc:
-            result.problems.extend(exc.problems)
-            continue
         expected = round_
         if expected is None and raw_coding is not None and path.resolve().parent.parent == raw_coding.resolve():
             expected = path.resolve().parent.name
-        for tab in tabs:
-            parse_tab(tab, units, books, expected, result)
+        jobs.append((path, units, books, expected))
+    size = sum(p.stat().st_size for p, *_ in jobs if p.is_file())
+    for one in workbooks.in_parallel(_read_one, jobs, worth_it=size >= PARALLEL_BYTES):
+        for name in ("problems", "warnings", "codings", "memos", "rounds"):
+            getattr(result, name).extend(getattr(one, name))
     seen: dict[tuple[str, str], str] = {}
     for r in result.rounds:
         key = (r["round"], r["coder"])
@@ -964,18 +944,13 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
     return result
 
 
-def _frames(result: Result, paths: Paths, units: pd.DataFrame, books: dict[str, cbmod.Codebook]) -> tuple[pd.DataFrame, ...]:
+def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
     unit_index = pd.Index(units["unit_id"])
-    codings = (pd.concat(result.codings, ignore_index=True) if result.codings
+    # each tab's codings are already in the order of the notes and the codebook (parse_tab): put the tabs in
+    # (round, coder) order; one tab per round and coder, as read_returned refuses duplicates
+    tabs = sorted(range(len(result.rounds)), key=lambda i: (result.rounds[i]["round"], result.rounds[i]["coder"]))
+    codings = (pd.concat([result.codings[i] for i in tabs], ignore_index=True) if result.codings
                else pd.DataFrame(columns=CODINGS_COLUMNS))
-    if len(codings):
-        # codebook order within each round; units in the order of the notes
-        codings["_c"] = 0
-        for r in result.rounds:
-            sel = (codings["round"] == r["round"]).to_numpy()
-            codings.loc[sel, "_c"] = pd.Index(books[r["codebook_version"]].ids).get_indexer(codings.loc[sel, "code_id"])
-        codings["_u"] = unit_index.get_indexer(codings["unit_id"])
-        codings = codings.sort_values(["round", "coder", "_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
     rounds = pd.DataFrame(result.rounds)
     if len(rounds):
         rounds["sha256"] = [files.sha256(p) for p in rounds["source"]]
@@ -1000,7 +975,16 @@ def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None,
         keys = pd.MultiIndex.from_arrays([old["round"].astype(str), old["coder"].astype(str)])
         old = old[~keys.isin(list(replaced))]
         new = pd.concat([old, new], ignore_index=True) if len(old) else new
-    return new.sort_values(["round", "coder"], kind="stable").reset_index(drop=True)[columns]
+    return new.iloc[np.lexsort(_round_coder_keys(new))].reset_index(drop=True)[columns]
+
+
+def _round_coder_keys(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Sort keys for :func:`numpy.lexsort` (last key first) giving ``sort_values(["round", "coder"])``'s order.
+
+    Integer codes of the sorted distinct values: lexsort is stable and much
+    faster than sorting text columns of a large table.
+    """
+    return (pd.factorize(df["coder"].astype(str), sort=True)[0], pd.factorize(df["round"].astype(str), sort=True)[0])
 
 
 STATUS_COLUMNS = ["round", "coder", "assigned", "coded", "not_coded", "state", "file", "sha256"]
@@ -1069,15 +1053,16 @@ def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None
         says what each file holds.
     """
     paths = paths or Paths.from_root()
+    return _check(paths, inputs, round_)[0]
+
+
+def _check(paths: Paths, inputs, round_: str | None) -> tuple[Result, pd.DataFrame, dict[str, cbmod.Codebook]]:
     sources = expand(inputs if inputs else [paths.coding])
     if not sources:
         raise InputError(f"no returned coding files found (looked in {', '.join(map(str, inputs or [paths.coding]))})")
     units = read_units(paths.units)
-    books = {}
-    for p in cbmod.available(paths):
-        b = cbmod.load(p)
-        books[b.full_version] = b
-    return read_returned(sources, units, books, round_, paths.coding)
+    books = {b.full_version: b for b in map(cbmod.load, cbmod.available(paths))}
+    return read_returned(sources, units, books, round_, paths.coding), units, books
 
 
 def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
@@ -1107,13 +1092,11 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     """
     paths = paths or Paths.from_root()
     sources = expand(inputs if inputs else [paths.coding])
-    result = check_codings(inputs, round_, paths)
-    units = read_units(paths.units)
-    books = {b.full_version: b for b in map(cbmod.load, cbmod.available(paths))}
+    result, units, books = _check(paths, inputs, round_)
     if result.problems:
         n_files = len({p.split(" › ")[0] for p in result.problems})
         raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
-    codings, rounds, memos = _frames(result, paths, units, books)
+    codings, rounds, memos = _frames(result, paths, units)
     imported = set(zip(rounds["round"], rounds["coder"])) if inputs else None
     codings = _merge(paths.codings, codings, imported, CODINGS_COLUMNS)
     rounds = _merge(paths.rounds, rounds, imported, ROUNDS_COLUMNS)

@@ -45,6 +45,7 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _COLUMN = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_DIGITS = "0123456789"
 
 
 def _expat(label: str):
@@ -189,6 +190,7 @@ def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades
     buf: list[str] = []
     collecting: str | None = None
     rph = 0
+    columns: dict[str, int] = {}
 
     def fail(what: str):
         raise InputError(f"{label}: {what}; this is not a workbook the package wrote")
@@ -233,14 +235,18 @@ def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades
                 fail("a cell outside a row")
             row = grid[-1]
             ref = attrs_c.get("r")
-            m = _COLUMN.match(ref) if ref else None
-            if m:
-                col = 0
-                for ch in m.group(1):
-                    col = col * 26 + ord(ch) - 64
-                col -= 1
-            else:
-                col = len(row)
+            # the few column letters are parsed once
+            col = columns.get(ref.rstrip(_DIGITS)) if ref and ref[-1] in _DIGITS else None
+            if col is None:
+                m = _COLUMN.match(ref) if ref else None
+                if m:
+                    col = 0
+                    for ch in m.group(1):
+                        col = col * 26 + ord(ch) - 64
+                    col -= 1
+                    columns[m.group(1)] = col
+                else:
+                    col = len(row)
             if col >= 16384:
                 fail(f"column {ref} is beyond a sheet's 16,384 columns")
             if col >= len(row):
@@ -248,7 +254,12 @@ def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades
                 if cells > MAX_CELLS:
                     fail(f"more than {MAX_CELLS:,} cells")
                 row.extend([None] * (col + 1 - len(row)))
-            row[col] = _xlsx_value(formula, attrs_c.get("t", "n"), value_text, inline, shared)
+            kind = attrs_c.get("t", "n")
+            if kind == "s" and formula is None:  # most cells: a shared string
+                index = int(value_text) if value_text and value_text.isdigit() else -1
+                row[col] = shared[index] if 0 <= index < len(shared) else None
+            else:
+                row[col] = _xlsx_value(formula, kind, value_text, inline, shared)
             if shades is not None:
                 style = attrs_c.get("s")
                 if style is not None:
@@ -295,10 +306,8 @@ def _xlsx_value(formula: str | None, kind: str, v: str | None, inline: list[str]
     if v is None:
         return None
     if kind == "s":
-        try:
-            return shared[int(v)]
-        except (ValueError, IndexError):
-            return None
+        index = int(v) if v.strip().isdigit() else -1
+        return shared[index] if 0 <= index < len(shared) else None
     if kind == "b":
         return v.strip() == "1"
     if kind in ("str", "e", "d"):
