@@ -180,9 +180,12 @@ def test_weighted_cohen_kappa_irr_anxiety():
                         2, 3, 3, 3, 2, 2, 1, 3, 3, 4, 2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2]
                        ).reshape(20, 3, order="F")
     df = pd.DataFrame([(u, g, f"level {anxiety[u, g]}") for u in range(20) for g in (1, 2)], columns=["unit", "coder", "value"])
+    levels = [f"level {k}" for k in (1, 2, 3, 4, 6)]  # text labels have no order of their own: it is given
     assert ag.cohen_kappa(df) == pytest.approx(-0.006289308, abs=5e-9)
-    assert ag.cohen_kappa(df, weights="linear") == pytest.approx(0.1459075, abs=5e-8)
-    assert ag.cohen_kappa(df, weights="quadratic") == pytest.approx(0.2520325, abs=5e-8)
+    assert ag.cohen_kappa(df, weights="linear", categories=levels) == pytest.approx(0.1459075, abs=5e-8)
+    assert ag.cohen_kappa(df, weights="quadratic", categories=levels) == pytest.approx(0.2520325, abs=5e-8)
+    with pytest.raises(InputError, match="text labels .* no order; give it with --categories"):
+        ag.cohen_kappa(df, weights="linear")
 
 
 def test_pabak_and_indices_byrt_1993():
@@ -455,7 +458,7 @@ def test_calculator_multilabel_and_errors(tmp_path, capsys):
     text = tmp_path / "text.csv"
     text.write_text("unit,coder,value\n1,a,1\n1,b,high\n", encoding="utf-8")
     assert main(["agreement", str(text), "--level", "interval"]) == 1
-    assert "text.csv › line(s) 3: value is not a number" in capsys.readouterr().err
+    assert "text.csv › line(s) 3: value(s) 'high' are not numbers" in capsys.readouterr().err
 
 
 def test_study_stage_outputs(project):
@@ -493,3 +496,206 @@ def test_calculator_trims_ids_and_leaves_out_a_coder_with_no_ratings(tmp_path, c
     out = json.loads(capsys.readouterr().out)
     assert out["n_units"] == 200 and out["n_coders"] == 2 and out["n_ratings"] == 400
     assert round(out["cohen_kappa"], 3) == 0.492 and out["percent_agreement"] == pytest.approx(0.70)
+
+
+# --------------------------------------------------------------------------- the calculator (issue 14)
+
+
+def _run_json(capsys, *argv) -> dict:
+    assert main(["agreement", *map(str, argv), "--json"]) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def _long_csv(path, matrix, label=lambda v: v, missing="") -> str:
+    """A coders × units matrix (NaN = no rating) as a long CSV, values passed through ``label``."""
+    rows = ["unit,coder,value"] + [f"{u},{'ABCDEF'[g]},{missing if np.isnan(matrix[g, u]) else label(int(matrix[g, u]))}"
+                                   for g in range(matrix.shape[0]) for u in range(matrix.shape[1])]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+# irrCAC (Gwet 2019) vignette "Weighted chance-corrected agreement coefficients": the weight matrices
+# for categories 1:3 (off-diagonal neighbours, corners); corners are 0 for every scheme but identity.
+@pytest.mark.parametrize("scheme,neighbour", [("identity", 0.0), ("radical", 0.2928932), ("linear", 0.5),
+                                              ("ordinal", 0.6666667), ("quadratic", 0.75), ("circular", 0.0),
+                                              ("bipolar", 0.6666667)])
+def test_gwet_weight_schemes_match_irrcac(scheme, neighbour):
+    w = ag.agreement_weights([1, 2, 3], scheme)
+    assert np.allclose(np.diag(w), 1) and np.allclose(w, w.T)
+    assert w[0, 1] == pytest.approx(neighbour, abs=5e-7) and w[1, 2] == pytest.approx(neighbour, abs=5e-7)
+    assert w[0, 2] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_ratio_weights_and_custom_weights_from_a_file(tmp_path, capsys):
+    # ratio weights (Gwet 2014, ch. 3): 1 - ((x_k - x_l)/(x_k + x_l))^2 / ((max - min)/(max + min))^2
+    w = ag.agreement_weights([1, 2, 3], "ratio")
+    assert w[0, 1] == pytest.approx(1 - (1 / 3) ** 2 / 0.25) and w[0, 2] == pytest.approx(0.0)
+    ratings = _long_csv(tmp_path / "r.csv", K2011_C)
+    quadratic = _run_json(capsys, ratings, "--weights", "quadratic")
+    # the same weights written out by hand, rows and columns in another order, give the same coefficients
+    grid = ag.agreement_weights([1, 2, 3, 4, 5], "quadratic")
+    order = [3, 1, 4, 0, 2]
+    lines = ["," + ",".join(str(order[j] + 1) for j in range(5))]
+    lines += [f"{order[i] + 1}," + ",".join(f"{grid[order[i], order[j]]:.17g}" for j in range(5)) for i in range(5)]
+    (tmp_path / "w.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    custom = _run_json(capsys, ratings, "--weights", tmp_path / "w.csv")
+    assert custom["weights"] == "custom" and quadratic["weights"] == "quadratic"
+    for key in ag.KEYS:
+        assert custom[key] == pytest.approx(quadratic[key], abs=1e-12) or custom[key] is quadratic[key] is None
+    (tmp_path / "big.csv").write_text(",1,2\n1,1,2\n2,0.5,1\n", encoding="utf-8")
+    assert main(["agreement", str(ratings), "--weights", str(tmp_path / "big.csv")]) == 1
+    assert "big.csv: custom weights must be numbers from 0 to 1" in capsys.readouterr().err
+    (tmp_path / "few.csv").write_text(",1,2\n1,1,0.5\n2,0.5,1\n", encoding="utf-8")  # the file names the categories
+    assert main(["agreement", str(ratings), "--weights", str(tmp_path / "few.csv")]) == 1
+    assert "value(s) '3', '4', '5' are not among the categories (1, 2)" in capsys.readouterr().err
+    assert main(["agreement", str(ratings), "--weights", str(tmp_path / "few.csv"), "--categories", "1,2,3,4,5"]) == 1
+    assert "few.csv › line 1: the weights must name each category once" in capsys.readouterr().err
+
+
+def test_weights_reach_every_coefficient_and_say_so(tmp_path, capsys):
+    # Krippendorff (2011) section C: with quadratic weights alpha's difference 1 - w is the interval
+    # metric scaled, so weighted alpha is the published interval alpha .849 (as irrCAC computes it).
+    out = _run_json(capsys, _long_csv(tmp_path / "r.csv", K2011_C), "--weights", "quadratic")
+    assert round(out["krippendorff_alpha"], 3) == 0.849
+    assert out["notes"]["gwet_ac1"] == "AC2: Gwet's AC1 with quadratic weights"
+    assert out["notes"]["percent_agreement"] == "weighted agreement (quadratic weights)"
+    assert {out["notes"][k] for k in ("fleiss_kappa", "conger_kappa", "scott_pi", "brennan_prediger",
+                                      "krippendorff_alpha")} == {"quadratic-weighted"}
+    # irrCAC kappa2.table(cont3x3abstractors, weights = quadratic.weights(1:3)): Cohen's kappa 0.8921569
+    c = coeffs(from_table([[13, 0, 0], [0, 20, 7], [0, 4, 56]]), weights="quadratic")
+    assert c["cohen_kappa"] == pytest.approx(0.8921569, abs=5e-8)
+    assert main(["agreement", str(tmp_path / "r.csv"), "--weights", "quadratic", "--level", "interval"]) == 1
+    assert "drop one" in capsys.readouterr().err
+    assert main(["agreement", str(tmp_path / "r.csv"), "--weights", "cubic"]) == 1
+    assert "use one of identity, linear, quadratic, ordinal, radical, ratio, circular, bipolar" in capsys.readouterr().err
+
+
+def test_text_labels_are_ordered_as_given_and_missing_tokens_are_missing(tmp_path, capsys):
+    """Krippendorff (2011) section C as text labels: ordinal alpha is the published .815 only in the
+    order given; alphabetical order would be a silent misreading, so without --categories it is refused."""
+    names = ["very low", "low", "medium", "high", "very high"]
+    labels = _long_csv(tmp_path / "labels.csv", K2011_C, label=lambda v: names[v - 1])
+    assert main(["agreement", str(labels), "--level", "ordinal"]) == 1
+    assert "the values are text labels (high, low, medium, very high, very low), not numbers (ordered categories " \
+        "are needed: numbers, or their order given with --categories); give the labels in their order with " \
+        "--categories" in capsys.readouterr().err
+    out = _run_json(capsys, labels, "--level", "ordinal", "--categories", ",".join(names))
+    assert round(out["krippendorff_alpha"], 3) == 0.815 and out["categories"] == names
+    # one NA in a numeric scale: refused with the line and the fix, then read as missing when listed
+    na = _long_csv(tmp_path / "na.csv", K2011_C, missing="NA")
+    assert main(["agreement", str(na), "--level", "ordinal"]) == 1
+    err = capsys.readouterr().err
+    assert "na.csv › line(s) 11, 12, 13, 24, 26, 37, 49:" in err and "'NA' are not numbers" in err and "--missing NA" in err
+    assert round(_run_json(capsys, na, "--level", "ordinal", "--missing", "NA,.")["krippendorff_alpha"], 3) == 0.815
+    # a value outside the categories is named, never dropped
+    assert main(["agreement", str(labels), "--level", "ordinal", "--categories", "low,medium,high"]) == 1
+    assert "are not among the categories" in capsys.readouterr().err
+
+
+def test_unused_categories_count_for_ac1_and_bp(tmp_path, capsys):
+    # Gwet (2014): q is the number of categories the coders could use. cont3x3abstractors with a fourth,
+    # unused category: BP = (p_a - 1/4) / (1 - 1/4) = (0.89 - 0.25) / 0.75.
+    rows = ["unit,coder,value"]
+    u = 0
+    for i, j, n in [(0, 0, 13), (1, 1, 20), (1, 2, 7), (2, 1, 4), (2, 2, 56)]:
+        for _ in range(n):
+            rows += [f"{u},A,{'abc'[i]}", f"{u},B,{'abc'[j]}"]
+            u += 1
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert _run_json(capsys, tmp_path / "t.csv")["brennan_prediger"] == pytest.approx(0.835, abs=5e-8)
+    out = _run_json(capsys, tmp_path / "t.csv", "--categories", "a,b,c,d")
+    assert out["brennan_prediger"] == pytest.approx((0.89 - 0.25) / 0.75, abs=1e-12)
+
+
+def test_interval_alpha_does_not_depend_on_the_scale():
+    # Krippendorff (2011) section C, interval .849, with every value multiplied by 1e-8 or 1e8
+    for scale in (1e-8, 1.0, 1e8):
+        alpha = coeffs(ag.ratings_from_matrix(K2011_C * scale), level="interval")["krippendorff_alpha"]
+        assert round(alpha, 3) == 0.849, scale
+
+
+def test_labels_decimal_commas_utf16_and_set_cells(tmp_path, capsys):
+    # nominal labels stay as written: "01" and "1" are two categories, so these two coders never agree
+    (tmp_path / "ids.csv").write_text("unit,coder,value\n1,a,01\n1,b,1\n2,a,02\n2,b,2\n3,a,1\n3,b,01\n", encoding="utf-8")
+    assert _run_json(capsys, tmp_path / "ids.csv")["percent_agreement"] == 0.0
+    # decimal commas (a European spreadsheet's export) are the same numbers as decimal points
+    commas = tmp_path / "commas.csv"
+    rows = ["unit;coder;value"] + [f"{u};{'ABCD'[g]};{'' if np.isnan(K2011_C[g, u]) else str(K2011_C[g, u] / 2).replace('.', ',')}"
+                                   for g in range(4) for u in range(12)]
+    commas.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    a = _run_json(capsys, commas, "--level", "interval")["krippendorff_alpha"]
+    assert round(a, 3) == 0.849
+    # Excel's "Unicode text": UTF-16 with a byte order mark, tab-separated
+    utf16 = tmp_path / "unicode.txt"
+    utf16.write_bytes(commas.read_text(encoding="utf-8").replace(";", "\t").encode("utf-16"))
+    assert _run_json(capsys, utf16, "--level", "interval")["krippendorff_alpha"] == pytest.approx(a, abs=1e-12)
+    # a cell holding only the separator is neither a set of codes nor missing: it is named
+    (tmp_path / "sets.csv").write_text("unit,coder,value\n1,a,x|y\n1,b,|\n2,a,x\n2,b,x\n", encoding="utf-8")
+    assert main(["agreement", str(tmp_path / "sets.csv"), "--multilabel-sep", "|"]) == 1
+    assert "line(s) 3: a value holds separators but no label" in capsys.readouterr().err
+    assert main(["agreement", str(tmp_path / "ids.csv"), "--distance", "masi"]) == 1
+    assert "give their separator (--multilabel-sep)" in capsys.readouterr().err
+    (tmp_path / "sets.csv").write_text("unit,coder,value\n1,a,x|y\n1,b,x\n2,a,x\n2,b,x\n", encoding="utf-8")
+    assert main(["agreement", str(tmp_path / "sets.csv"), "--multilabel-sep", "|", "--weights", "linear"]) == 1
+    assert "not by --weights or --level" in capsys.readouterr().err
+
+
+def test_prevalence_and_bias_name_the_positive_category_and_ci_level(tmp_path, capsys):
+    # Byrt, Bishop & Carlin (1993): PI and BI are defined for a "positive" category; the output says which
+    (tmp_path / "yn.csv").write_text("unit,coder,value\n" + "".join(
+        f"{u},a,{x}\n{u},b,{y}\n" for u, (x, y) in enumerate(
+            [("yes", "yes"), ("yes", "no"), ("no", "no"), ("no", "no"), ("yes", "yes"), ("no", "yes")])),
+        encoding="utf-8")
+    out = _run_json(capsys, tmp_path / "yn.csv", "--bootstrap", "300", "--seed", "3")
+    assert out["notes"]["prevalence_index"] == "positive category 'yes'"
+    assert out["prevalence_index"] == pytest.approx(2 / 6 - 2 / 6)
+    ratings = _long_csv(tmp_path / "r.csv", K2011_C)
+    wide = _run_json(capsys, ratings, "--bootstrap", "400", "--seed", "1")
+    narrow = _run_json(capsys, ratings, "--bootstrap", "400", "--seed", "1", "--ci-level", "0.8")
+    assert wide["ci_level"] == 0.95 and narrow["ci_level"] == 0.8
+    (lw, hw), (ln, hn) = wide["ci"]["krippendorff_alpha"], narrow["ci"]["krippendorff_alpha"]
+    assert lw <= ln < hn <= hw and (hn - ln) < (hw - lw)
+    with pytest.raises(SystemExit) as usage:  # argparse: a usage error
+        main(["agreement", str(ratings), "--ci-level", "95"])
+    assert usage.value.code == 2 and "between 0 and 1" in capsys.readouterr().err
+
+
+def test_every_input_shape_gives_the_same_coefficients(tmp_path, capsys):
+    """Long, wide and contingency-table forms of Krippendorff's (2011) two-coder example B (alpha .692),
+    and counts vs long for Fleiss' (1971) first 15 patients (irrCAC distrib.6raters: Fleiss .4139265)."""
+    a = "a a b b d c c c e d d a".split()
+    b = "b a b b b c c c e d d d".split()
+    (tmp_path / "long.csv").write_text("unit,coder,value\n" + "".join(f"{u},A,{x}\n{u},B,{y}\n" for u, (x, y)
+                                                                     in enumerate(zip(a, b))), encoding="utf-8")
+    (tmp_path / "wide.csv").write_text("item,A,B\n" + "".join(f"{u},{x},{y}\n" for u, (x, y) in enumerate(zip(a, b))),
+                                       encoding="utf-8")
+    cats = sorted(set(a + b))
+    lines = ["A \\ B," + ",".join(cats)] + [x + "," + ",".join(str(sum(p == (x, y) for p in zip(a, b))) for y in cats)
+                                           for x in cats]
+    (tmp_path / "table.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    long_ = _run_json(capsys, tmp_path / "long.csv")
+    wide = _run_json(capsys, tmp_path / "wide.csv", "--shape", "wide", "--unit", "item")
+    table = _run_json(capsys, tmp_path / "table.csv", "--shape", "table")
+    assert round(long_["krippendorff_alpha"], 3) == 0.692
+    for key in ag.KEYS:
+        assert wide[key] == long_[key] and table[key] == pytest.approx(long_[key], abs=1e-12) or \
+            wide[key] is long_[key] is table[key] is None
+    distrib = [[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0],
+               [2, 0, 4, 0, 0], [0, 0, 4, 0, 2], [2, 0, 3, 1, 0], [2, 0, 0, 4, 0], [0, 0, 0, 0, 6],
+               [1, 0, 0, 5, 0], [1, 1, 0, 4, 0], [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1]]
+    (tmp_path / "counts.csv").write_text("patient,d1,d2,d3,d4,d5\n" + "".join(
+        f"p{i}," + ",".join(map(str, row)) + "\n" for i, row in enumerate(distrib)), encoding="utf-8")
+    counts = _run_json(capsys, tmp_path / "counts.csv", "--shape", "counts")
+    assert counts["fleiss_kappa"] == pytest.approx(0.4139265, abs=5e-8)
+    assert counts["gwet_ac1"] == pytest.approx(0.4448007, abs=5e-8)
+    assert counts["conger_kappa"] is None and "which coder gave which rating" in counts["notes"]["conger_kappa"]
+    # an unused category in the header still counts (q = 6 for Brennan-Prediger)
+    (tmp_path / "six.csv").write_text("patient,d1,d2,d3,d4,d5,d6\n" + "".join(
+        f"p{i}," + ",".join(map(str, row)) + ",0\n" for i, row in enumerate(distrib)), encoding="utf-8")
+    six = _run_json(capsys, tmp_path / "six.csv", "--shape", "counts")
+    assert six["fleiss_kappa"] == pytest.approx(0.4139265, abs=5e-8)
+    assert counts["brennan_prediger"] == pytest.approx(0.4388889, abs=5e-8)
+    assert six["brennan_prediger"] == pytest.approx((counts["percent_agreement"] - 1 / 6) / (5 / 6), abs=1e-12)
+    (tmp_path / "bad.csv").write_text("patient,d1,d2\np1,2,x\n", encoding="utf-8")
+    assert main(["agreement", str(tmp_path / "bad.csv"), "--shape", "counts"]) == 1
+    assert "bad.csv › line 2: 'x' under 'd2' is not a count" in capsys.readouterr().err

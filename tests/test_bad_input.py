@@ -118,7 +118,7 @@ CASES = [
     Case("ratings:duplicate", ("agreement", "{f}"), "r.csv › lines 2, 3: unit '1' is rated twice by coder 'a'", "r.csv",
          b"unit,coder,value\n1,a,1\n1,a,2\n1,b,1\n"),
     Case("ratings:columns", ("agreement", "{f}"), "r.csv › line 1: no column(s) coder, value", "r.csv", b"unit,rater,score\n1,a,1\n"),
-    Case("ratings:not-numeric", ("agreement", "{f}", "--level", "ratio"), "r.csv › line(s) 3: value is not a number", "r.csv",
+    Case("ratings:not-numeric", ("agreement", "{f}", "--level", "ratio"), "r.csv › line(s) 3: value(s) 'high' are not numbers", "r.csv",
          b"unit,coder,value\n1,a,1\n1,b,high\n"),
     Case("ratings:negative-ratio", ("agreement", "{f}", "--level", "ratio"), "level 'ratio' needs values of zero or more", "r.csv",
          b"unit,coder,value\n1,a,-1\n1,b,2\n2,a,3\n2,b,3\n"),

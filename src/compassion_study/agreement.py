@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,7 +144,10 @@ def _sort_key(value):
         return (len(value), sorted(map(str, value)))
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return (0, float(value), "")
-    return (1, 0.0, str(value))
+    try:  # labels that are numbers ("2", "10") in numeric order, ties ("1", "01") by their text
+        return (0, float(value), str(value))
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
 
 
 def parse_sets(values: pd.Series, sep: str) -> pd.Series:
@@ -219,23 +223,121 @@ def _numeric(categories: Sequence) -> np.ndarray | None:
     return values if np.isfinite(values).all() else None
 
 
-def agreement_weights(categories: Sequence, weights: str | None = None) -> np.ndarray:
-    """Gwet's (2014) agreement weights ``w_kl`` (1 on the diagonal).
+WEIGHTS = ("identity", "linear", "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar")
 
-    ``linear``: ``1 - |x_k - x_l| / (x_max - x_min)``; ``quadratic``:
-    ``1 - (x_k - x_l)**2 / (x_max - x_min)**2``, on the category values where
-    they are numbers, else on their ranks (as R's irr does with factor levels).
+
+def agreement_weights(categories: Sequence, weights: str | np.ndarray | None = None) -> np.ndarray:
+    """Gwet's (2014, ch. 3) agreement weights ``w_kl`` (1 on the diagonal, 0 for the farthest categories).
+
+    On the category values where they are all numbers, else on their ranks
+    1..q in the order given (as irrCAC does with text categories), with
+    ``d = x_k - x_l`` and ``x_min``, ``x_max`` the extreme values:
+
+    ============= ============================================================
+    ``identity``  1 if k = l else 0 (the unweighted coefficients)
+    ``linear``    ``1 - |d| / (x_max - x_min)``
+    ``quadratic`` ``1 - d**2 / (x_max - x_min)**2``
+    ``ordinal``   ``1 - M_kl / max M`` with ``M_kl = C(|k - l| + 1, 2)`` on ranks
+    ``radical``   ``1 - sqrt|d| / sqrt(x_max - x_min)``
+    ``ratio``     ``1 - (d / (x_k + x_l))**2 / ((x_max - x_min) / (x_max + x_min))**2``
+    ``circular``  ``1 - s_kl / max s`` with ``s_kl = sin(pi d / (x_max - x_min + 1))**2``
+    ``bipolar``   ``1 - b_kl / max b`` with ``b_kl = d**2 / ((x_k + x_l - 2 x_min)(2 x_max - x_k - x_l))``
+    ============= ============================================================
+
+    A q × q array is taken as custom weights (checked: finite, in [0, 1],
+    1 on the diagonal).
+
+    References
+    ----------
+    Gwet, K. L. (2014). *Handbook of Inter-Rater Reliability* (4th ed.), ch. 3.
+    Gwet, K. L. (2019). irrCAC: Computing chance-corrected agreement
+    coefficients (R package), ``weights.gen.r``.
     """
     q = len(categories)
-    if weights in (None, "identity", "unweighted"):
+    if weights is None or (isinstance(weights, str) and weights in ("identity", "unweighted")):
         return np.eye(q)
-    if weights not in ("linear", "quadratic"):
-        raise InputError(f"weights '{weights}': use linear or quadratic")
+    if not isinstance(weights, str):
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (q, q):
+            raise InputError(f"custom weights are {w.shape[0]} × {w.shape[1] if w.ndim > 1 else 1}, "
+                             f"but there are {q} categories")
+        if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any() or not np.allclose(np.diag(w), 1):
+            raise InputError("custom weights must be numbers from 0 to 1 with 1 on the diagonal")
+        return w
+    if weights not in WEIGHTS:
+        raise InputError(f"weights '{weights}': use one of {', '.join(WEIGHTS)}, or a CSV file of weights")
     x = _numeric(categories)
-    x = np.arange(q, dtype=float) if x is None else x
-    span = x.max() - x.min() if q > 1 else 1.0
-    diff = np.abs(x[:, None] - x[None, :]) / (span or 1.0)
-    return 1 - (diff if weights == "linear" else diff ** 2)
+    x = np.arange(1, q + 1, dtype=float) if x is None else x
+    if q < 2:
+        return np.eye(q)
+    lo, hi = x.min(), x.max()
+    d = x[:, None] - x[None, :]
+    total = x[:, None] + x[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if weights == "linear":
+            return 1 - np.abs(d) / (hi - lo)
+        if weights == "quadratic":
+            return 1 - d ** 2 / (hi - lo) ** 2
+        if weights == "radical":
+            return 1 - np.sqrt(np.abs(d)) / np.sqrt(hi - lo)
+        if weights == "ratio":
+            if lo < 0 or hi + lo == 0:
+                raise InputError("ratio weights need category values of zero or more, not all zero")
+            return 1 - np.where(total > 0, (d / np.where(total > 0, total, 1)) ** 2, 0) / ((hi - lo) / (hi + lo)) ** 2
+        if weights == "ordinal":
+            k = np.arange(q)
+            n = np.abs(k[:, None] - k[None, :]) + 1
+            raw = n * (n - 1) / 2.0
+        elif weights == "circular":
+            raw = np.sin(np.pi * d / (hi - lo + 1)) ** 2
+        else:  # bipolar
+            denom = (total - 2 * lo) * (2 * hi - total)
+            raw = np.where(np.eye(q, dtype=bool) | (denom == 0), 0.0, d ** 2 / np.where(denom == 0, 1, denom))
+    return 1 - raw / raw.max()
+
+
+def read_weights_csv(path, categories: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """Custom weights from a CSV: a header row and first column naming the categories, q × q numbers.
+
+    Returns the categories (``categories`` if given, else the header's, in
+    its order) and the weights in their order; rows and columns are matched
+    by name, so their order in the file does not matter.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, categories missing or unknown, or numbers out of
+        [0, 1] (with the file and line).
+    """
+    from pathlib import Path
+
+    from . import files
+
+    path = Path(path)
+    files.check_input(path, None, 1024 * 1024, path.name)
+    rows = [(n, [x.strip() for x in r]) for n, r in files.read_text_rows(path) if any(x.strip() for x in r)]
+    if len(rows) < 2:
+        raise InputError(f"{path.name}: expected a header row of categories and one row per category")
+    header = rows[0][1][1:]
+    names = [str(c) for c in categories] if categories is not None else header
+    if sorted(header) != sorted(names) or len(set(header)) < len(header) or len(rows) - 1 != len(names):
+        raise InputError(f"{path.name} › line {rows[0][0]}: the weights must name each category once "
+                         f"({', '.join(names)}; got {', '.join(header)})")
+    w = np.full((len(names), len(names)), np.nan)
+    for n, r in rows[1:]:
+        if r[0] not in names or len(r) != len(header) + 1:
+            raise InputError(f"{path.name} › line {n}: expected a category name and {len(header)} weights")
+        try:
+            values = [float(x.replace(",", ".")) for x in r[1:]]
+        except ValueError:
+            raise InputError(f"{path.name} › line {n}: weights must be numbers") from None
+        w[names.index(r[0]), [names.index(h) for h in header]] = values
+    if np.isnan(w).any():
+        raise InputError(f"{path.name}: a category has two rows of weights and another none")
+    try:
+        return names, agreement_weights(names, w)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc.problems[0]}") from None
 
 
 def masi_distance_matrix(sets: Sequence[frozenset], m: Sequence[float] = MASI_M) -> np.ndarray:
@@ -416,10 +518,15 @@ def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray) -> np.ndarra
     n = n_k.sum(-1)
     if delta.ndim == 2:
         D_e_num = np.einsum("bk,bk->b", n_k @ delta, n_k)
+        scale = n ** 2 * np.abs(delta).max(initial=0.0)
     else:
         D_e_num = np.einsum("bk,bkl,bl->b", n_k, delta, n_k)
+        scale = n ** 2 * np.abs(delta).max(axis=(-1, -2), initial=0.0)
+    # undefined when the values do not vary (D_e = 0): judged relative to the data's own scale, so that
+    # interval values around 1e-8 are as defined as values around 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((D_e_num > 1e-12) & (n > 1), 1 - (n - 1) * D_o_num / np.where(D_e_num > 0, D_e_num, 1), np.nan)
+        return np.where((D_e_num > 1e-12 * scale) & (n > 1),
+                        1 - (n - 1) * D_o_num / np.where(D_e_num > 0, D_e_num, 1), np.nan)
 
 
 def alpha_batch(sets: Sequence[Ratings], level: str = "nominal") -> np.ndarray:
@@ -501,18 +608,32 @@ def _finish(S: np.ndarray, L: _Layout, extra: dict | None = None) -> dict[str, n
     return out
 
 
-def _notes(r: Ratings, est: dict[str, float], weights: str | None) -> dict[str, str]:
+def weights_name(weights: str | np.ndarray | None) -> str | None:
+    """What to call the weights in output: None when unweighted, ``custom`` for a matrix."""
+    if weights is None or (isinstance(weights, str) and weights in ("identity", "unweighted")):
+        return None
+    return weights if isinstance(weights, str) else "custom"
+
+
+def _notes(r: Ratings, est: dict[str, float], weights: str | np.ndarray | None) -> dict[str, str]:
     """Why a coefficient is NaN (or how it was computed), per key."""
     notes = {}
     N, R = r.X.shape
     pairable = int(((r.X >= 0).sum(1) >= 2).sum())
     used = None
+    name = weights_name(weights)
     for key in KEYS + TWO_CODER_KEYS:
         if key not in est:
             continue
         if not math.isnan(est[key]):
-            if key == "cohen_kappa" and weights:
-                notes[key] = f"{weights}-weighted"
+            if name and key == "percent_agreement":
+                notes[key] = f"weighted agreement ({name} weights)"
+            elif name and key == "gwet_ac1":
+                notes[key] = f"AC2: Gwet's AC1 with {name} weights"
+            elif name and key in KEYS:
+                notes[key] = f"{name}-weighted"
+            elif key in ("prevalence_index", "bias_index"):
+                notes[key] = f"positive category '{r.categories[1]}'"
             continue
         if pairable == 0:
             notes[key] = "no unit has two or more ratings"
@@ -621,8 +742,11 @@ def _prepare(sets: Sequence[Ratings], weights: str | None = None, level: str = "
     feats, layouts, ml = [], [], []
     for r in sets:
         w = agreement_weights(r.categories, weights) if not r.multilabel else np.eye(1)
-        delta = difference(r.categories, level if not r.multilabel else "nominal",
-                           distance if r.multilabel else None, masi_m)
+        if weights is not None and not r.multilabel:  # alpha with the same weights: delta = 1 - w (Gwet 2014)
+            delta = 1.0 - w
+        else:
+            delta = difference(r.categories, level if not r.multilabel else "nominal",
+                               distance if r.multilabel else None, masi_m)
         F, L = _features(r, w, delta)
         feats.append(F)
         layouts.append(L)
@@ -669,40 +793,42 @@ def compute(sets: Sequence[Ratings], weights: str | None = None, level: str = "n
         raise ValueError("rating sets passed together must share their units")
     point, boot = _point_and_bootstrap(sets, N, n_boot, seed, weights=weights, level=level, distance=distance,
                                        masi_m=masi_m)
-    tables = []
+    return [_table(r, {k: float(v[0]) for k, v in point[i].items()}, boot[i] if boot is not None else None,
+                   n_boot, seed, ci, weights) for i, r in enumerate(sets)]
+
+
+def _table(r: Ratings, est: dict[str, float], boot: dict[str, np.ndarray] | None, n_boot: int, seed: int,
+           ci: float = 0.95, weights: str | np.ndarray | None = None) -> pd.DataFrame:
+    """One rating set's tidy table: estimates, percentile CIs (or why none), bands, counts, notes."""
+    notes = _notes(r, est, weights)
+    rated = r.X >= 0
+    per_unit = rated.sum(1)
+    counts = {"n_units": int((per_unit >= 1).sum()), "n_coders": int(rated.any(0).sum()),
+              "n_ratings": int(per_unit.sum()), "n_pairable_units": int((per_unit >= 2).sum())}
     lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 + ci) / 2
-    for i, r in enumerate(sets):
-        est = {k: float(v[0]) for k, v in point[i].items()}
-        notes = _notes(r, est, weights)
-        rated = r.X >= 0
-        per_unit = rated.sum(1)
-        counts = {"n_units": int((per_unit >= 1).sum()), "n_coders": int(rated.any(0).sum()),
-                  "n_ratings": int(per_unit.sum()), "n_pairable_units": int((per_unit >= 2).sum())}
-        rows = []
-        for key, value in est.items():
-            low = high = np.nan
-            if boot is not None and not math.isnan(value):
-                sample = boot[i][key]
-                finite = sample[np.isfinite(sample)]
-                if len(finite) >= 0.5 * n_boot:
-                    low, high = np.percentile(finite, [lo_q, hi_q])
-                else:
-                    notes[key] = (notes.get(key, "") + "; " if notes.get(key) else "") + \
-                        f"CI not reported: the coefficient is undefined in {n_boot - len(finite)} of {n_boot} resamples"
-            rows.append({
-                "coefficient": key, "estimate": value, "ci_low": float(low), "ci_high": float(high),
-                "interpretation": interpret(key, value), **counts, "n_boot": int(n_boot),
-                "seed": int(seed) if n_boot else np.nan, "note": notes.get(key, ""),
-            })
-        tables.append(pd.DataFrame(rows))
-    return tables
+    rows = []
+    for key, value in est.items():
+        low = high = np.nan
+        if boot is not None and not math.isnan(value):
+            finite = boot[key][np.isfinite(boot[key])]
+            if len(finite) >= 0.5 * n_boot:
+                low, high = np.percentile(finite, [lo_q, hi_q])
+            else:
+                notes[key] = (notes.get(key, "") + "; " if notes.get(key) else "") + \
+                    f"CI not reported: the coefficient is undefined in {n_boot - len(finite)} of {n_boot} resamples"
+        rows.append({
+            "coefficient": key, "estimate": value, "ci_low": float(low), "ci_high": float(high),
+            "interpretation": interpret(key, value), **counts, "n_boot": int(n_boot),
+            "seed": int(seed) if n_boot else np.nan, "note": notes.get(key, ""),
+        })
+    return pd.DataFrame(rows)
 
 
 def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder", value: str = "value",
                     level: str = "nominal", weights: str | None = None, distance: str | None = None,
                     multilabel_sep: str | None = None, categories: Sequence | None = None,
                     n_boot: int = 0, seed: int = 0, masi_m: Sequence[float] = MASI_M,
-                    label: str = "ratings") -> pd.DataFrame:
+                    label: str = "ratings", ci: float = 0.95) -> pd.DataFrame:
     """All coefficients for a long ratings table, as a tidy DataFrame.
 
     Parameters
@@ -712,18 +838,27 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     unit, coder, value : str
         Column names.
     level : {'nominal', 'ordinal', 'interval', 'ratio'}
-        Krippendorff's alpha metric.
-    weights : {None, 'linear', 'quadratic'}
-        Agreement weights for the kappa family (Cohen 1968; Gwet 2014).
+        Krippendorff's alpha metric (without ``weights``).
+    weights : str or array, optional
+        Agreement weights (see :func:`agreement_weights`) for every
+        chance-corrected coefficient, Krippendorff's alpha included (its
+        difference is ``1 - w``), as irrCAC does (Cohen 1968; Gwet 2014).
+        Percent agreement is then weighted agreement and ``gwet_ac1`` is AC2;
+        the notes say so.
     distance : {None, 'masi', 'jaccard'}
         With ``multilabel_sep``: the set distance for alpha.
     multilabel_sep : str, optional
         Values are sets of labels separated by this string (``{}`` or ``∅``
         is the empty set).
     categories : sequence, optional
-        The full category set (default: the values observed).
+        The categories in their order, unused ones included (they change q,
+        and so AC1 and Brennan-Prediger); default: the values observed, in
+        numeric order where they are numbers.  Text labels have no order, so
+        ``ordinal`` and ``weights`` need this (or numeric values).
     n_boot, seed : int
         Bootstrap resamples of units (0 = no CIs) and the random seed.
+    ci : float
+        Confidence level of the percentile intervals (default 0.95).
     label : str
         What to call the data in error messages (the calculator passes the file name).
 
@@ -739,12 +874,42 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     >>> round(agreement_table(df).set_index("coefficient").loc["percent_agreement", "estimate"], 3)
     0.667
     """
+    if not 0 < ci < 1:
+        raise InputError(f"CI level {ci}: give a level between 0 and 1, e.g. 0.95")
+    if weights_name(weights) and level != "nominal":
+        raise InputError(f"weights and level '{level}' both given: with weights every coefficient, Krippendorff's "
+                         "alpha included, uses them; drop one")
+    if categories is None and data.attrs.get("categories") is not None:  # named by a counts or contingency table
+        categories = data.attrs["categories"]
     df = data
     if multilabel_sep is not None:
         df = data.assign(**{value: parse_sets(data[value], multilabel_sep)})
+        hollow = df[value].map(lambda v: v == frozenset()) & ~data[value].map(
+            lambda v: _is_missing(v) or str(v).strip() in EMPTY_SET_TOKENS)
+        if hollow.any():
+            lines = data.attrs.get("lines") or list(range(2, len(data) + 2))
+            at = ", ".join(str(lines[i]) for i in np.flatnonzero(hollow.to_numpy())[:10])
+            raise InputError(f"{label} › line(s) {at}: a value holds separators but no label; write "
+                             f"{EMPTY_SET_TOKENS[0]} for no code, or leave it empty for no rating")
         distance = distance or "masi"
     r = ratings_from_long(df, unit, coder, value, categories, label=label)
-    return compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m)[0]
+    if r.multilabel and (weights_name(weights) or level != "nominal"):
+        raise InputError("sets of codes are compared by a set distance (--distance masi or jaccard), "
+                         "not by --weights or --level")
+    if distance is not None and not r.multilabel and r.categories:
+        raise InputError(f"distance '{distance}' compares sets of codes: give their separator (--multilabel-sep)")
+    if categories is None and (level == "ordinal" or weights_name(weights)) and _numeric(r.categories) is None:
+        raise InputError(f"{label}: the values are text labels ({', '.join(map(str, r.categories[:5]))}), which have "
+                         "no order; give it with --categories (lowest first), e.g. --categories low,medium,high")
+    table = compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m,
+                    ci=ci)[0]
+    if not data.attrs.get("coders_known", True):
+        # counts say how many coders chose each category, not who: coder-specific coefficients are not identified
+        anonymous = table["coefficient"].isin(["cohen_kappa", "conger_kappa", "scott_pi", *TWO_CODER_KEYS])
+        table.loc[anonymous, ["estimate", "ci_low", "ci_high"]] = np.nan
+        table.loc[anonymous, "interpretation"] = ""
+        table.loc[anonymous, "note"] = "not defined for counts, which do not say which coder gave which rating"
+    return table
 
 
 def _single(key: str):
@@ -767,7 +932,11 @@ brennan_prediger = _single("brennan_prediger")
 
 
 def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
-    """The calculator's JSON object: every key (null where not applicable), counts, level and CIs."""
+    """The calculator's JSON object: every key (null where not applicable), counts, level and CIs.
+
+    ``extra`` adds keys (the calculator adds ``weights``, ``categories``
+    and ``ci_level``).
+    """
     t = table.set_index("coefficient")
     obj: dict = {}
     for key in KEYS:
@@ -907,23 +1076,8 @@ def _with_U(r: Ratings, n_boot: int, seed: int, distance: str | None = None,
     """:func:`compute` for one rating set whose rows may be items clustered in units (cluster bootstrap)."""
     n_units = r.X.shape[0] if unit_of is None else int(unit_of.max()) + 1
     points, boots = _point_and_bootstrap([r], n_units, n_boot, seed, distance=distance, unit_of=unit_of)
-    point, boot = points[0], (boots[0] if boots is not None else None)
-    est = {k: float(v[0]) for k, v in point.items()}
-    notes = _notes(r, est, None)
-    rated = r.X >= 0
-    rows = []
-    for key, value in est.items():
-        low = high = np.nan
-        if boot is not None and not math.isnan(value):
-            finite = boot[key][np.isfinite(boot[key])]
-            if len(finite) >= 0.5 * n_boot:
-                low, high = np.percentile(finite, [2.5, 97.5])
-        rows.append({"coefficient": key, "estimate": value, "ci_low": float(low), "ci_high": float(high),
-                     "interpretation": interpret(key, value), "n_units": int((rated.sum(1) >= 1).sum()),
-                     "n_coders": int(rated.any(0).sum()), "n_ratings": int(rated.sum()),
-                     "n_pairable_units": int((rated.sum(1) >= 2).sum()), "n_boot": int(n_boot),
-                     "seed": int(seed) if n_boot else np.nan, "note": notes.get(key, "")})
-    return pd.DataFrame(rows)
+    est = {k: float(v[0]) for k, v in points[0].items()}
+    return _table(r, est, boots[0] if boots is not None else None, n_boot, seed)
 
 
 def pairwise(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
@@ -974,69 +1128,193 @@ def disagreements(codings: pd.DataFrame) -> pd.DataFrame:
 # =========================================================================== files
 
 
-def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str = "value",
-                     numeric: bool | None = None, max_bytes: int = 200 * 1024 * 1024) -> pd.DataFrame:
-    """Read any long ratings table (CSV) for the calculator.
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+SHAPES = ("long", "wide", "counts", "table")
+#: Most ratings a counts or contingency table may stand for (each count becomes that many ratings).
+MAX_COUNTED = 10_000_000
 
-    Values stay labels unless every non-empty value is a number (or
-    ``numeric`` is True, as interval and ratio levels need).  Empty cells
-    are missing ratings.
+
+def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str = "value",
+                     numeric: bool = False, missing: Sequence[str] = (), categories: Sequence[str] | None = None,
+                     why: str = "the level needs numbers", shape: str = "long",
+                     max_bytes: int = 200 * 1024 * 1024) -> pd.DataFrame:
+    """Read a ratings table (CSV, TSV or Excel's UTF-16 "Unicode text") for the calculator, as long data.
+
+    Shapes (``shape``), reshaped apart from the statistics as statsmodels'
+    ``inter_rater`` does:
+
+    ``long``
+        One row per unit × coder, columns ``unit``, ``coder``, ``value``.
+    ``wide``
+        One row per unit: the ``unit`` column (else the first) and one
+        column per coder, headed by the coder's name.
+    ``counts``
+        One row per unit: the unit, then one column per category holding
+        how many coders chose it (Fleiss 1971; irrCAC's "distribution").
+        Which coder gave which rating is not known (``attrs["coders_known"]``
+        is False) and the header gives the categories and their order.
+    ``table``
+        Two coders' contingency table: the header row names the second
+        coder's categories, each row starts with the first coder's category
+        and holds counts of units.
+
+    Ids and values are trimmed.  An empty cell, or one of the ``missing``
+    tokens (``NA``, ``.``, ``-99`` …), is a missing rating.  Values stay
+    labels exactly as written (``01`` and ``1`` are two categories) unless
+    ``numeric``, when each must be a number (a decimal comma, ``1,5``, is
+    read where no value uses a decimal point).  With ``categories``, every
+    value must be one of them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``unit``, ``coder``, ``value`` as named; ``attrs["lines"]``
+        gives each row's line in the file, ``attrs["categories"]`` the
+        categories a counts or contingency table names.
 
     Raises
     ------
     InputError
-        Unreadable file, missing columns, or non-numeric values where numbers
-        are needed (with their lines).
+        Unreadable file, missing columns, a value outside ``categories``, or
+        a value that is not a number where numbers are needed, with its line
+        and how to mark it missing.
     """
     from pathlib import Path
 
     from . import files
 
     path = Path(path)
+    if shape not in SHAPES:
+        raise InputError(f"shape '{shape}': use one of {', '.join(SHAPES)}")
+    expected = {"long": f"a header row with {unit}, {coder}, {value}", "wide": "a header row naming the coders",
+                "counts": "a header row naming the categories", "table": "a header row naming the categories"}[shape]
     if path.is_file() and path.stat().st_size == 0:
-        raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")
+        raise InputError(f"{path.name}: empty file (expected {expected})")
     files.check_input(path, None, max_bytes, path.name)
     if len({unit, coder, value}) < 3:
         raise InputError(f"--unit, --coder and --value must name three different columns (got {unit}, {coder}, {value})")
     numbered = [(n, r) for n, r in files.read_text_rows(path) if any(x.strip() for x in r)]
     if not numbered:
-        raise InputError(f"{path.name}: empty file (expected a header row with {unit}, {coder}, {value})")
+        raise InputError(f"{path.name}: empty file (expected {expected})")
     head_line, first = numbered[0]
     header = [h.strip() for h in first]
-    twice = sorted({h for h in header if h and header.count(h) > 1})
+    named = header if shape != "table" else header[1:]
+    twice = sorted({h for h in named if h and named.count(h) > 1})
     if twice:
         raise InputError(f"{path.name} › line {head_line}: column(s) {', '.join(twice)} appear more than once")
-    missing = [c for c in (unit, coder, value) if c not in header]
-    if missing:
-        raise InputError(f"{path.name} › line {head_line}: no column(s) {', '.join(missing)} (columns are "
-                         f"{', '.join(header)}); name them with --unit, --coder, --value")
     if len(numbered) < 2:
         raise InputError(f"{path.name}: a header row but no ratings")
     for n, r in numbered[1:]:
         if any("\n" in x or "\r" in x for x in r):
             raise InputError(f"{path.name} › line {n}: a value runs over several lines (an unclosed quote?)")
-    lines = [n for n, _ in numbered[1:]]
-    body = [r + [""] * (len(header) - len(r)) for _, r in numbered[1:]]
-    df = pd.DataFrame([r[: len(header)] for r in body], columns=header, index=lines)[[unit, coder, value]]
-    for col in (unit, coder, value):  # "4 " and " B" are unit 4 and coder B, as a spreadsheet shows them
-        df[col] = df[col].str.strip()
-    present = df[value] != ""
-    as_num = pd.to_numeric(df.loc[present, value], errors="coerce")
-    if numeric is None:
-        numeric = bool(present.any()) and as_num.notna().all()
+    rows = [(n, [x.strip() for x in r] + [""] * (len(header) - len(r))) for n, r in numbered[1:]]
+    df, shape_categories = _reshape(shape, path.name, head_line, header, rows, unit, coder, value)
+    lines = df.pop("_line").tolist()
+    nameless = df[(df[unit] == "") & (df[value] != "")]
+    if len(nameless):
+        raise InputError(f"{path.name} › line(s) {', '.join(str(lines[i]) for i in nameless.index[:10])}: "
+                         "a rating without a unit id")
+    tokens = {t.strip() for t in missing if t.strip()}
+    present = (df[value] != "") & ~df[value].isin(tokens)
+
+    def where(bad: pd.Series) -> str:
+        shown = sorted(set(bad), key=str)[:5]
+        at = sorted({lines[i] for i in bad.index})
+        return (f"{path.name} › line(s) {', '.join(map(str, at[:10]))}"
+                f"{' …' if len(at) > 10 else ''}: value(s) {', '.join(repr(v) for v in shown)}")
+
+    if categories is not None:
+        names = [str(c).strip() for c in categories]
+        outside = df.loc[present & ~df[value].isin(names), value]
+        if len(outside):
+            raise InputError(f"{where(outside)} are not among the categories ({', '.join(names)}); add them to "
+                             f"--categories, or list them in --missing if they mean no rating")
     if numeric:
-        bad = as_num[as_num.isna()]
+        text = df.loc[present, value]
+        if not text.str.contains(".", regex=False).any():
+            text = text.where(~text.str.match(_DECIMAL_COMMA), text.str.replace(",", ".", regex=False))
+        as_num = pd.to_numeric(text, errors="coerce")
+        bad = df.loc[as_num[as_num.isna()].index, value]
+        if len(bad) and as_num.notna().sum() == 0:
+            shown = ", ".join(sorted(set(bad), key=str)[:5])
+            raise InputError(f"{path.name}: the values are text labels ({shown}), not numbers ({why}); give the "
+                             "labels in their order with --categories (lowest first), e.g. --categories low,medium,high")
         if len(bad):
-            lines = ", ".join(str(i) for i in bad.index[:10])
-            raise InputError(f"{path.name} › line(s) {lines}: value is not a number (the level needs numbers)")
-        values = pd.Series(np.nan, index=df.index, dtype=float)
-        values[present] = as_num
-        df[value] = [int(v) if float(v).is_integer() else float(v) for v in values.fillna(0)]
-        df.loc[~present, value] = None
-    else:
-        df.loc[~present, value] = None
-    df.attrs["lines"] = list(df.index)  # each row's line in the file, for messages
-    return df.reset_index(drop=True)
+            raise InputError(f"{where(bad)} are not numbers ({why}); list them in --missing if they mean no "
+                             "rating (e.g. --missing NA)")
+        df[value] = None
+        df.loc[present, value] = [int(v) if float(v).is_integer() else float(v) for v in as_num]
+        if shape_categories is not None:  # the header's categories, unused ones included, as numbers
+            as_cat = pd.to_numeric(pd.Series(shape_categories).str.replace(",", "."), errors="coerce")
+            if as_cat.isna().any():
+                raise InputError(f"{path.name} › line {head_line}: categories "
+                                 f"{', '.join(repr(c) for c in np.array(shape_categories)[as_cat.isna()][:5])} "
+                                 f"are not numbers ({why})")
+            shape_categories = sorted({int(v) if float(v).is_integer() else float(v) for v in as_cat}, key=_sort_key)
+    df.loc[~present, value] = None
+    df.attrs["lines"] = lines  # each row's line in the file, for messages
+    df.attrs["coders_known"] = shape != "counts"
+    if shape_categories is not None:
+        df.attrs["categories"] = [c for c in shape_categories if c not in tokens]
+    return df
+
+
+def _reshape(shape: str, label: str, head_line: int, header: list[str], rows: list[tuple[int, list[str]]],
+             unit: str, coder: str, value: str) -> tuple[pd.DataFrame, list[str] | None]:
+    """Any of :data:`SHAPES` as long rows (unit, coder, value, _line), and the categories the shape names."""
+    def table(records) -> pd.DataFrame:
+        return pd.DataFrame(records, columns=[unit, coder, value, "_line"])
+
+    if shape == "long":
+        absent = [c for c in (unit, coder, value) if c not in header]
+        if absent:
+            raise InputError(f"{label} › line {head_line}: no column(s) {', '.join(absent)} (columns are "
+                             f"{', '.join(header)}); name them with --unit, --coder, --value, or give the shape "
+                             "with --shape wide|counts|table")
+        j = [header.index(c) for c in (unit, coder, value)]
+        return table([(r[j[0]], r[j[1]], r[j[2]], n) for n, r in rows]), None
+    if shape == "wide":
+        u = header.index(unit) if unit in header else 0
+        coders = [(j, h) for j, h in enumerate(header) if j != u and h]
+        if not coders:
+            raise InputError(f"{label} › line {head_line}: no coder columns (the header names the coders)")
+        return table([(r[u], name, r[j], n) for n, r in rows for j, name in coders]), None
+    # counts and contingency tables: each cell is how many ratings (or units) it stands for
+    first = 0 if shape == "counts" else 1
+    cats = [h for h in header[first:] if h] if shape == "table" else [h for j, h in enumerate(header) if j and h]
+    records, total = [], 0
+    for n, r in rows:
+        for j, name in enumerate(header):
+            if j == 0 or not name:
+                continue
+            cell = r[j]
+            if cell and not cell.isdigit():
+                raise InputError(f"{label} › line {n}: '{cell}' under '{name}' is not a count (a whole number)")
+            k = int(cell or 0)
+            total += k
+            if total > MAX_COUNTED:
+                raise InputError(f"{label} › line {n}: the counts add up to more than {MAX_COUNTED:,} ratings")
+            if shape == "counts":
+                records.extend((r[0], None, name, n) for _ in range(k))
+            else:
+                if r[0] and r[0] not in cats:
+                    cats.append(r[0])
+                records.extend((None, None, (r[0], name), n) for _ in range(k))
+    if shape == "counts":
+        from collections import Counter
+
+        twice = sorted(u for u, k in Counter(r[0] for _, r in rows).items() if k > 1)
+        if twice:
+            raise InputError(f"{label}: unit(s) {', '.join(twice[:5])} have two rows of counts")
+        out, seen = [], {}
+        for uid, _, cat, n in records:  # coders are anonymous: the i-th rating of a unit is "coder i"
+            seen[uid] = seen.get(uid, 0) + 1
+            out.append((uid, str(seen[uid]), cat, n))
+        return table(out), cats
+    out = []
+    for i, (_, _, (a, b), n) in enumerate(records):
+        out += [(f"pair {i + 1}", "rows", a, n), (f"pair {i + 1}", "columns", b, n)]
+    return table(out), cats
 
 
 def run(paths=None, n_boot: int = DEFAULT_BOOT, seed: int = 0) -> dict[str, pd.DataFrame]:

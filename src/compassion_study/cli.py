@@ -213,23 +213,65 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
         return 0
     if args.multilabel_sep is not None and not args.multilabel_sep.strip():
         raise InputError("--multilabel-sep: give the character(s) that separate labels, e.g. '|'")
-    numeric = True if args.level in ("interval", "ratio") else None
+    categories = _list_option(args.categories, "--categories") if args.categories else None
+    missing = _list_option(args.missing, "--missing") if args.missing else ()
+    weights = args.weights
+    named = weights in (None, *agreement.WEIGHTS)
+    if not named:
+        if Path(weights).suffix.lower() not in (".csv", ".tsv", ".txt"):
+            raise InputError(f"--weights {weights}: use one of {', '.join(agreement.WEIGHTS)}, or a CSV file of weights")
+        # a CSV of custom weights names the categories: they are the category set unless --categories is given
+        categories, weights = agreement.read_weights_csv(weights, categories)
+    if categories is not None:
+        numeric, why = False, ""
+    elif args.level in ("interval", "ratio"):
+        numeric, why = True, f"level '{args.level}' needs numbers"
+    elif args.level == "ordinal" or weights not in (None, "identity"):
+        numeric, why = True, "ordered categories are needed: numbers, or their order given with --categories"
+    else:
+        numeric, why = False, ""
     data = agreement.read_ratings_csv(args.ratings, args.unit, args.coder, args.value,
-                                      numeric=None if args.multilabel_sep else numeric)
+                                      numeric=numeric and args.multilabel_sep is None, missing=missing,
+                                      categories=categories, why=why, shape=args.shape)
     table = agreement.agreement_table(
-        data, args.unit, args.coder, args.value, level=args.level, weights=args.weights,
+        data, args.unit, args.coder, args.value, level=args.level, weights=weights, categories=categories,
         distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed or 0,
-        label=Path(args.ratings).name)
+        label=Path(args.ratings).name, ci=args.ci_level)
+    name = agreement.weights_name(args.weights if named else "custom")
     if args.json:
-        print(json.dumps(agreement.as_json(table, args.level if not args.multilabel_sep else f"sets ({args.distance or 'masi'})"),
-                         indent=2, ensure_ascii=False))
+        level = args.level if not args.multilabel_sep else f"sets ({args.distance or 'masi'})"
+        extra = {"weights": name, "ci_level": args.ci_level}
+        if categories is not None:
+            extra["categories"] = list(categories)
+        print(json.dumps(agreement.as_json(table, level, extra), indent=2, ensure_ascii=False))
     else:
         show = table[["coefficient", "estimate", "ci_low", "ci_high", "interpretation", "note"]]
         print(show.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
         first = table.iloc[0]
         print(f"\n{first['n_units']} units, {first['n_coders']} coders, {first['n_ratings']} ratings "
-              f"({first['n_pairable_units']} units pairable)")
+              f"({first['n_pairable_units']} units pairable)"
+              + (f"; {name} weights" if name else f"; Krippendorff's alpha: {args.level}" if not args.multilabel_sep
+                 else f"; Krippendorff's alpha: sets of codes ({args.distance or 'masi'})")
+              + (f"; {args.ci_level:.0%} bootstrap CIs from {first['n_boot']} resamples" if first["n_boot"] else ""))
     return 0
+
+
+def _list_option(text: str, option: str) -> list[str]:
+    """A comma-separated option value as a list (items trimmed, none empty, none twice)."""
+    items = [t.strip() for t in text.split(",")]
+    if any(not t for t in items) or len(set(items)) < len(items):
+        raise InputError(f"{option} {text!r}: give distinct values separated by commas, e.g. {option} low,medium,high")
+    return items
+
+
+def _ci_level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: give a level between 0 and 1, e.g. 0.95")
+    return value
 
 
 def cmd_consensus(args: argparse.Namespace, paths: Paths) -> int:
@@ -462,10 +504,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--value", default="value", help="value column (default: value)")
     p.add_argument("--level", default="nominal", choices=["nominal", "ordinal", "interval", "ratio"],
                    help="Krippendorff's alpha level of measurement (default: nominal)")
-    p.add_argument("--weights", choices=["linear", "quadratic"], help="weighted kappa family (Cohen 1968; Gwet 2014)")
+    p.add_argument("--weights", metavar="SCHEME|FILE.csv",
+                   help="agreement weights for every coefficient, alpha included (Gwet 2014): identity, linear, "
+                        "quadratic, ordinal, radical, ratio, circular, bipolar, or a CSV of custom weights "
+                        "(header and first column name the categories)")
+    p.add_argument("--shape", default="long", choices=["long", "wide", "counts", "table"],
+                   help="long: a row per unit and coder (default); wide: a row per unit, a column per coder; "
+                        "counts: a row per unit, a column per category counting the coders who chose it; "
+                        "table: two coders' contingency table")
+    p.add_argument("--categories", metavar="A,B,C", help="the categories in their order, unused ones included "
+                   "(needed for text labels with --level ordinal or --weights)")
+    p.add_argument("--missing", metavar="NA,.,-99", help="values that mean no rating (an empty cell always does)")
+    p.add_argument("--ci-level", type=_ci_level, default=0.95, metavar="LEVEL",
+                   help="confidence level of the bootstrap intervals (default: 0.95)")
     p.add_argument("--multilabel-sep", metavar="SEP", help="values are sets of labels separated by SEP ({} = empty set)")
     p.add_argument("--distance", choices=["masi", "jaccard"], help="set distance with --multilabel-sep (default: masi)")
-    p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples of units for 95%% CIs "
+    p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples of units for CIs "
                    "(study: study.yaml, else 1000; calculator: none)")
     p.add_argument("--seed", type=_count, help="bootstrap random seed (study: study.yaml, else 0; calculator: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
