@@ -167,9 +167,12 @@ def test_cohen_1960_table():
 def test_cohen_kappa_sas_example_unweighted_and_linear():
     # SAS PROC FREQ example used in statsmodels' tests: kappa 0.4842; weighted (Cicchetti-Allison,
     # i.e. linear, scores 0, 1, 2) 0.4701.
+    # ASE (Fleiss, Cohen & Everitt 1969) as SAS prints it: 0.1380 unweighted, 0.1457 linear-weighted.
     table = [[0, 4, 1], [0, 8, 0], [0, 1, 5]]
     assert coeffs(from_table(table))["cohen_kappa"] == pytest.approx(0.4842, abs=5e-5)
     assert coeffs(from_table(table), weights="linear")["cohen_kappa"] == pytest.approx(0.4701, abs=5e-5)
+    assert ag.cohen_ase(from_table(table), np.eye(3))[0] == pytest.approx(0.1380, abs=5e-5)
+    assert ag.cohen_ase(from_table(table), ag.agreement_weights([0, 1, 2], "linear"))[0] == pytest.approx(0.1457, abs=5e-5)
 
 
 def test_weighted_cohen_kappa_irr_anxiety():
@@ -699,3 +702,31 @@ def test_every_input_shape_gives_the_same_coefficients(tmp_path, capsys):
     (tmp_path / "bad.csv").write_text("patient,d1,d2\np1,2,x\n", encoding="utf-8")
     assert main(["agreement", str(tmp_path / "bad.csv"), "--shape", "counts"]) == 1
     assert "bad.csv › line 2: 'x' under 'd2' is not a count" in capsys.readouterr().err
+
+
+def test_analytic_standard_errors_match_irrcac(tmp_path, capsys):
+    """irrCAC README (Gwet 2019), cac.raw4raters (12 subjects, 4 raters, missing ratings): coeff.se, the
+    95% t-interval and p-values of pa.coeff.raw, gwet.ac1.raw, fleiss.kappa.raw, krippen.alpha.raw and
+    bp.coeff.raw (Gwet 2008; Gwet 2014, ch. 5)."""
+    out = _run_json(capsys, _long_csv(tmp_path / "r.csv", CAC_RAW4RATERS))
+    published = {"percent_agreement": (0.12561, 0.542, 4.345373e-05), "gwet_ac1": (0.14295, 0.461, 0.000208721),
+                 "fleiss_kappa": (0.15302, 0.424, 0.000419173), "krippendorff_alpha": (0.14557, 0.419, 0.0004594257),
+                 "brennan_prediger": (0.14472, 0.454, 0.0002375609)}
+    for key, (se, low, p) in published.items():
+        assert out["se"][key] == pytest.approx(se, abs=5e-6), key
+        assert out["se_ci"][key][0] == pytest.approx(low, abs=5e-4) and out["se_ci"][key][1] == 1.0, key
+        assert out["p_value"][key] == pytest.approx(p, rel=2e-3), key
+    assert out["se"]["cohen_kappa"] is None and out["se"]["conger_kappa"] is None  # bootstrap only
+    # the distribution form of the same statistics, irrCAC gwet.ac1.dist(distrib.6raters): stderr 0.08418757
+    counts = tmp_path / "counts.csv"
+    distrib = [[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0],
+               [2, 0, 4, 0, 0], [0, 0, 4, 0, 2], [2, 0, 3, 1, 0], [2, 0, 0, 4, 0], [0, 0, 0, 0, 6],
+               [1, 0, 0, 5, 0], [1, 1, 0, 4, 0], [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1]]
+    counts.write_text("p,a,b,c,d,e\n" + "".join(f"{i}," + ",".join(map(str, row)) + "\n" for i, row in enumerate(distrib)),
+                      encoding="utf-8")
+    dist = _run_json(capsys, counts, "--shape", "counts")
+    assert dist["se"]["gwet_ac1"] == pytest.approx(0.08418757, abs=5e-8)
+    assert dist["se"]["fleiss_kappa"] == pytest.approx(0.08119291, abs=5e-8)
+    assert dist["se"]["brennan_prediger"] == pytest.approx(0.08312142, abs=5e-8)
+    # (krippen.alpha.dist documents 0.08243228 from a different, distribution-only formula; the raw-data
+    # formula, checked above, is the one used here for every shape)

@@ -698,6 +698,150 @@ def _point_and_bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, see
     return point, [{k: np.concatenate([p[i][k] for p in parts]) for k in parts[0][i]} for i in range(len(sets))]
 
 
+# =========================================================================== analytic variance
+
+
+#: Coefficients with Gwet's (2008, 2014) linearised variance here; the others have the bootstrap only.
+SE_KEYS = ("percent_agreement", "gwet_ac1", "fleiss_kappa", "brennan_prediger", "krippendorff_alpha")
+
+
+def gwet_variance(r: Ratings, w: np.ndarray, delta: np.ndarray | None = None) -> dict[str, tuple[float, int]]:
+    """Standard errors of p_a, AC1/AC2, Fleiss' kappa, Brennan-Prediger and Krippendorff's alpha.
+
+    Gwet's linearisation: each coefficient ``kappa`` gets a per-unit value
+    ``kappa*_i = kappa_i - 2 (1 - kappa) (p_e|i - p_e) / (1 - p_e)``, with
+    ``kappa_i = (n / n_2) (p_a|i - p_e [r_i >= 2]) / (1 - p_e)``, and
+    ``var = sum_i (kappa*_i - kappa)**2 / (n (n - 1))`` over the n rated
+    units (Gwet 2008, eq. 27; Gwet 2014, ch. 5).  Krippendorff's alpha uses
+    Gwet's (2014, sec. 5.4) form over the pairable units.  The weights ``w``
+    are the agreement weights (identity when unweighted); alpha's fixed
+    differences ``delta`` (nominal, interval, ratio, or ``1 - w``) give its
+    weights ``1 - delta / max delta``.
+
+    Returns
+    -------
+    dict
+        key -> (standard error, degrees of freedom for Student's t: rated
+        units - 1, pairable units - 1 for alpha);
+        keys missing where the variance is not defined (one unit, one
+        category, ordinal alpha or sets of codes).
+
+    References
+    ----------
+    Gwet, K. L. (2008). Computing inter-rater reliability and its variance in
+    the presence of high agreement. *BJMSP*, 61, 29-48.
+    Gwet, K. L. (2014). *Handbook of Inter-Rater Reliability* (4th ed.).
+    Gwet, K. L. (2019). irrCAC (R package), ``agree.coeff3.raw.r``.
+    """
+    out: dict[str, tuple[float, int]] = {}
+    if r.multilabel or r.q < 2:
+        return out
+    X = r.X[(r.X >= 0).any(1)]
+    n, q = X.shape[0], r.q
+    if n < 2:
+        return out
+    r_ik = (X[:, :, None] == np.arange(q)).sum(1).astype(float)
+    r_i = r_ik.sum(1)
+    two = r_i >= 2
+    n2 = int(two.sum())
+    if n2 == 0:
+        return out
+    pairs = np.where(two, r_i * (r_i - 1), 1.0)
+
+    def spread(values: np.ndarray, centre: float, units: int) -> float:
+        return float(np.sqrt(((values - centre) ** 2).sum() / (units * (units - 1))))
+
+    def corrected(p_a_i, p_a, p_e, p_e_i) -> tuple[float, float] | None:
+        if abs(1 - p_e) < 1e-12:
+            return None
+        kappa = (p_a - p_e) / (1 - p_e)
+        k_i = (n / n2) * (p_a_i - p_e * two) / (1 - p_e)
+        if p_e_i is not None:
+            k_i = k_i - 2 * (1 - kappa) * (p_e_i - p_e) / (1 - p_e)
+        return kappa, spread(k_i, kappa, n)
+
+    sum_q = (r_ik * (r_ik @ w.T - 1)).sum(1)
+    p_a_i = np.where(two, sum_q / pairs, 0.0)
+    p_a = p_a_i[two].mean()
+    out["percent_agreement"] = (spread((n / n2) * p_a_i, p_a, n), n - 1)
+    pi = (r_ik / r_i[:, None]).mean(0)
+    t_w = w.sum() / (q * (q - 1))
+    for key, p_e, p_e_i in (
+            ("gwet_ac1", t_w * (pi * (1 - pi)).sum(), t_w * (r_ik @ (1 - pi)) / r_i),
+            ("fleiss_kappa", pi @ w @ pi, (r_ik @ ((w @ pi + w.T @ pi) / 2)) / r_i),
+            ("brennan_prediger", w.sum() / q ** 2, None)):
+        done = corrected(p_a_i, p_a, p_e, p_e_i)
+        if done is not None:
+            out[key] = (done[1], n - 1)
+    if delta is not None and np.abs(delta).max() > 0:
+        wa = 1.0 - delta / np.abs(delta).max()
+        R, rbar = r_ik[two], r_i[two].mean()
+        m = R.shape[0]
+        if m >= 2:
+            s_q = (R * (R @ wa.T - 1)).sum(1) / (rbar * (r_i[two] - 1))
+            pa1 = s_q.mean()
+            pi_a = (R / rbar).mean(0)
+            p_e = pi_a @ wa @ pi_a
+            if abs(1 - p_e) > 1e-12:
+                alpha1 = (pa1 - p_e) / (1 - p_e)
+                eps = 1 / r_i[two].sum()  # Krippendorff's small-sample term: p_a = (1 - eps) p_a' + eps
+                a_i = (s_q - ((1 - eps) * pa1 + eps) * (r_i[two] - rbar) / rbar - p_e) / (1 - p_e)
+                pe_i = (R @ ((wa @ pi_a + wa.T @ pi_a) / 2)) / rbar - p_e * (r_i[two] - rbar) / rbar
+                a_i = a_i - 2 * (1 - alpha1) * (pe_i - p_e) / (1 - p_e)
+                out["krippendorff_alpha"] = (spread(a_i, alpha1, m), m - 1)
+    return out
+
+
+def cohen_ase(r: Ratings, w: np.ndarray) -> tuple[float, int] | None:
+    """Asymptotic standard error of Cohen's (weighted) kappa over the units both coders rated.
+
+    Fleiss, Cohen & Everitt (1969), as SAS PROC FREQ's "ASE":
+    ``var = [sum_kl p_kl (w_kl - (wbar_k. + wbar_.l)(1 - kappa))**2
+    - (kappa - p_e (1 - kappa))**2] / (n (1 - p_e)**2)`` with
+    ``wbar_k. = sum_l p_.l w_kl`` and ``wbar_.l = sum_k p_k. w_kl``
+    (identity weights give the unweighted formula).  None unless there are
+    exactly two coders, two categories and two units rated by both.
+
+    References
+    ----------
+    Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Large sample standard
+    errors of kappa and weighted kappa. *Psychological Bulletin*, 72, 323-327.
+    """
+    if r.multilabel or r.X.shape[1] != 2 or r.q < 2:
+        return None
+    both = (r.X >= 0).all(1)
+    n = int(both.sum())
+    if n < 2:
+        return None
+    p = np.zeros((r.q, r.q))
+    np.add.at(p, (r.X[both, 0], r.X[both, 1]), 1.0)
+    p /= n
+    row, col = p.sum(1), p.sum(0)
+    p_e = row @ w @ col
+    if abs(1 - p_e) < 1e-12:
+        return None
+    kappa = ((p * w).sum() - p_e) / (1 - p_e)
+    wbar_row, wbar_col = w @ col, row @ w
+    inner = (p * (w - (wbar_row[:, None] + wbar_col[None, :]) * (1 - kappa)) ** 2).sum()
+    var = (inner - (kappa - p_e * (1 - kappa)) ** 2) / (n * (1 - p_e) ** 2)
+    return float(np.sqrt(max(var, 0.0))), n - 1
+
+
+def analytic_interval(estimate: float, se: float, df: int, level: float = 0.95) -> tuple[float, float, float]:
+    """Student-t confidence interval (upper bound capped at 1) and two-sided p-value for H0: coefficient = 0.
+
+    As irrCAC 1.0 reports them (Gwet 2014, ch. 5): ``estimate +- t_{df} se``
+    and ``2 P(T_df > |estimate| / se)``.
+    """
+    from scipy import stats
+
+    if not (np.isfinite(estimate) and np.isfinite(se)) or df < 1:
+        return np.nan, np.nan, np.nan
+    half = stats.t.ppf((1 + level) / 2, df) * se
+    p = float(2 * stats.t.sf(abs(estimate) / se, df)) if se > 0 else np.nan
+    return estimate - half, min(1.0, estimate + half), p
+
+
 def interpret(key: str, value: float) -> str:
     """Interpretation band, shown beside the number (never instead of it).
 
@@ -866,7 +1010,10 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     -------
     pandas.DataFrame
         ``coefficient, estimate, ci_low, ci_high, interpretation, n_units,
-        n_coders, n_ratings, n_pairable_units, n_boot, seed, note``.
+        n_coders, n_ratings, n_pairable_units, n_boot, seed, note`` and the
+        analytic ``se, se_ci_low, se_ci_high, p_value`` where Gwet's variance
+        formulas apply (:func:`gwet_variance`; ``ci_low``/``ci_high`` are the
+        bootstrap's).
 
     Examples
     --------
@@ -903,13 +1050,33 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
                          "no order; give it with --categories (lowest first), e.g. --categories low,medium,high")
     table = compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m,
                     ci=ci)[0]
+    _add_analytic(table, r, weights, level, ci)
     if not data.attrs.get("coders_known", True):
         # counts say how many coders chose each category, not who: coder-specific coefficients are not identified
         anonymous = table["coefficient"].isin(["cohen_kappa", "conger_kappa", "scott_pi", *TWO_CODER_KEYS])
-        table.loc[anonymous, ["estimate", "ci_low", "ci_high"]] = np.nan
+        table.loc[anonymous, ["estimate", "ci_low", "ci_high", "se", "se_ci_low", "se_ci_high", "p_value"]] = np.nan
         table.loc[anonymous, "interpretation"] = ""
         table.loc[anonymous, "note"] = "not defined for counts, which do not say which coder gave which rating"
     return table
+
+
+def _add_analytic(table: pd.DataFrame, r: Ratings, weights, level: str, ci: float) -> None:
+    """Columns ``se``, ``se_ci_low``, ``se_ci_high`` (Student's t) and ``p_value`` from :func:`gwet_variance`."""
+    for col in ("se", "se_ci_low", "se_ci_high", "p_value"):
+        table[col] = np.nan
+    if r.multilabel or r.q < 2:
+        return
+    w = agreement_weights(r.categories, weights)
+    delta = 1.0 - w if weights_name(weights) else difference(r.categories, level)
+    est = table.set_index("coefficient")["estimate"]
+    found = gwet_variance(r, w, delta)
+    ase = cohen_ase(r, w)
+    if ase is not None:
+        found["cohen_kappa"] = ase
+    for key, (se, df) in found.items():
+        if key in est.index and np.isfinite(est[key]):
+            row = table.index[table["coefficient"] == key][0]
+            table.loc[row, ["se", "se_ci_low", "se_ci_high", "p_value"]] = (se, *analytic_interval(est[key], se, df, ci))
 
 
 def _single(key: str):
@@ -953,6 +1120,13 @@ def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
                      for k in KEYS if k in t.index}
         obj["n_boot"] = int(first["n_boot"])
         obj["seed"] = int(first["seed"])
+    if "se" in t.columns:
+        def each(col):
+            return {k: (None if k not in t.index or pd.isna(t.loc[k, col]) else float(t.loc[k, col])) for k in KEYS}
+        obj["se"] = each("se")
+        obj["p_value"] = each("p_value")
+        obj["se_ci"] = {k: (None if obj["se"][k] is None else [float(t.loc[k, "se_ci_low"]), float(t.loc[k, "se_ci_high"])])
+                        for k in KEYS}
     obj["notes"] = {k: t.loc[k, "note"] for k in t.index if t.loc[k, "note"]}
     obj["interpretation"] = {k: t.loc[k, "interpretation"] for k in t.index if t.loc[k, "interpretation"]}
     if extra:

@@ -245,8 +245,13 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
             extra["categories"] = list(categories)
         print(json.dumps(agreement.as_json(table, level, extra), indent=2, ensure_ascii=False))
     else:
-        show = table[["coefficient", "estimate", "ci_low", "ci_high", "interpretation", "note"]]
-        print(show.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
+        show = table[["coefficient", "estimate", "se", "se_ci_low", "se_ci_high", "p_value", "ci_low", "ci_high",
+                      "interpretation", "note"]].rename(columns={
+            "se_ci_low": "t_low", "se_ci_high": "t_high", "p_value": "p", "ci_low": "boot_low", "ci_high": "boot_high"})
+        if not table["n_boot"].iloc[0]:
+            show = show.drop(columns=["boot_low", "boot_high"])
+        print(show.to_string(index=False, na_rep="", formatters={"p": lambda v: "" if v != v else f"{v:.2g}"},
+                             float_format=lambda v: f"{v:.4f}"))
         first = table.iloc[0]
         print(f"\n{first['n_units']} units, {first['n_coders']} coders, {first['n_ratings']} ratings "
               f"({first['n_pairable_units']} units pairable)"

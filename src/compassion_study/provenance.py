@@ -21,7 +21,7 @@ from .paths import Paths
 
 #: Distributions whose versions can change a result.
 MAIN_DEPENDENCIES = (
-    "numpy", "pandas", "nltk", "matplotlib", "XlsxWriter", "odfpy", "python-docx",
+    "numpy", "pandas", "scipy", "nltk", "matplotlib", "XlsxWriter", "odfpy", "python-docx",
     "PyYAML", "nbclient", "nbconvert", "nbformat", "jupytext", "papermill", "ipykernel",
 )
 
