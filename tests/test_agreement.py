@@ -730,3 +730,36 @@ def test_analytic_standard_errors_match_irrcac(tmp_path, capsys):
     assert dist["se"]["brennan_prediger"] == pytest.approx(0.08312142, abs=5e-8)
     # (krippen.alpha.dist documents 0.08243228 from a different, distribution-only formula; the raw-data
     # formula, checked above, is the one used here for every shape)
+
+
+def test_per_category_kappa_light_kappa_and_pairs(tmp_path, capsys):
+    """Fleiss (1971), 30 patients x 6 psychiatrists: per-category kappas .245, .245, .520, .471, .566 (his
+    Table; R irr::kappam.fleiss(diagnoses, detail = TRUE)); Light's kappa .459 (R irr::kappam.light)."""
+    out = _run_json(capsys, _long_csv(tmp_path / "d.csv", DIAGNOSES.T.astype(float)))
+    assert [round(c["kappa"], 3) for c in out["per_category"]] == [0.245, 0.245, 0.520, 0.471, 0.566]
+    assert [c["category"] for c in out["per_category"]] == ["1", "2", "3", "4", "5"]  # nominal labels, as written
+    assert round(out["light_kappa"], 3) == 0.459 and len(out["pairwise"]) == 15
+    first = out["pairwise"][0]
+    assert first["n_units"] == 30 and (first["coder_a"], first["coder_b"]) == ("A", "B")
+    # each pair's kappa is the two-coder Cohen's kappa of that pair alone
+    pair = pd.DataFrame([(u, g, DIAGNOSES[u, j]) for u in range(30) for j, g in ((0, "A"), (1, "B"))],
+                        columns=["unit", "coder", "value"])
+    assert first["cohen_kappa"] == pytest.approx(ag.cohen_kappa(pair), abs=1e-12)
+    assert main(["agreement", str(tmp_path / "d.csv")]) == 0
+    shown = capsys.readouterr().out
+    assert "Per category" in shown and "Light's kappa" in shown
+
+
+def test_probability_that_alpha_is_below_a_minimum(tmp_path, capsys):
+    """KALPHA's q (Hayes & Krippendorff 2007): the share of bootstrap alphas below each minimum, here over
+    resampled units; checked against resampling the units one by one (Krippendorff 2011, section C)."""
+    out = _run_json(capsys, _long_csv(tmp_path / "r.csv", K2011_C), "--bootstrap", "200", "--seed", "4")
+    q = out["p_alpha_below"]
+    assert list(q) == ["0.5", "0.6", "0.667", "0.7", "0.8", "0.9"]
+    assert all(a <= b for a, b in zip(q.values(), list(q.values())[1:]))  # more likely below a higher minimum
+    r = ag.ratings_from_matrix(K2011_C)
+    U = ag.bootstrap_weights(12, 200, seed=4)
+    looped = np.array([coeffs(ag.Ratings(r.X[np.repeat(np.arange(12), U[b].astype(int))], r.categories))
+                       ["krippendorff_alpha"] for b in range(200)])
+    looped = looped[np.isfinite(looped)]
+    assert q["0.8"] == pytest.approx(float((looped < 0.8).mean()), abs=1e-12)

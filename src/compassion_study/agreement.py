@@ -99,6 +99,8 @@ DISTANCES = ("masi", "jaccard")
 MASI_M = (1.0, 2 / 3, 1 / 3, 0.0)
 EMPTY_SET_TOKENS = ("{}", "∅")
 DEFAULT_BOOT = 1000
+#: Minimum alphas for which the calculator reports P(alpha < minimum), as KALPHA does (Hayes & Krippendorff 2007).
+ALPHA_MINIMA = (0.5, 0.6, 0.667, 0.7, 0.8, 0.9)
 
 
 # =========================================================================== data
@@ -965,14 +967,22 @@ def _table(r: Ratings, est: dict[str, float], boot: dict[str, np.ndarray] | None
             "interpretation": interpret(key, value), **counts, "n_boot": int(n_boot),
             "seed": int(seed) if n_boot else np.nan, "note": notes.get(key, ""),
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if boot is not None and "krippendorff_alpha" in boot and not math.isnan(est.get("krippendorff_alpha", np.nan)):
+        # Hayes & Krippendorff (2007): the probability q of failing to reach a minimum alpha, read off the
+        # bootstrap distribution (of units, here; KALPHA resamples pairable values)
+        sample = boot["krippendorff_alpha"]
+        sample = sample[np.isfinite(sample)]
+        if len(sample) >= 0.5 * n_boot:
+            table.attrs["alpha_below"] = {m: float((sample < m).mean()) for m in ALPHA_MINIMA}
+    return table
 
 
 def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder", value: str = "value",
                     level: str = "nominal", weights: str | None = None, distance: str | None = None,
                     multilabel_sep: str | None = None, categories: Sequence | None = None,
                     n_boot: int = 0, seed: int = 0, masi_m: Sequence[float] = MASI_M,
-                    label: str = "ratings", ci: float = 0.95) -> pd.DataFrame:
+                    label: str = "ratings", ci: float = 0.95, details: bool = False):
     """All coefficients for a long ratings table, as a tidy DataFrame.
 
     Parameters
@@ -1002,7 +1012,10 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     n_boot, seed : int
         Bootstrap resamples of units (0 = no CIs) and the random seed.
     ci : float
-        Confidence level of the percentile intervals (default 0.95).
+        Confidence level of the intervals (default 0.95).
+    details : bool
+        Also return :func:`category_table` and :func:`pairwise_table` (the
+        latter empty for counts, whose coders are anonymous).
     label : str
         What to call the data in error messages (the calculator passes the file name).
 
@@ -1057,6 +1070,77 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
         table.loc[anonymous, ["estimate", "ci_low", "ci_high", "se", "se_ci_low", "se_ci_high", "p_value"]] = np.nan
         table.loc[anonymous, "interpretation"] = ""
         table.loc[anonymous, "note"] = "not defined for counts, which do not say which coder gave which rating"
+    if details:
+        pairs = pairwise_table(r) if data.attrs.get("coders_known", True) else pairwise_table(Ratings(
+            np.empty((0, 0), dtype=np.int64), r.categories))
+        return table, category_table(r, n_boot, seed, ci), pairs
+    return table
+
+
+def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+    """Agreement on each category: Fleiss' (1971) per-category kappa, with bootstrap CIs.
+
+    Each category against all the others, as a binary rating: with complete
+    data this is Fleiss' ``kappa_j = 1 - sum_i x_ij (m - x_ij) /
+    (N m (m - 1) p_j q_j)``; with missing ratings Gwet's form of Fleiss'
+    kappa on the binary ratings.  ``share`` is the category's share of all
+    ratings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``category, share, kappa, ci_low, ci_high, note``.
+
+    References
+    ----------
+    Fleiss, J. L. (1971). Measuring nominal scale agreement among many
+    raters. *Psychological Bulletin*, 76(5), 378-382.
+    """
+    cols = ["category", "share", "kappa", "ci_low", "ci_high", "note"]
+    if r.multilabel or r.q < 2:
+        return pd.DataFrame(columns=cols)
+    rated = r.X >= 0
+    binary = [Ratings(np.where(rated, (r.X == k).astype(np.int64), -1), [0, 1], r.units, r.coders)
+              for k in range(r.q)]
+    tables = compute(binary, n_boot=n_boot, seed=seed, ci=ci)
+    rows = []
+    for k, t in enumerate(tables):
+        row = t.set_index("coefficient").loc["fleiss_kappa"]
+        rows.append((r.categories[k], float((r.X == k).sum() / max(rated.sum(), 1)), row["estimate"],
+                     row["ci_low"], row["ci_high"], row["note"]))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def pairwise_table(r: Ratings) -> pd.DataFrame:
+    """Every pair of coders: units both rated, percent agreement and Cohen's kappa; Light's kappa is their mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``coder_a, coder_b, n_units, percent_agreement, cohen_kappa``; its
+        ``attrs["light_kappa"]`` is Light's (1971) kappa, the mean of the
+        pairs' Cohen's kappas (NaN if any is undefined), as R's
+        ``irr::kappam.light`` computes it.
+
+    References
+    ----------
+    Light, R. J. (1971). Measures of response agreement for qualitative data:
+    some generalizations and alternatives. *Psychological Bulletin*, 76(5),
+    365-377.
+    """
+    cols = ["coder_a", "coder_b", "n_units", "percent_agreement", "cohen_kappa"]
+    rows = []
+    if not r.multilabel:
+        for a, b in itertools.combinations(range(r.X.shape[1]), 2):
+            both = (r.X[:, a] >= 0) & (r.X[:, b] >= 0)
+            pair = Ratings(r.X[both][:, [a, b]], r.categories, [], [r.coders[a], r.coders[b]])
+            est = _apply(_prepare([pair]), np.ones((1, int(both.sum()))))[0] if both.any() else {}
+            rows.append((r.coders[a], r.coders[b], int(both.sum()),
+                         float(est["percent_agreement"][0]) if est else np.nan,
+                         float(est["cohen_kappa"][0]) if est else np.nan))
+    table = pd.DataFrame(rows, columns=cols)
+    kappas = table["cohen_kappa"].to_numpy(dtype=float)
+    table.attrs["light_kappa"] = float(kappas.mean()) if len(kappas) and np.isfinite(kappas).all() else np.nan
     return table
 
 
@@ -1127,6 +1211,8 @@ def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
         obj["p_value"] = each("p_value")
         obj["se_ci"] = {k: (None if obj["se"][k] is None else [float(t.loc[k, "se_ci_low"]), float(t.loc[k, "se_ci_high"])])
                         for k in KEYS}
+    if table.attrs.get("alpha_below"):
+        obj["p_alpha_below"] = {f"{m:g}": q for m, q in table.attrs["alpha_below"].items()}
     obj["notes"] = {k: t.loc[k, "note"] for k in t.index if t.loc[k, "note"]}
     obj["interpretation"] = {k: t.loc[k, "interpretation"] for k in t.index if t.loc[k, "interpretation"]}
     if extra:

@@ -233,16 +233,25 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
     data = agreement.read_ratings_csv(args.ratings, args.unit, args.coder, args.value,
                                       numeric=numeric and args.multilabel_sep is None, missing=missing,
                                       categories=categories, why=why, shape=args.shape)
-    table = agreement.agreement_table(
+    table, per_category, pairs = agreement.agreement_table(
         data, args.unit, args.coder, args.value, level=args.level, weights=weights, categories=categories,
         distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed or 0,
-        label=Path(args.ratings).name, ci=args.ci_level)
+        label=Path(args.ratings).name, ci=args.ci_level, details=True)
     name = agreement.weights_name(args.weights if named else "custom")
     if args.json:
         level = args.level if not args.multilabel_sep else f"sets ({args.distance or 'masi'})"
         extra = {"weights": name, "ci_level": args.ci_level}
         if categories is not None:
             extra["categories"] = list(categories)
+        if len(per_category):
+            extra["per_category"] = [
+                {"category": c if isinstance(c, (int, float)) else str(c), "share": sh, "kappa": _num(k),
+                 "ci": None if lo != lo else [lo, hi], "note": note or None}
+                for c, sh, k, lo, hi, note in per_category.itertuples(index=False)]
+        if len(pairs):
+            extra["pairwise"] = [{"coder_a": str(a), "coder_b": str(b), "n_units": n, "percent_agreement": _num(p),
+                                  "cohen_kappa": _num(k)} for a, b, n, p, k in pairs.itertuples(index=False)]
+            extra["light_kappa"] = _num(pairs.attrs["light_kappa"])
         print(json.dumps(agreement.as_json(table, level, extra), indent=2, ensure_ascii=False))
     else:
         show = table[["coefficient", "estimate", "se", "se_ci_low", "se_ci_high", "p_value", "ci_low", "ci_high",
@@ -252,6 +261,15 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
             show = show.drop(columns=["boot_low", "boot_high"])
         print(show.to_string(index=False, na_rep="", formatters={"p": lambda v: "" if v != v else f"{v:.2g}"},
                              float_format=lambda v: f"{v:.4f}"))
+        if table.attrs.get("alpha_below"):
+            print("\nProbability that alpha is below a minimum (bootstrap, Hayes & Krippendorff 2007): " + ", ".join(
+                f"{m:g}: {q:.3f}" for m, q in table.attrs["alpha_below"].items()))
+        if len(per_category):
+            print("\nPer category (Fleiss' kappa of each category against the rest):")
+            print(per_category.drop(columns="note").to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
+        if len(pairs) > 1:
+            print(f"\nPairs of coders (Light's kappa, their mean Cohen's kappa: {_num(pairs.attrs['light_kappa'])}):")
+            print(pairs.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
         first = table.iloc[0]
         print(f"\n{first['n_units']} units, {first['n_coders']} coders, {first['n_ratings']} ratings "
               f"({first['n_pairable_units']} units pairable)"
@@ -259,6 +277,11 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
                  else f"; Krippendorff's alpha: sets of codes ({args.distance or 'masi'})")
               + (f"; {args.ci_level:.0%} bootstrap CIs from {first['n_boot']} resamples" if first["n_boot"] else ""))
     return 0
+
+
+def _num(value) -> float | None:
+    """A float for JSON, None for NaN."""
+    return None if value is None or value != value else float(value)
 
 
 def _list_option(text: str, option: str) -> list[str]:
