@@ -378,7 +378,7 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
 def test_vectorised_bootstrap_equals_looping_the_point_estimate():
     r = ag.ratings_from_matrix(CAC_RAW4RATERS)
     U = ag.bootstrap_weights(12, 25, seed=9)
-    vec = ag._evaluate([r], U)[0]
+    vec = ag.coefficients._evaluate([r], U)[0]
     for b in range(25):
         idx = np.repeat(np.arange(12), U[b].astype(int))
         looped = coeffs(ag.Ratings(r.X[idx], r.categories))
@@ -402,7 +402,7 @@ def test_alpha_batch_equals_compute():
 def test_chunked_bootstrap_equals_one_block(monkeypatch):
     r = ag.ratings_from_matrix(DIAGNOSES.T)
     whole = ag.compute([r], n_boot=300, seed=2)[0]
-    monkeypatch.setattr(ag, "CHUNK_CELLS", 7 * 30)  # 7 resamples per chunk
+    monkeypatch.setattr(ag.uncertainty, "CHUNK_CELLS", 7 * 30)  # 7 resamples per chunk
     chunked = ag.compute([r], n_boot=300, seed=2)[0]
     pd.testing.assert_frame_equal(whole, chunked)
 
@@ -410,10 +410,10 @@ def test_chunked_bootstrap_equals_one_block(monkeypatch):
 def test_pooled_decisions_resample_whole_units():
     rng = np.random.default_rng(0)
     codes = [ag.Ratings(rng.integers(0, 2, size=(30, 2)), [0, 1]) for _ in range(4)]
-    pooled, unit_of = ag._pooled(codes)
+    pooled, unit_of = ag.codings._pooled(codes)
     U = ag.bootstrap_weights(30, 5, seed=1)
-    grouped = ag._evaluate([pooled], U, unit_of=unit_of)[0]
-    expanded = ag._evaluate([pooled], U[:, unit_of])[0]
+    grouped = ag.coefficients._evaluate([pooled], U, unit_of=unit_of)[0]
+    expanded = ag.coefficients._evaluate([pooled], U[:, unit_of])[0]
     for key in ("cohen_kappa", "krippendorff_alpha", "gwet_ac1"):
         np.testing.assert_allclose(grouped[key], expanded[key], atol=1e-12)
 
@@ -706,17 +706,17 @@ def test_every_input_shape_gives_the_same_coefficients(tmp_path, capsys):
 
 def test_analytic_standard_errors_match_irrcac(tmp_path, capsys):
     """irrCAC README (Gwet 2019), cac.raw4raters (12 subjects, 4 raters, missing ratings): coeff.se, the
-    95% t-interval and p-values of pa.coeff.raw, gwet.ac1.raw, fleiss.kappa.raw, krippen.alpha.raw and
-    bp.coeff.raw (Gwet 2008; Gwet 2014, ch. 5)."""
+    95% t-interval and p-values of pa.coeff.raw, gwet.ac1.raw, fleiss.kappa.raw, krippen.alpha.raw,
+    conger.kappa.raw and bp.coeff.raw (Gwet 2008; Gwet 2014, ch. 5)."""
     out = _run_json(capsys, _long_csv(tmp_path / "r.csv", CAC_RAW4RATERS))
     published = {"percent_agreement": (0.12561, 0.542, 4.345373e-05), "gwet_ac1": (0.14295, 0.461, 0.000208721),
                  "fleiss_kappa": (0.15302, 0.424, 0.000419173), "krippendorff_alpha": (0.14557, 0.419, 0.0004594257),
-                 "brennan_prediger": (0.14472, 0.454, 0.0002375609)}
+                 "brennan_prediger": (0.14472, 0.454, 0.0002375609), "conger_kappa": (0.14917, 0.435, 0.0003367066)}
     for key, (se, low, p) in published.items():
         assert out["se"][key] == pytest.approx(se, abs=5e-6), key
         assert out["se_ci"][key][0] == pytest.approx(low, abs=5e-4) and out["se_ci"][key][1] == 1.0, key
         assert out["p_value"][key] == pytest.approx(p, rel=2e-3), key
-    assert out["se"]["cohen_kappa"] is None and out["se"]["conger_kappa"] is None  # bootstrap only
+    assert out["se"]["cohen_kappa"] is None and out["se"]["scott_pi"] is None  # four coders; Scott: bootstrap only
     # the distribution form of the same statistics, irrCAC gwet.ac1.dist(distrib.6raters): stderr 0.08418757
     counts = tmp_path / "counts.csv"
     distrib = [[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0],
@@ -763,3 +763,23 @@ def test_probability_that_alpha_is_below_a_minimum(tmp_path, capsys):
                        ["krippendorff_alpha"] for b in range(200)])
     looped = looped[np.isfinite(looped)]
     assert q["0.8"] == pytest.approx(float((looped < 0.8).mean()), abs=1e-12)
+
+
+def test_reliability_verdicts_use_the_lower_bound_not_the_estimate():
+    """Krippendorff (2004): a code must be shown to reach the minimum; the lower CI bound decides. A code
+    with alpha 0.95 on a handful of units whose interval reaches down to 0.4 is not shown reliable, and a code
+    applied to one unit (a [1, 1] interval) is undetermined."""
+    base = {"round": "r1", "coefficient": "krippendorff_alpha", "n_ratings": 80, "note": ""}
+    rows = [dict(base, code_id="solid", estimate=0.93, ci_low=0.85, ci_high=0.99, prevalence=0.4),
+            dict(base, code_id="middling", estimate=0.82, ci_low=0.70, ci_high=0.92, prevalence=0.3),
+            dict(base, code_id="wide", estimate=0.95, ci_low=0.40, ci_high=1.0, prevalence=0.1),
+            dict(base, code_id="once", estimate=1.0, ci_low=1.0, ci_high=1.0, prevalence=1 / 80),
+            dict(base, code_id="no-ci", estimate=0.9, ci_low=np.nan, ci_high=np.nan, prevalence=0.2),
+            dict(base, code_id="solid", coefficient="cohen_kappa", estimate=0.1, ci_low=0.0, ci_high=0.2, prevalence=0.4)]
+    v = ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.667, target=0.8).set_index("code_id")["verdict"]
+    assert v.to_dict() == {"solid": "reliable", "middling": "tentative", "wide": "not shown reliable",
+                           "once": "undetermined", "no-ci": "undetermined"}
+    stricter = ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.8, target=0.9).set_index("code_id")["verdict"]
+    assert stricter["solid"] == "tentative" and stricter["middling"] == "not shown reliable"
+    with pytest.raises(InputError):
+        ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.9, target=0.8)

@@ -1,0 +1,231 @@
+"""Agreement weights (Gwet 2014, ch. 3) and Krippendorff's differences between categories and sets of codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+
+
+
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+
+DISTANCES = ("masi", "jaccard")
+
+
+#: Passonneau's (2006) MASI monotonicity weights: identical, subset, overlap, disjoint.
+MASI_M = (1.0, 2 / 3, 1 / 3, 0.0)
+
+
+def _numeric(categories: Sequence) -> np.ndarray | None:
+    try:
+        values = np.array([float(c) for c in categories])
+    except (TypeError, ValueError):
+        return None
+    return values if np.isfinite(values).all() else None
+
+
+WEIGHTS = ("identity", "linear", "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar")
+
+
+def agreement_weights(categories: Sequence, weights: str | np.ndarray | None = None) -> np.ndarray:
+    """Gwet's (2014, ch. 3) agreement weights ``w_kl`` (1 on the diagonal, 0 for the farthest categories).
+
+    On the category values where they are all numbers, else on their ranks
+    1..q in the order given (as irrCAC does with text categories), with
+    ``d = x_k - x_l`` and ``x_min``, ``x_max`` the extreme values:
+
+    ============= ============================================================
+    ``identity``  1 if k = l else 0 (the unweighted coefficients)
+    ``linear``    ``1 - |d| / (x_max - x_min)``
+    ``quadratic`` ``1 - d**2 / (x_max - x_min)**2``
+    ``ordinal``   ``1 - M_kl / max M`` with ``M_kl = C(|k - l| + 1, 2)`` on ranks
+    ``radical``   ``1 - sqrt|d| / sqrt(x_max - x_min)``
+    ``ratio``     ``1 - (d / (x_k + x_l))**2 / ((x_max - x_min) / (x_max + x_min))**2``
+    ``circular``  ``1 - s_kl / max s`` with ``s_kl = sin(pi d / (x_max - x_min + 1))**2``
+    ``bipolar``   ``1 - b_kl / max b`` with ``b_kl = d**2 / ((x_k + x_l - 2 x_min)(2 x_max - x_k - x_l))``
+    ============= ============================================================
+
+    A q × q array is taken as custom weights (checked: finite, in [0, 1],
+    1 on the diagonal).
+
+    References
+    ----------
+    Gwet, K. L. (2014). *Handbook of Inter-Rater Reliability* (4th ed.), ch. 3.
+    Gwet, K. L. (2019). irrCAC: Computing chance-corrected agreement
+    coefficients (R package), ``weights.gen.r``.
+    """
+    q = len(categories)
+    if weights is None or (isinstance(weights, str) and weights in ("identity", "unweighted")):
+        return np.eye(q)
+    if not isinstance(weights, str):
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (q, q):
+            raise InputError(f"custom weights are {w.shape[0]} × {w.shape[1] if w.ndim > 1 else 1}, "
+                             f"but there are {q} categories")
+        if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any() or not np.allclose(np.diag(w), 1):
+            raise InputError("custom weights must be numbers from 0 to 1 with 1 on the diagonal")
+        return w
+    if weights not in WEIGHTS:
+        raise InputError(f"weights '{weights}': use one of {', '.join(WEIGHTS)}, or a CSV file of weights")
+    x = _numeric(categories)
+    x = np.arange(1, q + 1, dtype=float) if x is None else x
+    if q < 2:
+        return np.eye(q)
+    lo, hi = x.min(), x.max()
+    d = x[:, None] - x[None, :]
+    total = x[:, None] + x[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if weights == "linear":
+            return 1 - np.abs(d) / (hi - lo)
+        if weights == "quadratic":
+            return 1 - d ** 2 / (hi - lo) ** 2
+        if weights == "radical":
+            return 1 - np.sqrt(np.abs(d)) / np.sqrt(hi - lo)
+        if weights == "ratio":
+            if lo < 0 or hi + lo == 0:
+                raise InputError("ratio weights need category values of zero or more, not all zero")
+            return 1 - np.where(total > 0, (d / np.where(total > 0, total, 1)) ** 2, 0) / ((hi - lo) / (hi + lo)) ** 2
+        if weights == "ordinal":
+            k = np.arange(q)
+            n = np.abs(k[:, None] - k[None, :]) + 1
+            raw = n * (n - 1) / 2.0
+        elif weights == "circular":
+            raw = np.sin(np.pi * d / (hi - lo + 1)) ** 2
+        else:  # bipolar
+            denom = (total - 2 * lo) * (2 * hi - total)
+            raw = np.where(np.eye(q, dtype=bool) | (denom == 0), 0.0, d ** 2 / np.where(denom == 0, 1, denom))
+    return 1 - raw / raw.max()
+
+
+def read_weights_csv(path, categories: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """Custom weights from a CSV: a header row and first column naming the categories, q × q numbers.
+
+    Returns the categories (``categories`` if given, else the header's, in
+    its order) and the weights in their order; rows and columns are matched
+    by name, so their order in the file does not matter.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, categories missing or unknown, or numbers out of
+        [0, 1] (with the file and line).
+    """
+    from pathlib import Path
+
+    from .. import files
+
+    path = Path(path)
+    files.check_input(path, None, 1024 * 1024, path.name)
+    rows = [(n, [x.strip() for x in r]) for n, r in files.read_text_rows(path) if any(x.strip() for x in r)]
+    if len(rows) < 2:
+        raise InputError(f"{path.name}: expected a header row of categories and one row per category")
+    header = rows[0][1][1:]
+    names = [str(c) for c in categories] if categories is not None else header
+    if sorted(header) != sorted(names) or len(set(header)) < len(header) or len(rows) - 1 != len(names):
+        raise InputError(f"{path.name} › line {rows[0][0]}: the weights must name each category once "
+                         f"({', '.join(names)}; got {', '.join(header)})")
+    w = np.full((len(names), len(names)), np.nan)
+    for n, r in rows[1:]:
+        if r[0] not in names or len(r) != len(header) + 1:
+            raise InputError(f"{path.name} › line {n}: expected a category name and {len(header)} weights")
+        try:
+            values = [float(x.replace(",", ".")) for x in r[1:]]
+        except ValueError:
+            raise InputError(f"{path.name} › line {n}: weights must be numbers") from None
+        w[names.index(r[0]), [names.index(h) for h in header]] = values
+    if np.isnan(w).any():
+        raise InputError(f"{path.name}: a category has two rows of weights and another none")
+    try:
+        return names, agreement_weights(names, w)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc.problems[0]}") from None
+
+
+def masi_distance_matrix(sets: Sequence[frozenset], m: Sequence[float] = MASI_M) -> np.ndarray:
+    """MASI distances between every pair of sets (Passonneau 2006).
+
+    ``1 - J * M`` with Jaccard ``J`` and monotonicity ``M``: ``m[0]`` for
+    identical sets, ``m[1]`` when one contains the other, ``m[2]`` when they
+    overlap, ``m[3]`` when disjoint.  Two empty sets are identical: distance 0.
+    """
+    S, inter, size = _set_algebra(sets)
+    union = np.add.outer(size, size)
+    union -= inter
+    np.maximum(union, 1, out=union)
+    # Two different categories are different sets, so off the diagonal M is m[1] when
+    # one contains the other (|A ∩ B| = min(|A|, |B|)) and m[2] when they merely
+    # overlap; disjoint sets have J = 0 whatever m[3] is.
+    subset = inter == np.minimum.outer(size, size)
+    JM = np.divide(inter, union, out=union)
+    JM *= m[2]
+    JM[subset] *= m[1] / m[2] if m[2] else 0.0
+    if not m[2]:
+        JM[subset] = (inter / np.maximum(np.add.outer(size, size) - inter, 1))[subset] * m[1]
+    distinct = len(set(sets)) == len(sets)
+    if distinct:
+        np.fill_diagonal(JM, m[0])  # identical (J = 1), including two empty sets
+    else:  # repeated sets given: compare them as identical wherever they are equal
+        equal = subset & (size[:, None] == size[None, :])
+        JM[equal] = m[0]
+    return 1.0 - JM
+
+
+def jaccard_distance_matrix(sets: Sequence[frozenset]) -> np.ndarray:
+    """Jaccard distances ``1 - |A ∩ B| / |A ∪ B|`` (0 for two empty sets)."""
+    S, inter, size = _set_algebra(sets)
+    union = size[:, None] + size[None, :] - inter
+    return np.where(union > 0, 1.0 - inter / np.where(union > 0, union, 1), 0.0)
+
+
+def _set_algebra(sets: Sequence[frozenset]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    labels = sorted({x for s in sets for x in s}, key=str)
+    pos = {x: j for j, x in enumerate(labels)}
+    rows = [i for i, s in enumerate(sets) for _ in s]
+    cols = [pos[x] for s in sets for x in s]
+    S = np.zeros((len(sets), max(len(labels), 1)), dtype=np.float64)
+    S[rows, cols] = 1.0
+    inter = S @ S.T
+    return S, inter, S.sum(1)
+
+
+def difference(categories: Sequence, level: str = "nominal", distance: str | None = None,
+               masi_m: Sequence[float] = MASI_M) -> np.ndarray | None:
+    """Krippendorff's difference ``delta**2_kl`` between categories.
+
+    Returns None for ``ordinal``, whose differences depend on the marginal
+    frequencies and are computed per (re)sample.
+    """
+    q = len(categories)
+    if distance is not None:
+        if distance not in DISTANCES:
+            raise InputError(f"distance '{distance}': use masi or jaccard")
+        return masi_distance_matrix(categories, masi_m) if distance == "masi" else jaccard_distance_matrix(categories)
+    if level not in LEVELS:
+        raise InputError(f"level '{level}': use one of {', '.join(LEVELS)}")
+    if level == "nominal":
+        return 1.0 - np.eye(q)
+    if level == "ordinal":
+        return None
+    x = _numeric(categories)
+    if x is None:
+        raise InputError(f"level '{level}' needs numeric values (got {', '.join(map(str, categories[:5]))})")
+    if level == "interval":
+        return (x[:, None] - x[None, :]) ** 2
+    if (x < 0).any():
+        raise InputError("level 'ratio' needs values of zero or more")
+    total = x[:, None] + x[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, ((x[:, None] - x[None, :]) / np.where(total > 0, total, 1)) ** 2, 0.0)
+
+
+def _ordinal_difference(n_k: np.ndarray) -> np.ndarray:
+    """Krippendorff's ordinal ``delta**2_ck = (sum_{g=c..k} n_g - (n_c + n_k)/2)**2`` per row of ``n_k``."""
+    cum = np.cumsum(n_k, axis=-1)
+    lo = np.minimum.outer(np.arange(n_k.shape[-1]), np.arange(n_k.shape[-1]))
+    hi = np.maximum.outer(np.arange(n_k.shape[-1]), np.arange(n_k.shape[-1]))
+    between = cum[..., hi] - cum[..., lo] + n_k[..., lo]  # sum_{g=lo..hi} n_g
+    return (between - (n_k[..., :, None] + n_k[..., None, :]) / 2) ** 2
