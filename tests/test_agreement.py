@@ -716,7 +716,7 @@ def test_analytic_standard_errors_match_irrcac(tmp_path, capsys):
         assert out["se"][key] == pytest.approx(se, abs=5e-6), key
         assert out["se_ci"][key][0] == pytest.approx(low, abs=5e-4) and out["se_ci"][key][1] == 1.0, key
         assert out["p_value"][key] == pytest.approx(p, rel=2e-3), key
-    assert out["se"]["cohen_kappa"] is None and out["se"]["scott_pi"] is None  # four coders; Scott: bootstrap only
+    assert out["se"]["cohen_kappa"] is None  # four coders
     # the distribution form of the same statistics, irrCAC gwet.ac1.dist(distrib.6raters): stderr 0.08418757
     counts = tmp_path / "counts.csv"
     distrib = [[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0],
@@ -783,3 +783,23 @@ def test_reliability_verdicts_use_the_lower_bound_not_the_estimate():
     assert stricter["solid"] == "tentative" and stricter["middling"] == "not shown reliable"
     with pytest.raises(InputError):
         ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.9, target=0.8)
+
+
+def test_cohen_kappa_standard_error_matches_irrcac_tables():
+    # irrCAC kappa2.table: cont3x3abstractors kappa 0.7964094, SE 0.05891072 (README);
+    # cont4x4diagnosis (inst/extdata/cont4x4diagnosis.csv, 223 patients) SE .046 (Gwet 2014, ch. 2)
+    assert ag.cohen_ase(from_table([[13, 0, 0], [0, 20, 7], [0, 4, 56]]), np.eye(3))[0] == pytest.approx(0.05891072, abs=5e-9)
+    diagnosis = [[40, 6, 4, 15], [4, 25, 1, 5], [4, 2, 21, 9], [17, 13, 12, 45]]
+    assert round(ag.cohen_ase(from_table(diagnosis), np.eye(4))[0], 3) == 0.046
+
+
+def test_two_coder_standard_errors_match_irrcac_tables():
+    """irrCAC README, cont3x3abstractors: scott2.table 0.05905473, gwet.ac1.table 0.04321747, bp2.table
+    0.04693346, pa2.table 0.03128898. The table functions divide the variance by n, the raw-data formulas
+    used here by n - 1 (Gwet 2014, ch. 5), so the two differ by exactly sqrt(n / (n - 1)) with n = 100."""
+    r = from_table([[13, 0, 0], [0, 20, 7], [0, 4, 56]])
+    se = ag.gwet_variance(r, np.eye(3), 1 - np.eye(3))
+    to_table = math.sqrt(99 / 100)
+    for key, published in (("scott_pi", 0.05905473), ("gwet_ac1", 0.04321747), ("brennan_prediger", 0.04693346),
+                           ("percent_agreement", 0.03128898)):
+        assert se[key][0] * to_table == pytest.approx(published, abs=5e-9), key

@@ -67,18 +67,20 @@ def _point_and_bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, see
 
 
 #: Coefficients with Gwet's (2008, 2014) linearised variance here; the others have the bootstrap only.
-SE_KEYS = ("percent_agreement", "cohen_kappa", "gwet_ac1", "fleiss_kappa", "conger_kappa", "brennan_prediger",
-           "krippendorff_alpha")
+SE_KEYS = ("percent_agreement", "cohen_kappa", "scott_pi", "gwet_ac1", "fleiss_kappa", "conger_kappa",
+           "brennan_prediger", "krippendorff_alpha")
 
 
 def gwet_variance(r: Ratings, w: np.ndarray, delta: np.ndarray | None = None) -> dict[str, tuple[float, int]]:
-    """Standard errors of p_a, AC1/AC2, Fleiss' and Conger's kappa, Brennan-Prediger and Krippendorff's alpha.
+    """Standard errors of p_a, AC1/AC2, Scott's pi, Fleiss' and Conger's kappa, Brennan-Prediger and alpha.
 
     Gwet's linearisation: each coefficient ``kappa`` gets a per-unit value
     ``kappa*_i = kappa_i - 2 (1 - kappa) (p_e|i - p_e) / (1 - p_e)``, with
     ``kappa_i = (n / n_2) (p_a|i - p_e [r_i >= 2]) / (1 - p_e)``, and
     ``var = sum_i (kappa*_i - kappa)**2 / (n (n - 1))`` over the n rated
-    units (Gwet 2008, eq. 27; Gwet 2014, ch. 5).  Krippendorff's alpha uses
+    units (Gwet 2008, eq. 27; Gwet 2014, ch. 5); ``p_e|i`` is each
+    coefficient's own (Conger's from the coders' marginals; Scott's the same
+    with their mean).  Krippendorff's alpha uses
     Gwet's (2014, sec. 5.4) form over the pairable units.  The weights ``w``
     are the agreement weights (identity when unweighted); alpha's fixed
     differences ``delta`` (nominal, interval, ratio, or ``1 - w``) give its
@@ -150,10 +152,16 @@ def gwet_variance(r: Ratings, w: np.ndarray, delta: np.ndarray | None = None) ->
             s2 = (p_gk.T @ p_gk - R * np.outer(p_bar, p_bar)) / (R - 1)
             p_e = (w * (np.outer(p_bar, p_bar) - s2 / R)).sum()
             share = (rated - n_g / n)[:, :, None] * p_gk[None, :, :]
-            lam = (((onehot - share) @ w.T) * (n / n_g)[None, :, None] * (R * p_bar - p_gk)[None, :, :]).sum((1, 2))
+            B = ((onehot - share) @ w.T) * (n / n_g)[None, :, None]  # each unit's pull on each coder's marginals
+            lam = (B * (R * p_bar - p_gk)[None, :, :]).sum((1, 2))
             done = corrected(p_a_i, p_a, p_e, lam / (R * (R - 1)))
             if done is not None:
                 out["conger_kappa"] = (done[1], n - 1)
+            # Scott's pi: chance from the coders' mean marginals, p_e = sum w pbar_k pbar_l, so each coder's
+            # marginal pulls with R pbar_k (Conger's R pbar_k - p_gk without the between-coder variance)
+            done = corrected(p_a_i, p_a, p_bar @ w @ p_bar, (B * (R * p_bar)[None, None, :]).sum((1, 2)) / R ** 2)
+            if done is not None:
+                out["scott_pi"] = (done[1], n - 1)
     if delta is not None and np.abs(delta).max() > 0:
         wa = 1.0 - delta / np.abs(delta).max()
         R, rbar = r_ik[two], r_i[two].mean()
