@@ -803,3 +803,16 @@ def test_two_coder_standard_errors_match_irrcac_tables():
     for key, published in (("scott_pi", 0.05905473), ("gwet_ac1", 0.04321747), ("brennan_prediger", 0.04693346),
                            ("percent_agreement", 0.03128898)):
         assert se[key][0] * to_table == pytest.approx(published, abs=5e-9), key
+
+
+def test_calculator_csv_is_the_tidy_table(tmp_path, capsys):
+    import io
+
+    ratings = _long_csv(tmp_path / "r.csv", CAC_RAW4RATERS)
+    js = _run_json(capsys, ratings, "--weights", "linear")
+    assert main(["agreement", str(ratings), "--weights", "linear", "--csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(table["coefficient"]) == list(ag.KEYS) + [k for k in ag.TWO_CODER_KEYS if k in set(table["coefficient"])]
+    for row in table.itertuples():
+        assert (js[row.coefficient] is None and np.isnan(row.estimate)) or row.estimate == pytest.approx(js[row.coefficient])
+    assert set(table["weights"]) == {"linear"} and "se" in table.columns

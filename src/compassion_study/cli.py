@@ -253,6 +253,10 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
                                   "cohen_kappa": _num(k)} for a, b, n, p, k in pairs.itertuples(index=False)]
             extra["light_kappa"] = _num(pairs.attrs["light_kappa"])
         print(json.dumps(agreement.as_json(table, level, extra), indent=2, ensure_ascii=False))
+    elif args.csv:
+        from . import files
+
+        sys.stdout.write(files.csv_bytes(table.assign(weights=name or "", ci_level=args.ci_level)).decode("utf-8"))
     else:
         show = table[["coefficient", "estimate", "se", "se_ci_low", "se_ci_high", "p_value", "ci_low", "ci_high",
                       "interpretation", "note"]].rename(columns={
@@ -550,7 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples of units for CIs "
                    "(study: study.yaml, else 1000; calculator: none)")
     p.add_argument("--seed", type=_count, help="bootstrap random seed (study: study.yaml, else 0; calculator: 0)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
+    out.add_argument("--csv", action="store_true", help="print the tidy table as CSV (a row per coefficient)")
     p.set_defaults(func=cmd_agreement)
 
     p = sub.add_parser("consensus", help="adjudicate disagreements -> data/processed/consensus.csv",
