@@ -816,3 +816,13 @@ def test_calculator_csv_is_the_tidy_table(tmp_path, capsys):
     for row in table.itertuples():
         assert (js[row.coefficient] is None and np.isnan(row.estimate)) or row.estimate == pytest.approx(js[row.coefficient])
     assert set(table["weights"]) == {"linear"} and "se" in table.columns
+
+
+def test_fleiss_null_hypothesis_test_1971():
+    """Fleiss (1971), 30 patients x 6 psychiatrists: kappa .430 with z = 17.7 (R irr::kappam.fleiss:
+    z 17.652); per category z 5.192, 5.192, 11.031, 9.994, 12.009 (kappam.fleiss(detail = TRUE))."""
+    test = ag.fleiss_null_test(ag.ratings_from_matrix(DIAGNOSES.T))
+    assert round(test["z"], 2) == 17.65 and test["p_value"] < 1e-12
+    assert [round(z, 3) for _, z, _ in test["categories"]] == [5.192, 5.192, 11.031, 9.994, 12.009]
+    # defined only when every unit has the same number of ratings
+    assert ag.fleiss_null_test(ag.ratings_from_matrix(CAC_RAW4RATERS)) is None

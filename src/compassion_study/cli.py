@@ -246,8 +246,8 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
         if len(per_category):
             extra["per_category"] = [
                 {"category": c if isinstance(c, (int, float)) else str(c), "share": sh, "kappa": _num(k),
-                 "ci": None if lo != lo else [lo, hi], "note": note or None}
-                for c, sh, k, lo, hi, note in per_category.itertuples(index=False)]
+                 "ci": None if lo != lo else [lo, hi], "z": _num(z), "p_value": _num(p), "note": note or None}
+                for c, sh, k, lo, hi, z, p, note in per_category.itertuples(index=False)]
         if len(pairs):
             extra["pairwise"] = [{"coder_a": str(a), "coder_b": str(b), "n_units": n, "percent_agreement": _num(p),
                                   "cohen_kappa": _num(k)} for a, b, n, p, k in pairs.itertuples(index=False)]
@@ -265,6 +265,10 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
             show = show.drop(columns=["boot_low", "boot_high"])
         print(show.to_string(index=False, na_rep="", formatters={"p": lambda v: "" if v != v else f"{v:.2g}"},
                              float_format=lambda v: f"{v:.4f}"))
+        if table.attrs.get("fleiss_null"):
+            f = table.attrs["fleiss_null"]
+            print(f"\nFleiss' (1971) test of no agreement beyond chance: se0 {f['se']:.4f}, z {f['z']:.2f}, "
+                  f"p {f['p_value']:.2g}")
         if table.attrs.get("alpha_below"):
             print("\nProbability that alpha is below a minimum (bootstrap, Hayes & Krippendorff 2007): " + ", ".join(
                 f"{m:g}: {q:.3f}" for m, q in table.attrs["alpha_below"].items()))

@@ -100,7 +100,7 @@ from .codings import (VERDICTS, by_code, code_ratings, disagreements, overall, p
 from .coefficients import KEYS, TWO_CODER_KEYS, alpha_batch, interpret, weights_name
 from .ratings import EMPTY_SET_TOKENS, Ratings, parse_sets, ratings_from_long, ratings_from_matrix
 from .uncertainty import (ALPHA_MINIMA, CHUNK_CELLS, DEFAULT_BOOT, SE_KEYS, analytic_interval, bootstrap_chunks,
-                          bootstrap_weights, cohen_ase, compute, gwet_variance)
+                          bootstrap_weights, cohen_ase, compute, fleiss_null_test, gwet_variance)
 from .weights import (DISTANCES, LEVELS, MASI_M, WEIGHTS, agreement_weights, difference, jaccard_distance_matrix,
                       masi_distance_matrix, read_weights_csv)
 
@@ -109,7 +109,7 @@ __all__ = [
     "MAX_COUNTED", "SE_KEYS", "SHAPES", "TWO_CODER_KEYS", "VERDICTS", "WEIGHTS", "Ratings", "agreement_table", "agreement_weights",
     "alpha_batch", "analytic_interval", "as_json", "bootstrap_chunks", "bootstrap_weights", "brennan_prediger",
     "by_code", "category_table", "code_ratings", "cohen_ase", "cohen_kappa", "compute", "conger_kappa", "difference",
-    "disagreements", "fleiss_kappa", "gwet_ac1", "gwet_variance", "interpret", "jaccard_distance_matrix",
+    "disagreements", "fleiss_kappa", "fleiss_null_test", "gwet_ac1", "gwet_variance", "interpret", "jaccard_distance_matrix",
     "krippendorff_alpha", "masi_distance_matrix", "overall", "pairwise", "pairwise_table", "parse_sets",
     "percent_agreement", "ratings_from_long", "ratings_from_matrix", "read_ratings_csv", "read_table",
     "read_weights_csv", "reliability_verdicts", "run", "scott_pi", "set_ratings", "tables", "weights_name",

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InputError
 from .coefficients import KEYS, TWO_CODER_KEYS, _apply, _prepare, weights_name
 from .ratings import EMPTY_SET_TOKENS, Ratings, _is_missing, _sort_key, parse_sets, ratings_from_long
-from .uncertainty import analytic_interval, cohen_ase, compute, gwet_variance
+from .uncertainty import analytic_interval, cohen_ase, compute, fleiss_null_test, gwet_variance
 from .weights import MASI_M, _numeric, agreement_weights, difference
 
 
@@ -102,6 +102,9 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     table = compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m,
                     ci=ci)[0]
     _add_analytic(table, r, weights, level, ci)
+    null = fleiss_null_test(r) if not weights_name(weights) else None
+    if null:
+        table.attrs["fleiss_null"] = {k: null[k] for k in ("se", "z", "p_value")}
     if not data.attrs.get("coders_known", True):
         # counts say how many coders chose each category, not who: coder-specific coefficients are not identified
         anonymous = table["coefficient"].isin(["cohen_kappa", "conger_kappa", "scott_pi", *TWO_CODER_KEYS])
@@ -127,25 +130,29 @@ def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95)
     Returns
     -------
     pandas.DataFrame
-        ``category, share, kappa, ci_low, ci_high, note``.
+        ``category, share, kappa, ci_low, ci_high, z, p_value, note``; ``z``
+        and ``p_value`` are Fleiss' test of kappa_j = 0 where every unit has
+        the same number of ratings (:func:`fleiss_null_test`).
 
     References
     ----------
     Fleiss, J. L. (1971). Measuring nominal scale agreement among many
     raters. *Psychological Bulletin*, 76(5), 378-382.
     """
-    cols = ["category", "share", "kappa", "ci_low", "ci_high", "note"]
+    cols = ["category", "share", "kappa", "ci_low", "ci_high", "z", "p_value", "note"]
     if r.multilabel or r.q < 2:
         return pd.DataFrame(columns=cols)
     rated = r.X >= 0
     binary = [Ratings(np.where(rated, (r.X == k).astype(np.int64), -1), [0, 1], r.units, r.coders)
               for k in range(r.q)]
     tables = compute(binary, n_boot=n_boot, seed=seed, ci=ci)
+    null = fleiss_null_test(r)
     rows = []
     for k, t in enumerate(tables):
         row = t.set_index("coefficient").loc["fleiss_kappa"]
+        z, p = null["categories"][k][1:] if null else (np.nan, np.nan)
         rows.append((r.categories[k], float((r.X == k).sum() / max(rated.sum(), 1)), row["estimate"],
-                     row["ci_low"], row["ci_high"], row["note"]))
+                     row["ci_low"], row["ci_high"], z, p, row["note"]))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -263,6 +270,8 @@ def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
         obj["p_value"] = each("p_value")
         obj["se_ci"] = {k: (None if obj["se"][k] is None else [float(t.loc[k, "se_ci_low"]), float(t.loc[k, "se_ci_high"])])
                         for k in KEYS}
+    if table.attrs.get("fleiss_null"):
+        obj["fleiss_null"] = table.attrs["fleiss_null"]
     if table.attrs.get("alpha_below"):
         obj["p_alpha_below"] = {f"{m:g}": q for m, q in table.attrs["alpha_below"].items()}
     obj["notes"] = {k: t.loc[k, "note"] for k in t.index if t.loc[k, "note"]}

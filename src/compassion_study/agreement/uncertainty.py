@@ -216,6 +216,55 @@ def cohen_ase(r: Ratings, w: np.ndarray) -> tuple[float, int] | None:
     return float(np.sqrt(max(var, 0.0))), n - 1
 
 
+def fleiss_null_test(r: Ratings) -> dict | None:
+    """Fleiss' (1971) test of "no agreement beyond chance" for his kappa and for each category.
+
+    Under H0 (kappa = 0), with N units each rated by the same m coders and
+    category shares p_j (q_j = 1 - p_j):
+    ``se_0 = sqrt(2 [(sum p_j q_j)**2 - sum p_j q_j (q_j - p_j)] / (N m (m - 1))) / sum p_j q_j``
+    and for category j ``se_0j = sqrt(2 / (N m (m - 1)))``; ``z = kappa /
+    se_0`` with a two-sided normal p-value, as R's ``irr::kappam.fleiss``.
+    Defined only for that design: None when units have different numbers of
+    ratings (use Gwet's standard error, :func:`gwet_variance`, instead).
+
+    Returns
+    -------
+    dict or None
+        ``se``, ``z``, ``p_value`` for the overall kappa and ``categories``:
+        a list of (kappa_j, z_j, p_j).
+
+    References
+    ----------
+    Fleiss, J. L. (1971). Measuring nominal scale agreement among many
+    raters. *Psychological Bulletin*, 76(5), 378-382.
+    Fleiss, J. L., Levin, B., & Paik, M. C. (2003). *Statistical Methods for
+    Rates and Proportions* (3rd ed.), ch. 18.
+    """
+    from scipy import stats
+
+    if r.multilabel or r.q < 2:
+        return None
+    X = r.X[(r.X >= 0).any(1)]
+    counts = (X >= 0).sum(1)
+    if not len(X) or counts.min() != counts.max() or counts[0] < 2:
+        return None
+    N, m = len(X), int(counts[0])
+    x = (X[:, :, None] == np.arange(r.q)).sum(1).astype(float)
+    p = x.sum(0) / (N * m)
+    pq = p * (1 - p)
+    if pq.sum() <= 0:
+        return None
+    kappa = 1 - (x * (m - x)).sum() / (N * m * (m - 1) * pq.sum())
+    se = np.sqrt(2 * (pq.sum() ** 2 - (pq * (1 - 2 * p)).sum()) / (N * m * (m - 1))) / pq.sum()
+    se_j = np.sqrt(2 / (N * m * (m - 1)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k_j = 1 - (x * (m - x)).sum(0) / (N * m * (m - 1) * pq)
+    cats = [(float(k), float(k / se_j), float(2 * stats.norm.sf(abs(k / se_j)))) if np.isfinite(k) else (np.nan,) * 3
+            for k in k_j]
+    return {"se": float(se), "z": float(kappa / se), "p_value": float(2 * stats.norm.sf(abs(kappa / se))),
+            "categories": cats}
+
+
 def analytic_interval(estimate: float, se: float, df: int, level: float = 0.95) -> tuple[float, float, float]:
     """Student-t confidence interval (upper bound capped at 1) and two-sided p-value for H0: coefficient = 0.
 
