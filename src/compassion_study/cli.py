@@ -273,10 +273,12 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
             print("\nProbability that alpha is below a minimum (bootstrap, Hayes & Krippendorff 2007): " + ", ".join(
                 f"{m:g}: {q:.3f}" for m, q in table.attrs["alpha_below"].items()))
         if len(per_category):
-            print("\nPer category (Fleiss' kappa of each category against the rest):")
+            print("\nPer category (Fleiss' kappa of each category against the rest, unweighted):")
             print(per_category.drop(columns="note").to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
         if len(pairs) > 1:
-            print(f"\nPairs of coders (Light's kappa, their mean Cohen's kappa: {_num(pairs.attrs['light_kappa'])}):")
+            light = pairs.attrs["light_kappa"]
+            print(f"\nPairs of coders{f' ({name}-weighted)' if name else ''}; Light's kappa, their mean Cohen's kappa: "
+                  f"{'undefined' if light != light else f'{light:.4f}'}")
             print(pairs.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.4f}"))
         first = table.iloc[0]
         print(f"\n{first['n_units']} units, {first['n_coders']} coders, {first['n_ratings']} ratings "

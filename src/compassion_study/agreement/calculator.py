@@ -112,7 +112,7 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
         table.loc[anonymous, "interpretation"] = ""
         table.loc[anonymous, "note"] = "not defined for counts, which do not say which coder gave which rating"
     if details:
-        pairs = pairwise_table(r) if data.attrs.get("coders_known", True) else pairwise_table(Ratings(
+        pairs = pairwise_table(r, weights) if data.attrs.get("coders_known", True) else pairwise_table(Ratings(
             np.empty((0, 0), dtype=np.int64), r.categories))
         return table, category_table(r, n_boot, seed, ci), pairs
     return table
@@ -156,8 +156,11 @@ def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95)
     return pd.DataFrame(rows, columns=cols)
 
 
-def pairwise_table(r: Ratings) -> pd.DataFrame:
+def pairwise_table(r: Ratings, weights=None) -> pd.DataFrame:
     """Every pair of coders: units both rated, percent agreement and Cohen's kappa; Light's kappa is their mean.
+
+    With ``weights`` (see :func:`agreement_weights`) both are weighted, as in
+    the main table.
 
     Returns
     -------
@@ -179,7 +182,7 @@ def pairwise_table(r: Ratings) -> pd.DataFrame:
         for a, b in itertools.combinations(range(r.X.shape[1]), 2):
             both = (r.X[:, a] >= 0) & (r.X[:, b] >= 0)
             pair = Ratings(r.X[both][:, [a, b]], r.categories, [], [r.coders[a], r.coders[b]])
-            est = _apply(_prepare([pair]), np.ones((1, int(both.sum()))))[0] if both.any() else {}
+            est = _apply(_prepare([pair], weights=weights), np.ones((1, int(both.sum()))))[0] if both.any() else {}
             rows.append((r.coders[a], r.coders[b], int(both.sum()),
                          float(est["percent_agreement"][0]) if est else np.nan,
                          float(est["cohen_kappa"][0]) if est else np.nan))
