@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import shutil
 import subprocess
@@ -205,22 +206,130 @@ def test_every_image_loads_with_networking_disabled(built, chromium, tmp_path):
     assert result["fetched"] == []
 
 
+LAYOUT_PROBE = """<!doctype html><html><body style="margin:0">
+<iframe id="f" src="REPORT" style="border:0;width:WIDTHpx;height:900px"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", () => {
+  const win = document.getElementById("f").contentWindow, doc = win.document, width = win.innerWidth;
+  // long text (a quote, a definition, a hash) must lie inside the viewport, unless it sits in a table of
+  // numbers or a figure, which may scroll sideways inside their own box
+  const outside = [...doc.querySelectorAll("td, th, p, li, dd, figcaption, code")]
+    .filter(e => e.textContent.trim().length >= 60 && !e.closest("table.cs-table:not(.cs-text)"))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > width + 1 || r.left < -1); })
+    .map(e => e.textContent.trim().slice(0, 60));
+  document.body.setAttribute("data-probe", JSON.stringify({outside: outside.slice(0, 10), n: outside.length,
+    page: doc.documentElement.scrollWidth, width}));
+});
+</script></body></html>"""
+
+
+def layout(html_path, width: int, folder) -> dict:
+    """How the report lays out in a ``width``-px viewport (an iframe: headless Chromium's window is at least
+    500 px wide)."""
+    import json
+
+    copy = folder / "report-copy.html"
+    copy.write_text(re.sub(r'<meta[^>]*Content-Security-Policy[^>]*>', "", html_path.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    probe = folder / "layout.html"
+    probe.write_text(LAYOUT_PROBE.replace("REPORT", copy.name).replace("WIDTH", str(width)), encoding="utf-8")
+    done = report.run_chromium("--window-size=1400,1000", "--allow-file-access-from-files", "--virtual-time-budget=10000",
+                               "--dump-dom", probe.as_uri())
+    m = re.search(r'data-probe="([^"]+)"', done.stdout)
+    assert m, "the page did not finish loading"
+    return json.loads(html_module.unescape(m.group(1)))
+
+
+@pytest.mark.chromium
+@pytest.mark.parametrize("width", [1366, 390])
+def test_no_long_text_runs_off_the_screen(built, chromium, tmp_path, width):
+    """Issue 15: on a phone (390 px) and a laptop (1366 px) every quote, definition and hash is on screen;
+    only tables of numbers and figures may scroll sideways, inside their own box."""
+    result = layout(built.report_html, width, tmp_path)
+    assert result["width"] == width
+    assert result["n"] == 0, result["outside"]
+    assert result["page"] <= width, f"the page is {result['page']} px wide in a {width} px window"
+
+
+def _pdf_pages(path) -> list[str]:
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    return [unicodedata.normalize("NFKC", page.extract_text() or "") for page in PdfReader(path).pages]
+
+
 @pytest.mark.chromium
 def test_pdf_has_every_section(built, chromium):
     from pypdf import PdfReader
 
     assert built.report_pdf.is_file(), "make report --pdf should print the PDF where Chromium is installed"
-    import unicodedata
-
-    reader = PdfReader(built.report_pdf)
-    pages = [unicodedata.normalize("NFKC", page.extract_text() or "") for page in reader.pages]
+    pages = _pdf_pages(built.report_pdf)
+    running = pages[0].splitlines()[0]  # the running title, then the page number, head every page
+    assert "ILLUSTRATIVE" in running
     sections = ["The material", "The codebook and the coding process", "Inter-coder agreement", "Consensus and findings",
                 "What the words say", "The questions the groups asked", "Methods", "Reporting checklist", "Provenance"]
-    # the contents list is on the first page; each section then starts on a page of its own (print CSS)
-    body = [next((i for i, page in enumerate(pages) if i > 0 and page.lstrip().startswith(title)), None) for title in sections]
-    assert None not in body, dict(zip(sections, body))
-    assert body == sorted(body) and len(set(body)) == len(sections)
-    assert all(title in pages[0] for title in sections)
+
+    def body(page: str) -> str:
+        lines = page.splitlines()
+        return "\n".join(lines[2:] if lines[:1] == [running] else lines).lstrip()
+
+    # the contents list comes first; each section then starts on a page of its own (print CSS)
+    starts = [next((i for i, page in enumerate(pages) if i > 0 and body(page).startswith(title)), None) for title in sections]
+    assert None not in starts, dict(zip(sections, starts))
+    assert starts == sorted(starts) and len(set(starts)) == len(sections)
+    front = "".join(pages[:starts[0]])  # the first screen and the contents, before the first section
+    assert all(title in front for title in sections)
+    # A4, numbered, titled, with a bookmark per section
+    reader = PdfReader(built.report_pdf)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
+    n = len(pages)
+    unnumbered = [i for i, page in enumerate(pages) if page.splitlines()[0] != running or f"Page {i + 1} of {n}" not in page]
+    assert not unnumbered, unnumbered
+    def titles(items):
+        for item in items:
+            yield from titles(item) if isinstance(item, list) else [item.title]
+
+    outline = list(titles(reader.outline))
+    assert all(any(o.startswith(title[:20]) for o in outline) for title in sections), outline
+
+
+class _Cells(__import__("html.parser").parser.HTMLParser):
+    """Every table cell's text in an HTML page."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self._buf, self._depth = [], None, 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("td", "th"):
+            self._buf = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._buf is not None:
+            self.cells.append("".join(self._buf))
+            self._buf = None
+
+    def handle_data(self, data):
+        if self._buf is not None:
+            self._buf.append(data)
+
+
+@pytest.mark.chromium
+def test_pdf_prints_every_table_cell(built, chromium):
+    """Issue 15: tables used to print cut at the margin (columns and hashes lost). Every header and value of
+    every table in the HTML is in the PDF's text."""
+    import unicodedata
+
+    parser = _Cells()
+    parser.feed(built.report_html.read_text(encoding="utf-8"))
+    squash = lambda t: re.sub(r"\s+", "", unicodedata.normalize("NFKC", t))  # noqa: E731
+    printed = squash("".join(_pdf_pages(built.report_pdf)))
+    cells = {squash(c) for c in parser.cells} - {""}
+    assert len(cells) > 200
+    missing = sorted(c for c in cells if c not in printed)
+    assert not missing, missing[:10]
 
 
 def test_a_report_older_than_its_data_is_detected(built, tmp_path):

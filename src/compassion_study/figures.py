@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -156,14 +155,24 @@ class Table:
                 out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.{self.digits}f}")
         return out
 
+    #: A table holding a cell this long is a table of text: on a phone its rows become cards.
+    TEXT_CELL = 60
+
     def _repr_html_(self) -> str:
         if self.data.empty:  # a header with no rows reads as a fault; say there is nothing
             what = f"{escape(self.caption)}: " if self.caption else ""
             return f'<p class="cs-empty"><em>{what}nothing to show.</em></p>'
+        shown = self.formatted()
+        heads = [escape(str(c)) for c in shown.columns]
+        cells = [["" if pd.isna(v) else str(v) for v in row] for row in shown.itertuples(index=False)]
+        text = any(len(v) >= self.TEXT_CELL for row in cells for v in row)
         caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
-        html = self.formatted().to_html(index=False, escape=True, border=0, classes="cs-table", na_rep="")
-        html = re.sub(r"^<table[^>]*>", f'<table class="cs-table">{caption}', html, count=1)
-        return html.replace('<tr style="text-align: right;">', "<tr>")
+        head = "".join(f'<th scope="col">{h}</th>' for h in heads)
+        # data-label repeats the column name beside each cell where a phone shows the row as a card
+        body = "".join("<tr>" + "".join(f'<td data-label="{h}">{escape(v)}</td>' for h, v in zip(heads, row)) + "</tr>"
+                       for row in cells)
+        return (f'<table class="cs-table{" cs-text" if text else ""}">{caption}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
 
 
 @dataclass

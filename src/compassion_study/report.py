@@ -316,8 +316,28 @@ def _add_toc(html: str) -> str:
     return html.replace("&lt;!--cs-toc--&gt;", toc).replace("<!--cs-toc-->", toc, 1)
 
 
-def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evaluation") -> str:
-    """Render cells (code hidden) to one offline HTML page titled ``title``."""
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal: every character but ASCII letters and digits as a 6-digit hex escape.
+
+    The study title comes from ``study.yaml``; escaped this way it can close
+    neither the string nor the ``<style>`` element.  (Spaces are escaped too:
+    CSS swallows one space after an escape.)
+    """
+    return '"' + "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+def print_css(running: str) -> str:
+    """The page rule that repeats ``running`` (title, and ILLUSTRATIVE where it is) at the top of every PDF page."""
+    return ("@page { @top-left { content: " + css_string(running) +
+            "; font: 8pt system-ui, sans-serif; color: #444; } }\n")
+
+
+def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evaluation", running: str | None = None) -> str:
+    """Render cells (code hidden) to one offline HTML page titled ``title``.
+
+    ``running`` is the running title printed at the top of every PDF page
+    (default: ``title``).
+    """
     from nbconvert import HTMLExporter
 
     cells = list(cells)
@@ -334,7 +354,7 @@ def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evalua
         # never embed files named in Markdown: the report holds only what the package made
         embed_images=False,
     )
-    css = (template_dir / "report.css").read_text(encoding="utf-8")
+    css = (template_dir / "report.css").read_text(encoding="utf-8") + print_css(running or title)
     body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": title}})
     return _add_toc(body)
 
@@ -573,7 +593,8 @@ def write_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path | N
     if find_chromium() is None:
         return None
     with files.atomic_path(pdf_path) as tmp:
-        run_chromium(f"--print-to-pdf={tmp}", "--no-pdf-header-footer", html_path.resolve().as_uri(), timeout=timeout)
+        run_chromium(f"--print-to-pdf={tmp}", "--no-pdf-header-footer", "--generate-pdf-document-outline",
+                     html_path.resolve().as_uri(), timeout=timeout)
         if tmp.stat().st_size == 0:
             raise RuntimeError("Chromium wrote an empty PDF")
     return pdf_path
@@ -606,7 +627,9 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     for nb in execute_many(notebooks, paths, parameters):
         cells.extend(_output_cells(nb))
     cells.append(_html_cell(provenance_html(paths)))
-    html = render(cells, settings.title)
+    rounds = _rounds(paths)
+    illustrative = not rounds.empty and bool(rounds["illustrative"].astype(bool).any())
+    html = render(cells, settings.title, running=settings.title + (" · ILLUSTRATIVE coding" if illustrative else ""))
     files.write_text(paths.report_html, html)
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
     # the processed tables the sections read, so that a report older than its data is detected
