@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -67,6 +69,21 @@ cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Estimate [95% 
 
 # %%
 cs.figures.agreement_forest(by_code, latest, tag=tag, minimum=settings.minimum, target=settings.target)
+
+# ### Which codes are reliable enough to support findings
+#
+# The band beside a point estimate does not show that a code reaches a
+# threshold: with few units the interval is wide. Each code is judged here on
+# the lower bound of its 95% interval for Krippendorff's alpha against the
+# thresholds set in advance (see above): *reliable* when it reaches the
+# target, *tentative* when it reaches the minimum, *not shown reliable*
+# below, and *undetermined* without an interval or when fewer than five
+# units carry the code. Findings on codes that are not shown reliable are
+# exploratory.
+
+# %%
+cs.figures.table(cs.analysis.verdict_table(by_code, latest, settings.minimum, settings.target),
+                 caption=f"Reliability verdict per code, {latest}" + (f" ({tag})" if tag else ""))
 
 # %% [markdown]
 # ### Prevalence and bias (two coders)

@@ -768,17 +768,17 @@ def test_probability_that_alpha_is_below_a_minimum(tmp_path, capsys):
 def test_reliability_verdicts_use_the_lower_bound_not_the_estimate():
     """Krippendorff (2004): a code must be shown to reach the minimum; the lower CI bound decides. A code
     with alpha 0.95 on a handful of units whose interval reaches down to 0.4 is not shown reliable, and a code
-    applied to one unit (a [1, 1] interval) is undetermined."""
-    base = {"round": "r1", "coefficient": "krippendorff_alpha", "n_ratings": 80, "note": ""}
+    applied to three units (a [1, 1] interval) is undetermined."""
+    base = {"round": "r1", "coefficient": "krippendorff_alpha", "n_ratings": 80, "n_coders": 2, "note": ""}
     rows = [dict(base, code_id="solid", estimate=0.93, ci_low=0.85, ci_high=0.99, prevalence=0.4),
             dict(base, code_id="middling", estimate=0.82, ci_low=0.70, ci_high=0.92, prevalence=0.3),
-            dict(base, code_id="wide", estimate=0.95, ci_low=0.40, ci_high=1.0, prevalence=0.1),
-            dict(base, code_id="once", estimate=1.0, ci_low=1.0, ci_high=1.0, prevalence=1 / 80),
+            dict(base, code_id="wide", estimate=0.95, ci_low=0.40, ci_high=1.0, prevalence=0.15),
+            dict(base, code_id="few", estimate=1.0, ci_low=1.0, ci_high=1.0, prevalence=6 / 80),
             dict(base, code_id="no-ci", estimate=0.9, ci_low=np.nan, ci_high=np.nan, prevalence=0.2),
             dict(base, code_id="solid", coefficient="cohen_kappa", estimate=0.1, ci_low=0.0, ci_high=0.2, prevalence=0.4)]
     v = ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.667, target=0.8).set_index("code_id")["verdict"]
     assert v.to_dict() == {"solid": "reliable", "middling": "tentative", "wide": "not shown reliable",
-                           "once": "undetermined", "no-ci": "undetermined"}
+                           "few": "undetermined", "no-ci": "undetermined"}
     stricter = ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.8, target=0.9).set_index("code_id")["verdict"]
     assert stricter["solid"] == "tentative" and stricter["middling"] == "not shown reliable"
     with pytest.raises(InputError):

@@ -152,6 +152,26 @@ def agreement_summary(by_code: pd.DataFrame, keys: tuple[str, ...] = (
     return prev.merge(wide, on=["round", "code_id"])[["round", "code_id", "prevalence", *[k for k in keys if k in wide.columns]]]
 
 
+def verdict_table(by_code: pd.DataFrame, round_: str, minimum: float, target: float) -> pd.DataFrame:
+    """One row per code of ``round_``: Krippendorff's alpha with its 95% CI, and the reliability verdict.
+
+    The verdict is judged on the lower CI bound against the study's
+    thresholds (:func:`compassion_study.agreement.reliability_verdicts`).
+    """
+    from .agreement import reliability_verdicts
+
+    v = reliability_verdicts(by_code[by_code["round"] == round_], minimum, target) if len(by_code) else \
+        reliability_verdicts(by_code, minimum, target)
+
+    def shown(r) -> str:
+        if pd.isna(r.estimate):
+            return "undefined"
+        return f"{r.estimate:.2f}" + ("" if pd.isna(r.ci_low) else f" [{r.ci_low:.2f}, {r.ci_high:.2f}]")
+
+    return pd.DataFrame({"code": v["code_id"], "alpha [95% CI]": [shown(r) for r in v.itertuples()],
+                         "verdict": v["verdict"], "why": v["reason"]})
+
+
 def prevalence_diagnostics(by_code: pd.DataFrame) -> pd.DataFrame:
     """Per round × code: prevalence, kappa, AC1, PABAK and the prevalence and bias indices.
 

@@ -180,7 +180,7 @@ VERDICTS = ("reliable", "tentative", "not shown reliable", "undetermined")
 
 
 def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, target: float = 0.800,
-                         coefficient: str = "krippendorff_alpha") -> pd.DataFrame:
+                         coefficient: str = "krippendorff_alpha", min_units: int = 5) -> pd.DataFrame:
     """Per round × code: is the code reliable enough to support findings, judged on the lower CI bound?
 
     A point estimate above a threshold is not evidence that the code reaches
@@ -189,10 +189,11 @@ def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, ta
     Hayes & Krippendorff 2007 judge by the probability of falling short):
     ``reliable`` when it reaches ``target``, ``tentative`` when it reaches
     ``minimum``, ``not shown reliable`` below, and ``undetermined`` when
-    there is no interval (no bootstrap, the coefficient undefined, or the
-    code too rare for the interval to mean anything: applied by the coders
-    to fewer than two units, where a [1, 1] interval only says the sample
-    holds no disagreement).
+    there is no interval (no bootstrap, the coefficient undefined) or the
+    code is too rare for the interval to mean anything: carried by fewer
+    than ``min_units`` units on average per coder, where a [1, 1] interval
+    only says that the few units hold no disagreement (Krippendorff 2004,
+    sec. 11.4.4, on the values a category needs).
 
     Parameters
     ----------
@@ -201,6 +202,9 @@ def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, ta
     minimum, target : float
         The thresholds set in advance in ``study.yaml`` (Krippendorff 2004:
         .667 and .800).
+    min_units : int
+        Fewest units a code must be applied to (per coder, on average) for a
+        verdict.
 
     Returns
     -------
@@ -213,11 +217,12 @@ def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, ta
     rows = by_code_table[by_code_table["coefficient"] == coefficient] if len(by_code_table) else by_code_table
     out = []
     for r in rows.itertuples(index=False):
-        applied = r.prevalence * r.n_ratings if np.isfinite(r.prevalence) else 0.0
+        units = r.prevalence * r.n_ratings / max(r.n_coders, 1) if np.isfinite(r.prevalence) else 0.0
         if not np.isfinite(r.estimate):
             verdict, reason = "undetermined", r.note or "the coefficient is undefined"
-        elif applied < 2:
-            verdict, reason = "undetermined", f"applied {applied:.0f} time(s): too rare to judge agreement"
+        elif units < min_units:
+            verdict, reason = "undetermined", (f"applied to {units:.1f} units per coder, fewer than {min_units}: "
+                                               "too rare to judge agreement")
         elif not np.isfinite(r.ci_low):
             verdict, reason = "undetermined", r.note or "no confidence interval (run with bootstrap resamples)"
         elif r.ci_low >= target:
