@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -37,12 +39,19 @@ cooc = cs.analysis.read_findings(paths, "cooccurrence")
 by_session = cs.analysis.read_findings(paths, "session_frequencies")
 tag = cs.figures.data_tag(paths)
 compared = cs.analysis.compared(paths)
+verdicts = cs.analysis.latest_verdicts(paths)
 
 # %%
 cs.figures.illustrative_note(rounds)
 
 # %%
 cs.figures.Note(cs.consensus.status_note(consensus))
+
+# %% [markdown]
+# Every table below carries each code's reliability verdict from the
+# agreement section (judged on the lower bound of its confidence interval):
+# findings on a code that is *not shown reliable* or *undetermined* are
+# exploratory, not established.
 
 # %% [markdown]
 # ### How often each code was applied
@@ -54,7 +63,8 @@ cs.figures.Note(cs.consensus.status_note(consensus))
 cs.figures.code_frequency_by_part(freq, tag)
 
 # %%
-cs.figures.table(cs.analysis.share_by_group(freq), percent=tuple(freq["group"]), caption="Share of units with the code")
+cs.figures.table(cs.analysis.mark_reliability(cs.analysis.share_by_group(freq), verdicts), percent=tuple(freq["group"]),
+                 caption="Share of units with the code")
 
 # %% [markdown]
 # ### Codes per session
@@ -63,8 +73,8 @@ cs.figures.table(cs.analysis.share_by_group(freq), percent=tuple(freq["group"]),
 # file per session), compared side by side when there is more than one.
 
 # %%
-cs.figures.table(cs.analysis.share_by_group(by_session), percent=tuple(by_session["group"]),
-                 caption="Share of units with the code, per session")
+cs.figures.table(cs.analysis.mark_reliability(cs.analysis.share_by_group(by_session), verdicts),
+                 percent=tuple(by_session["group"]), caption="Share of units with the code, per session")
 
 # %% [markdown]
 # ### Barriers against enablers
@@ -75,7 +85,7 @@ cs.figures.table(cs.analysis.share_by_group(by_session), percent=tuple(by_sessio
 cs.figures.Note(cs.analysis.compared_note(compared))
 
 # %%
-cs.figures.table(cs.analysis.barriers_vs_enablers(freq, compared), digits=2)
+cs.figures.table(cs.analysis.mark_reliability(cs.analysis.barriers_vs_enablers(freq, compared), verdicts), digits=2)
 
 # %% [markdown]
 # ### The framework across the breakout themes
@@ -98,4 +108,6 @@ cs.figures.cooccurrence_heatmap(cooc, tag)
 cs.figures.Note(cs.analysis.EXEMPLAR_RULE)
 
 # %%
-cs.figures.table(cs.analysis.exemplars(consensus, units, exemplars_per_code)[["code_id", "rank", "basis", "part", "theme", "text"]])
+cs.figures.table(cs.analysis.mark_reliability(
+    cs.analysis.exemplars(consensus, units, exemplars_per_code)[["code_id", "rank", "basis", "part", "theme", "text"]],
+    verdicts))

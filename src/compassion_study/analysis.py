@@ -172,6 +172,37 @@ def verdict_table(by_code: pd.DataFrame, round_: str, minimum: float, target: fl
                          "verdict": v["verdict"], "why": v["reason"]})
 
 
+def latest_verdicts(paths) -> pd.DataFrame:
+    """The reliability verdict of every code in the latest coded round (empty before agreement has run).
+
+    Judged on the lower CI bound against ``study.yaml``'s thresholds (see
+    :func:`compassion_study.agreement.reliability_verdicts`).
+    """
+    from . import study
+    from .agreement import read_table, reliability_verdicts
+
+    if not paths.agreement_by_code.is_file():
+        return reliability_verdicts(pd.DataFrame())
+    by_code = read_table(paths.agreement_by_code)
+    if by_code.empty:
+        return reliability_verdicts(by_code)
+    settings = study.load(paths)
+    latest = sorted(by_code["round"].astype(str).unique())[-1]
+    return reliability_verdicts(by_code[by_code["round"].astype(str) == latest], settings.minimum, settings.target)
+
+
+def mark_reliability(table: pd.DataFrame, verdicts: pd.DataFrame, code: str = "code_id") -> pd.DataFrame:
+    """``table`` with a ``reliability`` column beside its code column: each code's verdict.
+
+    Findings on a code that is not shown reliable read as exploratory; the
+    column keeps that beside every number built on the code.
+    """
+    out = table.copy()
+    verdict = dict(zip(verdicts["code_id"], verdicts["verdict"])) if len(verdicts) else {}
+    out.insert(list(out.columns).index(code) + 1, "reliability", out[code].map(verdict).fillna("not assessed"))
+    return out
+
+
 def prevalence_diagnostics(by_code: pd.DataFrame) -> pd.DataFrame:
     """Per round × code: prevalence, kappa, AC1, PABAK and the prevalence and bias indices.
 
