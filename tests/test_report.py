@@ -108,6 +108,7 @@ def test_report_sections_figures_and_no_external_resources(built):
                     "Reporting checklist", "Provenance", "Contents"):
         assert heading in html, heading
     assert "ILLUSTRATIVE DATA" in html and "1.0+" in html
+    assert "ILLUSTRATIVE" in re.search(r"<title>(.*?)</title>", html, re.S).group(1)  # a browser tab or bookmark says so
     assert 'alt="Horizontal bar chart of 40 comment units' in html
     assert html.count('src="data:image/svg+xml;base64,') >= 8
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html)

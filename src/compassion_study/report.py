@@ -355,7 +355,7 @@ def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evalua
         embed_images=False,
     )
     css = (template_dir / "report.css").read_text(encoding="utf-8") + print_css(running or title)
-    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": title}})
+    body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": running or title}})
     return _add_toc(body)
 
 
