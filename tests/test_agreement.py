@@ -775,10 +775,11 @@ def test_reliability_verdicts_use_the_lower_bound_not_the_estimate():
             dict(base, code_id="wide", estimate=0.95, ci_low=0.40, ci_high=1.0, prevalence=0.15),
             dict(base, code_id="few", estimate=1.0, ci_low=1.0, ci_high=1.0, prevalence=6 / 80),
             dict(base, code_id="no-ci", estimate=0.9, ci_low=np.nan, ci_high=np.nan, prevalence=0.2),
+            dict(base, code_id="rare-low", estimate=0.5, ci_low=0.1, ci_high=1.0, prevalence=6 / 80),
             dict(base, code_id="solid", coefficient="cohen_kappa", estimate=0.1, ci_low=0.0, ci_high=0.2, prevalence=0.4)]
     v = ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.667, target=0.8).set_index("code_id")["verdict"]
     assert v.to_dict() == {"solid": "reliable", "middling": "tentative", "wide": "not shown reliable",
-                           "few": "undetermined", "no-ci": "undetermined"}
+                           "few": "undetermined", "no-ci": "undetermined", "rare-low": "not shown reliable"}
     stricter = ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.8, target=0.9).set_index("code_id")["verdict"]
     assert stricter["solid"] == "tentative" and stricter["middling"] == "not shown reliable"
     with pytest.raises(InputError):

@@ -189,11 +189,11 @@ def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, ta
     Hayes & Krippendorff 2007 judge by the probability of falling short):
     ``reliable`` when it reaches ``target``, ``tentative`` when it reaches
     ``minimum``, ``not shown reliable`` below, and ``undetermined`` when
-    there is no interval (no bootstrap, the coefficient undefined) or the
-    code is too rare for the interval to mean anything: carried by fewer
-    than ``min_units`` units on average per coder, where a [1, 1] interval
-    only says that the few units hold no disagreement (Krippendorff 2004,
-    sec. 11.4.4, on the values a category needs).
+    there is no interval (no bootstrap, the coefficient undefined) or when
+    a bound at or above the minimum rests on too few units to confirm it:
+    fewer than ``min_units`` per coder, where a [1, 1] interval only says
+    that the few units hold no disagreement (Krippendorff 2004, sec. 11.4.4,
+    on the values a category needs).
 
     Parameters
     ----------
@@ -220,17 +220,17 @@ def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, ta
         units = r.prevalence * r.n_ratings / max(r.n_coders, 1) if np.isfinite(r.prevalence) else 0.0
         if not np.isfinite(r.estimate):
             verdict, reason = "undetermined", r.note or "the coefficient is undefined"
-        elif units < min_units:
-            verdict, reason = "undetermined", (f"applied to {units:.1f} units per coder, fewer than {min_units}: "
-                                               "too rare to judge agreement")
         elif not np.isfinite(r.ci_low):
             verdict, reason = "undetermined", r.note or "no confidence interval (run with bootstrap resamples)"
+        elif r.ci_low < minimum:
+            verdict, reason = "not shown reliable", f"lower bound {r.ci_low:.3f} < minimum {minimum:.3f}"
+        elif units < min_units:  # a high bound on a handful of units only says they hold no disagreement
+            verdict, reason = "undetermined", (f"applied to {units:.1f} units per coder, fewer than {min_units}: "
+                                               "too rare to confirm")
         elif r.ci_low >= target:
             verdict, reason = "reliable", f"lower bound {r.ci_low:.3f} >= target {target:.3f}"
-        elif r.ci_low >= minimum:
-            verdict, reason = "tentative", f"lower bound {r.ci_low:.3f} >= minimum {minimum:.3f}, below target {target:.3f}"
         else:
-            verdict, reason = "not shown reliable", f"lower bound {r.ci_low:.3f} < minimum {minimum:.3f}"
+            verdict, reason = "tentative", f"lower bound {r.ci_low:.3f} >= minimum {minimum:.3f}, below target {target:.3f}"
         out.append((r.round, r.code_id, coefficient, r.estimate, r.ci_low, r.ci_high, verdict, reason))
     return pd.DataFrame(out, columns=cols)
 

@@ -70,6 +70,7 @@ cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Estimate [95% 
 # %%
 cs.figures.agreement_forest(by_code, latest, tag=tag, minimum=settings.minimum, target=settings.target)
 
+# %% [markdown]
 # ### Which codes are reliable enough to support findings
 #
 # The band beside a point estimate does not show that a code reaches a
@@ -77,9 +78,9 @@ cs.figures.agreement_forest(by_code, latest, tag=tag, minimum=settings.minimum, 
 # the lower bound of its 95% interval for Krippendorff's alpha against the
 # thresholds set in advance (see above): *reliable* when it reaches the
 # target, *tentative* when it reaches the minimum, *not shown reliable*
-# below, and *undetermined* without an interval or when fewer than five
-# units carry the code. Findings on codes that are not shown reliable are
-# exploratory.
+# below, and *undetermined* without an interval or when a bound above the
+# minimum rests on fewer than five units carrying the code. Findings on codes
+# that are not shown reliable, or undetermined, are exploratory.
 
 # %%
 cs.figures.table(cs.analysis.verdict_table(by_code, latest, settings.minimum, settings.target),
