@@ -343,7 +343,7 @@ def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evalua
     cells = list(cells)
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"  # jupytext and nbformat make random ids; the HTML must not change
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"title": title})
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"title": running or title})  # the page <title>
     template_dir = Path(str(resources.files("compassion_study") / "templates"))
     exporter = HTMLExporter(
         template_name="compassion",
