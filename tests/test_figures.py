@@ -62,3 +62,17 @@ def test_png_is_300_dpi(analysed):
     path = chart.save(analysed.figures)[0]
     with Image.open(path) as im:
         assert round(im.info["dpi"][0]) == 300
+
+
+def test_tables_never_show_negative_zero():
+    """Issue 15: a CI bound of -0.004 printed as '-0.00' reads as a negative agreement; it is 0.00."""
+    import pandas as pd
+
+    from compassion_study import analysis
+
+    assert [analysis.fixed(v) for v in (-0.004, -0.0, 0.004, -0.006, 0.5)] == ["0.00", "0.00", "0.00", "-0.01", "0.50"]
+    html = figures.Table(pd.DataFrame({"code": ["a"], "ci_low": [-0.0004]}), digits=3)._repr_html_()
+    assert "-0.000" not in html and ">0.000<" in html
+    by_code = pd.DataFrame({"round": ["r"], "code_id": ["a"], "coefficient": ["cohen_kappa"], "estimate": [0.5],
+                            "ci_low": [-0.001], "ci_high": [0.9], "interpretation": ["moderate"], "prevalence": [0.2]})
+    assert analysis.agreement_summary(by_code)["cohen_kappa"].iloc[0] == "0.50 [0.00, 0.90] moderate"

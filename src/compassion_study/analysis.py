@@ -125,6 +125,12 @@ def codes_by_coder(codings: pd.DataFrame, code_order: list[str] | None = None) -
     return wide.reset_index().astype({c: int for c in wide.columns})
 
 
+def fixed(value: float, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals, never ``-0.00`` (a bound of -0.001 shows as 0.00, not as a negative)."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def agreement_summary(by_code: pd.DataFrame, keys: tuple[str, ...] = (
         "percent_agreement", "cohen_kappa", "krippendorff_alpha", "gwet_ac1")) -> pd.DataFrame:
     """One row per round × code: prevalence and each coefficient as ``estimate [low, high] label``.
@@ -139,9 +145,9 @@ def agreement_summary(by_code: pd.DataFrame, keys: tuple[str, ...] = (
     def fmt(row) -> str:
         if pd.isna(row["estimate"]):
             return "undefined"
-        ci = "" if pd.isna(row["ci_low"]) else f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+        ci = "" if pd.isna(row["ci_low"]) else f" [{fixed(row['ci_low'])}, {fixed(row['ci_high'])}]"
         label = f" {row['interpretation']}" if row["interpretation"] else ""
-        return f"{row['estimate']:.2f}{ci}{label}"
+        return f"{fixed(row['estimate'])}{ci}{label}"
 
     sub = by_code[by_code["coefficient"].isin(keys)].copy()
     sub["text"] = sub.apply(fmt, axis=1)
@@ -166,7 +172,7 @@ def verdict_table(by_code: pd.DataFrame, round_: str, minimum: float, target: fl
     def shown(r) -> str:
         if pd.isna(r.estimate):
             return "undefined"
-        return f"{r.estimate:.2f}" + ("" if pd.isna(r.ci_low) else f" [{r.ci_low:.2f}, {r.ci_high:.2f}]")
+        return fixed(r.estimate) + ("" if pd.isna(r.ci_low) else f" [{fixed(r.ci_low)}, {fixed(r.ci_high)}]")
 
     return pd.DataFrame({"code": v["code_id"], "alpha [95% CI]": [shown(r) for r in v.itertuples()],
                          "verdict": v["verdict"], "why": v["reason"]})

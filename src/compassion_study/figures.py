@@ -152,7 +152,7 @@ class Table:
             if col in self.percent:
                 out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
             elif pd.api.types.is_float_dtype(out[col]):
-                out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.{self.digits}f}")
+                out[col] = out[col].map(lambda v: "" if pd.isna(v) else analysis.fixed(v, self.digits))
         return out
 
     #: A table holding a cell this long is a table of text: on a phone its rows become cards.
