@@ -827,3 +827,20 @@ def test_fleiss_null_hypothesis_test_1971():
     assert [round(z, 3) for _, z, _ in test["categories"]] == [5.192, 5.192, 11.031, 9.994, 12.009]
     # defined only when every unit has the same number of ratings
     assert ag.fleiss_null_test(ag.ratings_from_matrix(CAC_RAW4RATERS)) is None
+
+
+def test_cells_no_column_names_are_refused_not_dropped(tmp_path, capsys):
+    """An unquoted decimal comma splits a value into two cells; a coder column without a name would be
+    skipped; a superscript or a 5,000-digit count would crash int(): each is one message with its line."""
+    cases = {"long.csv": ("unit,coder,value\n1,a,1,5\n1,b,2\n", (), "line 2: a value ('5') in column 4, which has no header"),
+             "wide.csv": ("item,A,\n1,x,y\n2,x,x\n", ("--shape", "wide"), "line 2: a value ('y') in column 3"),
+             "sup.csv": ("p,a,b\nx,²,1\ny,1,1\n", ("--shape", "counts"), "line 2: '²' under 'a' is not a count"),
+             "big.csv": ("p,a,b\nx," + "9" * 5000 + ",1\n", ("--shape", "counts"), "line 2: '999")}
+    for name, (text, extra, message) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert main(["agreement", str(tmp_path / name), *extra]) == 1, name
+        err = capsys.readouterr().err
+        assert f"{name} › {message}" in err and "Traceback" not in err, err
+    # a blank corner cell (R's write.csv) is still fine
+    (tmp_path / "corner.csv").write_text(",A,B\n1,x,x\n2,y,y\n3,x,y\n", encoding="utf-8")
+    assert _run_json(capsys, tmp_path / "corner.csv", "--shape", "wide")["n_units"] == 3

@@ -256,7 +256,7 @@ def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades
                 row.extend([None] * (col + 1 - len(row)))
             kind = attrs_c.get("t", "n")
             if kind == "s" and formula is None:  # most cells: a shared string
-                index = int(value_text) if value_text and value_text.isdigit() else -1
+                index = int(value_text) if _index_text(value_text) else -1
                 row[col] = shared[index] if 0 <= index < len(shared) else None
             else:
                 row[col] = _xlsx_value(formula, kind, value_text, inline, shared)
@@ -298,6 +298,11 @@ def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades
     return grid
 
 
+def _index_text(text: str | None) -> bool:
+    """Whether ``text`` is a plain ASCII row or string index (``int`` refuses "²" and 5,000-digit strings)."""
+    return bool(text) and text.isascii() and text.isdigit() and len(text) <= 12
+
+
 def _xlsx_value(formula: str | None, kind: str, v: str | None, inline: list[str], shared: list[str]) -> object:
     if formula is not None:
         return Formula("=" + (formula or "…"))  # a shared formula's other cells carry no text of their own
@@ -306,7 +311,7 @@ def _xlsx_value(formula: str | None, kind: str, v: str | None, inline: list[str]
     if v is None:
         return None
     if kind == "s":
-        index = int(v) if v.strip().isdigit() else -1
+        index = int(v.strip()) if _index_text(v.strip()) else -1
         return shared[index] if 0 <= index < len(shared) else None
     if kind == "b":
         return v.strip() == "1"

@@ -368,6 +368,11 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
         if any("\n" in x or "\r" in x for x in r):
             raise InputError(f"{path.name} › line {n}: a value runs over several lines (an unclosed quote?)")
     rows = [(n, [x.strip() for x in r] + [""] * (len(header) - len(r))) for n, r in numbered[1:]]
+    for n, r in rows:  # a cell no column names would be dropped unread: an unquoted comma, or a missing header
+        stray = [j for j, x in enumerate(r) if x and (j >= len(header) or (shape != "long" and j and not header[j]))]
+        if stray:
+            raise InputError(f"{path.name} › line {n}: a value ('{r[stray[0]][:40]}') in column {stray[0] + 1}, which has "
+                             "no header (an unquoted comma or separator in a value?)")
     df, shape_categories = _reshape(shape, path.name, head_line, header, rows, unit, coder, value)
     lines = df.pop("_line").tolist()
     nameless = df[(df[unit] == "") & (df[value] != "")]
@@ -448,7 +453,7 @@ def _reshape(shape: str, label: str, head_line: int, header: list[str], rows: li
             if j == 0 or not name:
                 continue
             cell = r[j]
-            if cell and not cell.isdigit():
+            if cell and not (cell.isascii() and cell.isdigit() and len(cell) <= 12):
                 raise InputError(f"{label} › line {n}: '{cell}' under '{name}' is not a count (a whole number)")
             k = int(cell or 0)
             total += k
