@@ -40,12 +40,23 @@ by_session = cs.analysis.read_findings(paths, "session_frequencies")
 tag = cs.figures.data_tag(paths)
 compared = cs.analysis.compared(paths)
 verdicts = cs.analysis.latest_verdicts(paths)
+labels = cs.codebook.find(paths, sorted(rounds["codebook_version"])[-1]).labels
 
 # %%
 cs.figures.illustrative_note(rounds)
 
 # %%
 cs.figures.Note(cs.consensus.status_note(consensus))
+
+# %% [markdown]
+# ### Adjudication
+#
+# For each coder, the disputed cells the adjudicator decided, and how many
+# decisions matched the coder's own mark (upheld) or went the other way.
+
+# %%
+cs.figures.table(cs.consensus.adjudication_outcomes(consensus, cs.sheets.read_codings(paths)),
+                 caption="Adjudicated cells: whose marks prevailed", tag=tag)
 
 # %% [markdown]
 # Every table below carries each code's reliability verdict from the
@@ -56,15 +67,17 @@ cs.figures.Note(cs.consensus.status_note(consensus))
 # %% [markdown]
 # ### How often each code was applied
 #
-# Share of units carrying each code, overall and in each part of the notes
-# (a part is a section heading, else a discussion prompt).
+# Units carrying each code, overall and in each part of the notes (a part is
+# a section heading, else a discussion prompt): count, share and its 95%
+# bootstrap interval, resampling the breakout themes (units discussed by one
+# group are not independent) with the study's bootstrap settings.
 
 # %%
 cs.figures.code_frequency_by_part(freq, tag)
 
 # %%
-cs.figures.table(cs.analysis.mark_reliability(cs.analysis.share_by_group(freq), verdicts), percent=tuple(freq["group"]),
-                 caption="Share of units with the code")
+cs.figures.table(cs.analysis.mark_reliability(cs.analysis.prevalence_table(freq), verdicts),
+                 caption="Units with the code: count, share [95% CI]", tag=tag, labels=labels)
 
 # %% [markdown]
 # ### Codes per session
@@ -73,8 +86,8 @@ cs.figures.table(cs.analysis.mark_reliability(cs.analysis.share_by_group(freq), 
 # file per session), compared side by side when there is more than one.
 
 # %%
-cs.figures.table(cs.analysis.mark_reliability(cs.analysis.share_by_group(by_session), verdicts),
-                 percent=tuple(by_session["group"]), caption="Share of units with the code, per session")
+cs.figures.table(cs.analysis.mark_reliability(cs.analysis.prevalence_table(by_session), verdicts),
+                 caption="Units with the code per session: count, share [95% CI]", tag=tag, labels=labels)
 
 # %% [markdown]
 # ### Barriers against enablers
@@ -85,7 +98,9 @@ cs.figures.table(cs.analysis.mark_reliability(cs.analysis.share_by_group(by_sess
 cs.figures.Note(cs.analysis.compared_note(compared))
 
 # %%
-cs.figures.table(cs.analysis.mark_reliability(cs.analysis.barriers_vs_enablers(freq, compared), verdicts), digits=2)
+comparison = cs.analysis.barriers_vs_enablers(freq, compared)
+cs.figures.table(cs.analysis.mark_reliability(comparison, verdicts), percent=tuple(comparison.columns[1:]),
+                 caption="Share of units with the code in the two parts compared", tag=tag, labels=labels)
 
 # %% [markdown]
 # ### The framework across the breakout themes
@@ -110,4 +125,4 @@ cs.figures.Note(cs.analysis.EXEMPLAR_RULE)
 # %%
 cs.figures.table(cs.analysis.mark_reliability(
     cs.analysis.exemplars(consensus, units, exemplars_per_code)[["code_id", "rank", "basis", "part", "theme", "text"]],
-    verdicts))
+    verdicts), caption="Exemplar quotes per code", tag=tag, labels=labels)

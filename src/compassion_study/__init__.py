@@ -4,6 +4,9 @@ Stages (one module each, data flowing one way)::
 
     ingest -> codebook -> sheets -> agreement -> consensus -> analysis -> figures -> report
 
+``narrative`` writes the report's sentences from the processed tables; ``docx_report``
+renders the finished report as an editable Word file.
+
 Each stage is a function from files (or DataFrames) to files, reachable from
 Python, the ``compassion-study`` command and the notebooks.
 """
@@ -16,7 +19,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0.0.0"
 
 _STAGES = ("paths", "files", "errors", "provenance", "study", "status", "ingest", "codebook", "sheets", "agreement",
-           "consensus", "analysis", "text", "figures", "report", "cli")
+           "consensus", "text", "analysis", "figures", "narrative", "report", "docx_report", "cli")
 
 
 def __getattr__(name: str):

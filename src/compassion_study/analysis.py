@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .ingest import part, session  # noqa: F401  (the unit schema lives with the ingest)
+
 #: Label used for units with no breakout theme (e.g. questions to the speaker).
 NO_THEME = "(no theme)"
 
@@ -25,15 +27,6 @@ def subset(table: pd.DataFrame, round_: str | None = None, coders=None) -> pd.Da
 
         raise InputError(f"no rows for round {round_!r} and coders {coders!r}")
     return out.reset_index(drop=True)
-
-
-def part(units: pd.DataFrame) -> pd.Series:
-    """The part of the notes each unit belongs to: its section, else its prompt.
-
-    For the example study's notes this gives the barriers prompt,
-    ``positives``, ``areas to improve`` and ``questions``.
-    """
-    return units["section"].where(units["section"] != "", units["prompt"]).rename("part")
 
 
 def units_overview(units: pd.DataFrame) -> pd.DataFrame:
@@ -66,11 +59,6 @@ def units_overview(units: pd.DataFrame) -> pd.DataFrame:
     )
     out["share"] = out["units"] / len(units) if len(units) else 0.0
     return out
-
-
-def session(units: pd.DataFrame) -> pd.Series:
-    """The workshop session each unit comes from: its notes file's title line, else the file name."""
-    return units["session"].where(units["session"] != "", units["source"]).rename("session")
 
 
 def units_by_session(units: pd.DataFrame) -> pd.DataFrame:
@@ -133,7 +121,10 @@ def fixed(value: float, digits: int = 2) -> str:
 
 def agreement_summary(by_code: pd.DataFrame, keys: tuple[str, ...] = (
         "percent_agreement", "cohen_kappa", "krippendorff_alpha", "gwet_ac1")) -> pd.DataFrame:
-    """One row per round × code: prevalence and each coefficient as ``estimate [low, high] label``.
+    """One row per round × code: prevalence and each coefficient as ``estimate [low, high]``.
+
+    No interpretation band is attached to a point estimate: whether a code is
+    reliable is judged on its interval (:func:`verdict_table`).
 
     Parameters
     ----------
@@ -146,8 +137,7 @@ def agreement_summary(by_code: pd.DataFrame, keys: tuple[str, ...] = (
         if pd.isna(row["estimate"]):
             return "undefined"
         ci = "" if pd.isna(row["ci_low"]) else f" [{fixed(row['ci_low'])}, {fixed(row['ci_high'])}]"
-        label = f" {row['interpretation']}" if row["interpretation"] else ""
-        return f"{fixed(row['estimate'])}{ci}{label}"
+        return f"{fixed(row['estimate'])}{ci}"
 
     sub = by_code[by_code["coefficient"].isin(keys)].copy()
     sub["text"] = sub.apply(fmt, axis=1)
@@ -257,25 +247,99 @@ def coded_units(consensus: pd.DataFrame, units: pd.DataFrame, code_order: list[s
     return out.reset_index()
 
 
+def cluster_share_interval(x: np.ndarray, clusters: np.ndarray, n_boot: int = 1000, seed: int = 0,
+                           level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of the share of units carrying each code, resampling clusters.
+
+    Units discussed by the same breakout group are not independent, so whole
+    clusters are drawn with replacement (the cluster bootstrap; Davison &
+    Hinkley 1997, sec. 3.8; Field & Welsh 2007) and the share is the ratio of
+    units with the code to units drawn.  With one unit per cluster it is the
+    ordinary bootstrap of a proportion (Efron & Tibshirani 1993, ch. 13).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``n_units × n_codes`` 0/1 matrix.
+    clusters : numpy.ndarray
+        ``n_units`` cluster labels (any hashable values).
+    n_boot, seed, level : int, int, float
+        Resamples (0: no interval), seed of numpy's default generator, and coverage.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Lower and upper bounds per code (NaN without resamples or units).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or len(x) != len(clusters):
+        raise ValueError("x must be units × codes, with one cluster label per unit")
+    if not 0 < level < 1:
+        raise ValueError("level must lie between 0 and 1")
+    nan = np.full(x.shape[1], np.nan)
+    if n_boot <= 0 or len(x) == 0:
+        return nan, nan.copy()
+    _, inv = np.unique(np.asarray(clusters).astype(str), return_inverse=True)
+    g = int(inv.max()) + 1
+    sums = np.zeros((g, x.shape[1]))
+    np.add.at(sums, inv, x)  # S_c: units with each code in cluster c
+    sizes = np.bincount(inv, minlength=g).astype(float)  # m_c
+    draws = np.random.default_rng(seed).integers(0, g, size=(n_boot, g))
+    # W[b, c]: how often cluster c was drawn in resample b
+    w = np.bincount((np.arange(n_boot)[:, None] * g + draws).ravel(), minlength=n_boot * g).reshape(n_boot, g)
+    shares = (w @ sums) / (w @ sizes)[:, None]
+    low, high = np.quantile(shares, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return low, high
+
+
+def clusters(units: pd.DataFrame) -> pd.Series:
+    """Each unit's breakout cluster: its session and theme, or the unit itself where the notes give no theme."""
+    theme = units["theme"].astype(str)
+    return (session(units).astype(str) + "\x1f" + theme).where(theme != "", units["unit_id"].astype(str))
+
+
 def code_frequencies(consensus: pd.DataFrame, units: pd.DataFrame, by: str = "part",
-                     code_order: list[str] | None = None) -> pd.DataFrame:
+                     code_order: list[str] | None = None, n_boot: int = 0, seed: int = 0) -> pd.DataFrame:
     """How many units carry each code, overall and per group (part, prompt, section or theme).
+
+    Parameters
+    ----------
+    n_boot, seed : int
+        Resamples and seed of the bootstrap interval of each share
+        (:func:`cluster_share_interval`, breakout themes resampled); 0: none.
 
     Returns
     -------
     pandas.DataFrame
-        ``group, code_id, units_with_code, units_in_group, share``; ``group``
-        is ``(all units)`` for the overall rows, which come first.
+        ``group, code_id, units_with_code, units_in_group, share, ci_low,
+        ci_high``; ``group`` is ``(all units)`` for the overall rows, which
+        come first.
     """
     wide = coded_units(consensus, units, code_order)
     codes = [c for c in wide.columns if c not in _META]
+    wide = wide.assign(_cluster=clusters(wide).to_numpy())
     frames = []
     groups = [("(all units)", wide)] + [(g, sub) for g, sub in wide.groupby(by, sort=False)]
     for name, sub in groups:
         counts = sub[codes].sum()
+        low, high = cluster_share_interval(sub[codes].to_numpy(), sub["_cluster"].to_numpy(), n_boot, seed)
         frames.append(pd.DataFrame({"group": name, "code_id": codes, "units_with_code": counts.to_numpy(),
-                                    "units_in_group": len(sub), "share": (counts / len(sub)).to_numpy()}))
+                                    "units_in_group": len(sub), "share": (counts / len(sub)).to_numpy(),
+                                    "ci_low": low, "ci_high": high}))
     return pd.concat(frames, ignore_index=True)
+
+
+def prevalence_table(freq: pd.DataFrame) -> pd.DataFrame:
+    """One row per code, one column per group: ``k of n: p% [low%, high%]`` (counts, share and its interval)."""
+    def cell(r) -> str:
+        ci = "" if pd.isna(r.ci_low) else f" [{r.ci_low:.0%}, {r.ci_high:.0%}]"
+        return f"{int(r.units_with_code)} of {int(r.units_in_group)}: {r.share:.0%}{ci}"
+
+    shown = freq.assign(text=[cell(r) for r in freq.itertuples()]) if len(freq) else freq.assign(text=[])
+    wide = shown.pivot_table(index="code_id", columns="group", values="text", aggfunc="first", sort=False)
+    wide = wide.reindex(columns=list(dict.fromkeys(freq["group"])))
+    wide.columns.name = None
+    return wide.reset_index()
 
 
 def compare_groups(freq: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
@@ -409,7 +473,8 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
 
     units = read_units(paths.units)
 
-    a, b = study.load(paths).compare or (None, None)
+    settings = study.load(paths)
+    a, b = settings.compare or (None, None)
     from_study = not (barriers or enablers) and a is not None
     barriers, enablers = barriers or a, enablers or b
     if bool(barriers) != bool(enablers):
@@ -433,8 +498,8 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
     lex = text.lexicon(book)
     suggested = text.autocode(units["text"].tolist(), lex)
     out = {
-        "code_frequencies": code_frequencies(cons, units, "part", ids),
-        "session_frequencies": code_frequencies(cons, units, "session", ids),
+        "code_frequencies": code_frequencies(cons, units, "part", ids, settings.resamples, settings.seed),
+        "session_frequencies": code_frequencies(cons, units, "session", ids, settings.resamples, settings.seed),
         "framework_by_theme": framework_by_theme(cons, units, ids),
         "cooccurrence": cooccurrence(cons, ids),
         "exemplars": exemplars(cons, units, 2, ids),
@@ -449,6 +514,8 @@ def run(paths=None, barriers: str | None = None, enablers: str | None = None) ->
     written = [files.write_csv(out[name], paths.findings(name)) for name in FINDINGS]
     provenance.record(paths, "analysis", inputs=[paths.units, paths.consensus, book.path], outputs=written,
                       parameters={"barriers": barriers, "enablers": enablers, "exemplars_per_code": 2,
+                                  "share_ci": {"resamples": settings.resamples, "seed": settings.seed,
+                                               "clusters": "session and breakout theme"},
                                   "collocation_measure": "likelihood_ratio", "collocation_min_freq": 2},
                       codebook_version=book.full_version)
     return out

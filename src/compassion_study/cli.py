@@ -355,6 +355,7 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     say("report: executing notebooks and rendering HTML…")
     out = report.build(paths, parameters=params, pdf=args.pdf)
     say(f"report: {paths.relative(out)}")
+    say(f"report: {paths.relative(paths.report_docx)} (Word)")
     if args.pdf:
         say(f"report: {paths.relative(paths.report_pdf)}" if paths.report_pdf.is_file()
             else "report: no PDF printed (Chromium is not installed)")

@@ -76,6 +76,11 @@ class Codebook:
     def ids(self) -> list[str]:
         return [c["id"] for c in self.codes]
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Code id -> label, for tables and text that name codes as readers know them."""
+        return {c["id"]: c["label"] for c in self.codes}
+
     def table(self) -> pd.DataFrame:
         """One row per code, every field as a column (keywords joined by ``; ``)."""
         rows = []

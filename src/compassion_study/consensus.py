@@ -377,3 +377,31 @@ def status_note(consensus: pd.DataFrame) -> str:
     if (consensus["basis"] == "single coder").all():
         return f"Not a consensus: every unit was coded by one coder only, so there was nothing to reconcile. Cells: {parts}."
     return f"Final consensus: the coders agreed on every cell, so nothing needed adjudication. Cells: {parts}."
+
+
+def adjudication_outcomes(consensus: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
+    """Whose marks prevailed: per round and coder, the adjudicated cells where the decision matched their mark.
+
+    Parameters
+    ----------
+    consensus : pandas.DataFrame
+        ``consensus.csv``.
+    codings : pandas.DataFrame
+        ``codings.csv`` (long: round, coder, unit_id, code_id, applied).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``round, coder, adjudicated, upheld, overruled``: one row per coder
+        who marked an adjudicated cell (empty when nothing was adjudicated).
+    """
+    cols = ["round", "coder", "adjudicated", "upheld", "overruled"]
+    decided = consensus.loc[consensus["basis"] == "adjudicated", ["round", "unit_id", "code_id", "applied"]]
+    if decided.empty:
+        return pd.DataFrame(columns=cols)
+    marks = codings[["round", "coder", "unit_id", "code_id", "applied"]].dropna(subset=["applied"])
+    both = decided.merge(marks, on=["round", "unit_id", "code_id"], suffixes=("_decision", "_mark"))
+    both["upheld"] = (both["applied_decision"].astype(int) == both["applied_mark"].astype(int)).astype(int)
+    out = both.groupby(["round", "coder"], sort=True).agg(adjudicated=("upheld", "size"), upheld=("upheld", "sum"))
+    out["overruled"] = out["adjudicated"] - out["upheld"]
+    return out.reset_index()[cols]

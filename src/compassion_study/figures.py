@@ -77,13 +77,23 @@ class Chart:
         folder = Path(folder)
         return [files.write_bytes(folder / f"{self.name}.{fmt}", self.to_bytes(fmt)) for fmt in ("png", "svg")]
 
+    #: Resolution of the PNG offered for download and placed in the Word report.
+    REPORT_DPI = 150
+
     def _repr_html_(self) -> str:
         svg = base64.b64encode(self.to_bytes("svg")).decode("ascii")
+        buf = io.BytesIO()
+        with plt.rc_context(STYLE):
+            self.figure.savefig(buf, format="png", dpi=self.REPORT_DPI, metadata=_METADATA["png"])
+        png = base64.b64encode(buf.getvalue()).decode("ascii")
+        name = escape(self.name)
         return (
-            f'<figure class="cs-figure" id="fig-{escape(self.name)}">'
+            f'<figure class="cs-figure" id="fig-{name}">'
             f'<img src="data:image/svg+xml;base64,{svg}" alt="{escape(self.alt)}" '
             f'style="max-width:100%;height:auto" />'
-            f"<figcaption>{escape(self.title)}</figcaption></figure>"
+            f"<figcaption>{escape(self.title)}</figcaption>"
+            f'<p class="cs-download">Download: <a download="{name}.svg" href="data:image/svg+xml;base64,{svg}">SVG</a>'
+            f' · <a class="cs-png" download="{name}.png" href="data:image/png;base64,{png}">PNG</a></p></figure>'
         )
 
 
@@ -147,13 +157,21 @@ class Table:
     digits: int = 3
 
     def formatted(self) -> pd.DataFrame:
+        """The cells as shown: shares as percentages, floats to ``digits``, booleans as yes/no, readable headers."""
         out = self.data.copy()
         for col in out.columns:
             if col in self.percent:
                 out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+            elif pd.api.types.is_bool_dtype(out[col]):
+                out[col] = out[col].map({True: "yes", False: "no"})
             elif pd.api.types.is_float_dtype(out[col]):
                 out[col] = out[col].map(lambda v: "" if pd.isna(v) else analysis.fixed(v, self.digits))
+        out.columns = [header(c) for c in out.columns]
         return out
+
+    def csv(self) -> str:
+        """The table as shown, as CSV text (what the report's download link holds)."""
+        return self.formatted().to_csv(index=False, lineterminator="\n")
 
     #: A table holding a cell this long is a table of text: on a phone its rows become cards.
     TEXT_CELL = 60
@@ -166,13 +184,16 @@ class Table:
         heads = [escape(str(c)) for c in shown.columns]
         cells = [["" if pd.isna(v) else str(v) for v in row] for row in shown.itertuples(index=False)]
         text = any(len(v) >= self.TEXT_CELL for row in cells for v in row)
-        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
+        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else "<caption></caption>"
         head = "".join(f'<th scope="col">{h}</th>' for h in heads)
         # data-label repeats the column name beside each cell where a phone shows the row as a card
         body = "".join("<tr>" + "".join(f'<td data-label="{h}">{escape(v)}</td>' for h, v in zip(heads, row)) + "</tr>"
                        for row in cells)
+        data = base64.b64encode(self.csv().encode("utf-8")).decode("ascii")
         return (f'<table class="cs-table{" cs-text" if text else ""}">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table>")
+                f"<tbody>{body}</tbody></table>"
+                f'<p class="cs-download"><a download="table.csv" href="data:text/csv;base64,{data}">'
+                "Download this table (CSV)</a></p>")
 
 
 @dataclass
@@ -183,6 +204,29 @@ class Note:
 
     def _repr_html_(self) -> str:
         return f'<div class="cs-banner" role="note"><p>{escape(self.text)}</p></div>'
+
+
+@dataclass
+class Prose:
+    """Paragraphs of generated text, each ``(heading, text)``, escaped (see :mod:`compassion_study.narrative`)."""
+
+    paragraphs: list
+
+    def _repr_html_(self) -> str:
+        return "".join(f"<p><strong>{escape(head)}.</strong> {escape(text)}</p>" if head else f"<p>{escape(text)}</p>"
+                       for head, text in self.paragraphs)
+
+
+@dataclass
+class Bullets:
+    """A list of generated sentences, escaped."""
+
+    items: list
+    numbered: bool = False
+
+    def _repr_html_(self) -> str:
+        tag = "ol" if self.numbered else "ul"
+        return f"<{tag}>" + "".join(f"<li>{escape(str(i))}</li>" for i in self.items) + f"</{tag}>"
 
 
 @dataclass
@@ -240,9 +284,51 @@ def illustrative_note(rounds: pd.DataFrame) -> Note | None:
                 "method. It is not a real coding study; do not cite its numbers as findings.")
 
 
-def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("share",), digits: int = 3) -> Table:
-    """Wrap ``data`` for display in a notebook and the report."""
-    return Table(data.reset_index(drop=True), caption, tuple(c for c in percent if c in data.columns), digits)
+#: Column headers as a reader says them; any other ``snake_case`` header loses its underscores.
+HEADERS = {
+    "code_id": "Code", "unit_id": "Unit", "n_units": "Units", "n_coders": "Coders", "n_ratings": "Ratings",
+    "ci_low": "95% CI low", "ci_high": "95% CI high", "ll": "G² (log-likelihood)", "log_ratio": "Log ratio",
+    "per_1000": "Per 1,000 words", "units_with_code": "Units with the code", "units_in_group": "Units in the group",
+    "share_double_coded": "Share double-coded", "units_double_coded": "Units double-coded",
+    "codebook_version": "Codebook version", "units_assigned": "Units assigned", "units_coded": "Units coded",
+    "percent_agreement": "Percent agreement", "cohen_kappa": "Cohen's kappa", "krippendorff_alpha": "Krippendorff's alpha",
+    "gwet_ac1": "Gwet's AC1", "pabak": "PABAK", "prevalence_index": "Prevalence index", "bias_index": "Bias index",
+    "f1": "F1", "kappa": "Kappa", "n": "N",
+}
+
+
+def header(name) -> str:
+    """A column header as shown: :data:`HEADERS`, else underscores as spaces and the first letter capitalised."""
+    text = str(name)
+    if text in HEADERS:
+        return HEADERS[text]
+    text = text.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("share",), digits: int = 3,
+          tag: str = "", labels: dict | None = None) -> Table:
+    """Wrap ``data`` for display in a notebook and the report.
+
+    Parameters
+    ----------
+    caption : str
+        Shown above the table (the report numbers it).
+    percent : tuple of str
+        Columns of shares shown as percentages.
+    digits : int
+        Decimals of other floats.
+    tag : str
+        ``"ILLUSTRATIVE data"`` (see :func:`data_tag`) where the table is built on illustrative coding: added to
+        the caption, so that no table of such numbers can be copied out without it.
+    labels : dict, optional
+        Code id -> label: a ``code_id`` column shows labels instead of ids.
+    """
+    data = data.reset_index(drop=True)
+    if labels and "code_id" in data.columns:
+        data = data.assign(code_id=data["code_id"].map(lambda c: labels.get(c, c)))
+    caption = f"{caption} ({tag})" if tag and caption else (f"({tag})" if tag else caption)
+    return Table(data, caption, tuple(c for c in percent if c in data.columns), digits)
 
 
 @_themed

@@ -808,3 +808,17 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
                                       "comment_tables": {k: v for k, v in mapping.__dict__.items() if v}})
     units.attrs["log"] = log
     return units
+
+
+def part(units: pd.DataFrame) -> pd.Series:
+    """The part of the notes each unit belongs to: its section, else its prompt.
+
+    For the example study's notes this gives the barriers prompt,
+    ``positives``, ``areas to improve`` and ``questions``.
+    """
+    return units["section"].where(units["section"] != "", units["prompt"]).rename("part")
+
+
+def session(units: pd.DataFrame) -> pd.Series:
+    """The workshop session each unit comes from: its notes file's title line, else the file name."""
+    return units["session"].where(units["session"] != "", units["source"]).rename("session")

@@ -192,6 +192,10 @@ class Paths:
         return self.reports / "report.pdf"
 
     @property
+    def report_docx(self) -> Path:
+        return self.reports / "report.docx"
+
+    @property
     def notebooks(self) -> Path:
         """The study's own ``notebooks/`` (made by ``init``), else the package's copies."""
         own = self.root / "notebooks"

@@ -35,6 +35,7 @@ from .paths import Paths
 #: files each needs (a section is left out, and the report says so, until
 #: its inputs exist).
 SECTIONS: dict[str, tuple[str, ...]] = {
+    "00_summary": ("units",),
     "01_units": ("units",),
     "02_codebook_coding": ("units", "codings", "rounds"),
     "03_agreement": ("agreement_by_code", "agreement_pairwise", "agreement_overall", "rounds"),
@@ -45,6 +46,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
 #: What each notebook's section is called, for the list of sections not yet available.
 SECTION_TITLES = {
+    "00_summary": "Summary",
     "01_units": "The material", "02_codebook_coding": "The codebook and the coding process",
     "03_agreement": "Inter-coder agreement", "04_consensus_findings": "Consensus and findings",
     "05_text": "Text analysis", "06_questions_methods": "Questions, methods and reporting checklist",
@@ -301,7 +303,9 @@ def provenance_html(paths: Paths) -> str:
         '<section class="cs-provenance"><h2 id="provenance">Provenance</h2>'
         "<p>Every file the results were computed from or written to, with its SHA-256 hash "
         "(from <code>data/processed/manifest.json</code>).</p>"
-        "<table><thead><tr><th>stage</th><th>role</th><th>path</th><th>SHA-256</th></tr></thead>"
+        '<table class="cs-table"><caption>Files the results were computed from and written to</caption>'
+        '<thead><tr><th scope="col">Stage</th><th scope="col">Role</th><th scope="col">Path</th>'
+        '<th scope="col">SHA-256</th></tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table><p><strong>Software:</strong> {versions}</p></section>"
     )
 
@@ -313,7 +317,31 @@ def _add_toc(html: str) -> str:
     entries = [(anchor, re.sub(r"<[^>]+>", "", text).strip()) for anchor, text in _H2.findall(html)]
     items = "".join(f'<li><a href="#{anchor}">{escape(text, quote=False)}</a></li>' for anchor, text in entries)
     toc = f'<nav class="cs-toc" aria-label="Contents"><h2 id="contents">Contents</h2><ol>{items}</ol></nav>'
+    # every section after the first ends with a way back to the contents
+    back = '<p class="cs-top"><a href="#contents">Back to contents</a></p>'
+    for anchor, _ in entries[1:]:
+        html = html.replace(f'<h2 id="{anchor}"', f'{back}<h2 id="{anchor}"', 1)
     return html.replace("&lt;!--cs-toc--&gt;", toc).replace("<!--cs-toc-->", toc, 1)
+
+
+def _number(html: str) -> str:
+    """Number every table and figure in order ("Table 3.", "Figure 2.") and give each an anchor."""
+    tables, figs = iter(range(1, 10**6)), iter(range(1, 10**6))
+
+    def table(m: re.Match) -> str:
+        k = next(tables)
+        return f'<table class="{m.group(1)}" id="table-{k}"><caption><span class="cs-num">Table {k}.</span> '
+
+    def figure(m: re.Match) -> str:
+        return f'<figcaption><span class="cs-num">Figure {next(figs)}.</span> '
+
+    html = re.sub(r'<table class="(cs-table[^"]*)"><caption>', table, html)
+    return re.sub(r"<figcaption>", figure, html)
+
+
+#: Wrapper attributes nbconvert's JupyterLab template adds that serve no reader: a ``tabindex`` on every output
+#: (a keyboard user would tab through 80 empty stops).
+_NOISE = (' tabindex="0"',)
 
 
 def css_string(text: str) -> str:
@@ -356,178 +384,9 @@ def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evalua
     )
     css = (template_dir / "report.css").read_text(encoding="utf-8") + print_css(running or title)
     body, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "metadata": {"name": running or title}})
-    return _add_toc(body)
-
-
-def _f(value: float) -> str:
-    """Numbers in the methods text: three decimals, as in the tables (tests check they match the CSVs)."""
-    return "undefined" if pd.isna(value) else f"{value:.3f}"
-
-
-def _t(value: float) -> str:
-    """A threshold as written in methods sections (``.667``)."""
-    return f"{value:.3f}".removeprefix("0")
-
-
-def methods_html(paths: Paths) -> str:
-    """A methods section in the style of a paper, written from the actual results (HTML, data escaped).
-
-    Every number is read from ``data/processed`` (units, rounds, agreement
-    tables, consensus, findings) and every study-specific statement from
-    ``study.yaml`` and the codebook, so the text cannot drift from the tables
-    and holds no sentence about one particular workshop.
-    """
-    from . import analysis, study
-    from . import codebook as cbmod
-    from .agreement import read_table
-    from .consensus import read_consensus, status_note
-    from .ingest import read_units
-    from .sheets import read_codings, read_rounds
-
-    settings = study.load(paths)
-    units = read_units(paths.units)
-    parts = analysis.units_by_part(units)
-    sessions = analysis.units_by_session(units)
-    sources = ", ".join(sorted(units["source"].unique()))
-
-    def para(head: str, text: str) -> str:
-        return f"<p><strong>{escape(head)}.</strong> {escape(text)}</p>"
-
-    out = [para("Material", f"The workshop notes ({sources}; {len(sessions)} session{'s' if len(sessions) != 1 else ''}) "
-                f"were divided into {len(units)} comment units: "
-                + "; ".join(f"{r.part}: {r.units}" for r in parts.itertuples())
-                + ". Prompts, section and theme headings and resource links were not units; each unit keeps its "
-                "session, prompt, section and theme.")]
-    if settings.governance:
-        out.append(para("Governance", settings.governance))
-    if not paths.rounds.is_file():
-        return "\n".join(out)
-    rounds = read_rounds(paths)
-    codings = read_codings(paths)
-    process = analysis.coding_process(rounds, codings, len(units))
-    for version in sorted(set(rounds["codebook_version"])):
-        book = cbmod.find(paths, version)
-        groups = pd.Series([c["group"] for c in book.codes]).value_counts(sort=False)
-        out.append(para("Codebook", f"Units were coded against the codebook \u201c{book.title or book.name}\u201d, "
-                        f"version {book.full_version}: {len(book.ids)} codes ("
-                        + ", ".join(f"{n} {g}" for g, n in groups.items())
-                        + "), each with a brief and a full definition, when to use it and when not, an example quote "
-                        "with where it is from, and its source (MacQueen et al. 1998)."))
-    for row in process.itertuples(index=False):
-        text = (f"{len(row.coders.split(', '))} coders ({row.coders}) coded {row.units_coded} "
-                f"units independently in spreadsheet workbooks; {row.units_double_coded} units "
-                f"({row.share_double_coded:.0%} of all units) were coded by at least two coders.")
-        if row.illustrative:
-            text += " This coding is ILLUSTRATIVE: it was made up by the project team to demonstrate the method."
-        out.append(para(f"Coding, {row.round}", text))
-    lo_t, hi_t = settings.minimum, settings.target
-    if paths.agreement_by_code.is_file():
-        by_code = read_table(paths.agreement_by_code)
-        overall = read_table(paths.agreement_overall)
-        for rnd in sorted(by_code["round"].unique()):
-            bc = by_code[by_code["round"] == rnd]
-            ov = overall[overall["round"] == rnd].set_index("coefficient")
-            pooled = overall[(overall["round"] == rnd) & (overall["scope"] == "all unit × code decisions")].set_index("coefficient")
-            alpha = bc[bc["coefficient"] == "krippendorff_alpha"]
-            ok = alpha.dropna(subset=["estimate"])
-            masi = ov.loc["krippendorff_alpha_masi"]
-            kappa = pooled.loc["cohen_kappa"] if "cohen_kappa" in pooled.index and not pd.isna(pooled.loc["cohen_kappa", "estimate"]) \
-                else pooled.loc["fleiss_kappa"]
-            kappa_name = "Cohen's kappa" if kappa.name == "cohen_kappa" else "Fleiss' kappa"
-            ranged = ""
-            if len(ok):
-                lo, hi = ok.loc[ok["estimate"].idxmin()], ok.loc[ok["estimate"].idxmax()]
-                ranged = (f"Per code, alpha ranged from {_f(lo['estimate'])} ({lo['code_id']}) to "
-                          f"{_f(hi['estimate'])} ({hi['code_id']}); ")
-            n_boot = 0 if pd.isna(masi["n_boot"]) else int(masi["n_boot"])
-            cis = (f"Confidence intervals are 95% percentile bootstrap intervals from {n_boot} resamples of units "
-                   f"(seed {int(masi['seed'])}). " if n_boot else "No bootstrap confidence intervals were computed "
-                   "(0 resamples). ")
-            out.append(para(f"Reliability, {rnd}",
-                "Agreement was assessed for each code (present or absent) with percent "
-                "agreement, Cohen's kappa (two coders), Fleiss' and Conger's kappa, Scott's pi, Krippendorff's alpha, "
-                "Gwet's AC1 and the Brennan\u2013Prediger coefficient, and across all codes with Krippendorff's alpha "
-                f"for the set of codes each coder gave a unit (MASI distance; Passonneau 2006). {cis}Across all codes, alpha (MASI) was {_f(masi['estimate'])} "
-                f"[{_f(masi['ci_low'])}, {_f(masi['ci_high'])}] over {int(masi['n_units'])} units, and the pooled "
-                f"{kappa_name} over all {int(kappa['n_ratings']) // max(int(kappa['n_coders']), 1)} unit \u00d7 code "
-                f"decisions was {_f(kappa['estimate'])} [{_f(kappa['ci_low'])}, {_f(kappa['ci_high'])}]. {ranged}"
-                f"{int((ok['estimate'] >= hi_t).sum())} codes reached {_t(hi_t)}, "
-                f"{int(((ok['estimate'] >= lo_t) & (ok['estimate'] < hi_t)).sum())} lay between {_t(lo_t)} and "
-                f"{_t(hi_t)}, {int((ok['estimate'] < lo_t).sum())} were below {_t(lo_t)} and {len(alpha) - len(ok)} "
-                f"were undefined because only one category was used. The minimum ({_t(lo_t)}) and target ({_t(hi_t)}) "
-                "for alpha were set in advance in the study's settings, after Krippendorff (2004); kappa bands follow "
-                "Landis and Koch (1977); Gwet's AC1 is reported beside kappa because rare codes can show high agreement "
-                "but low kappa (Feinstein & Cicchetti 1990)."))
-    if paths.consensus.is_file():
-        cons = read_consensus(paths)
-        disputed = int((~cons["basis"].isin(["unanimous", "single coder"])).sum())
-        n_adj = int((cons["basis"] == "adjudicated").sum())
-        files_used = sorted(set(cons.loc[cons["basis"] == "adjudicated", "decided_in"]) - {""})
-        if disputed == 0:
-            how = "There were no unit \u00d7 code cells on which coders disagreed."
-        elif n_adj:
-            how = (f"Of the {disputed} unit \u00d7 code cells on which coders disagreed, {n_adj} were decided in "
-                   f"{len(files_used)} returned adjudication workbook(s) ({', '.join(files_used)}).")
-        else:
-            how = (f"The {disputed} unit \u00d7 code cells on which coders disagreed have not been adjudicated yet; "
-                   "they follow the majority of coders provisionally.")
-        out.append(para("Consensus", f"{how} Cells on which every coder agreed were settled directly. {status_note(cons)}"))
-    if paths.findings("autocoder_evaluation").is_file():
-        ev = analysis.read_findings(paths, "autocoder_evaluation")
-        groups = analysis.compared(paths)
-        keyness = (f"keyness compares \u201c{groups[0]}\u201d with \u201c{groups[1]}\u201d by Dunning's (1993) "
-                   "log-likelihood with Hardie's (2014) log ratio as effect size" if groups
-                   else "no parts of the notes were compared for keyness (none set in the study's settings)")
-        out.append(para("Analysis", "Code frequencies are shares of units per part of the notes and per session; "
-                        "co-occurrence is the Jaccard similarity of the sets of units carrying two codes. Text analysis "
-                        "used NLTK's data-free tokenizer and Snowball stemmer with a stop-word list shipped with the "
-                        f"software; {keyness}. A lexicon auto-coder built from the codebook's keywords reached a median "
-                        f"F1 of {_f(ev['f1'].median())} and a median Cohen's kappa of {_f(ev['kappa'].median())} "
-                        f"against the consensus across {len(ev)} codes."))
-    return "\n".join(out)
-
-
-def checklist(paths: Paths) -> pd.DataFrame:
-    """Intercoder-reliability reporting items (Hallgren 2012; O'Connor & Joffe 2020) and where this report meets them."""
-    from .agreement import read_table
-    from .ingest import read_units
-    from .sheets import read_codings, read_rounds
-    from . import analysis
-
-    rows = []
-    units = read_units(paths.units)
-    have_rounds = paths.rounds.is_file()
-    rounds = read_rounds(paths) if have_rounds else pd.DataFrame()
-    process = analysis.coding_process(rounds, read_codings(paths), len(units)) if have_rounds else pd.DataFrame()
-    have_agreement = paths.agreement_by_code.is_file()
-    by_code = read_table(paths.agreement_by_code) if have_agreement else pd.DataFrame()
-
-    def add(item: str, ok: bool, detail: str) -> None:
-        rows.append({"item": item, "reported": "yes" if ok else "no", "detail": detail})
-
-    add("Unit of analysis defined", True, f"{len(units)} comment units (one bullet comment or question each)")
-    add("Coefficients, and why", have_agreement,
-        "percent agreement, kappa family, Krippendorff's alpha, AC1 (prevalence paradox), Brennan–Prediger; per code and multi-label")
-    add("Confidence intervals", have_agreement and by_code["ci_low"].notna().any(),
-        (f"95% bootstrap over units, {int(by_code['n_boot'].iloc[0])} resamples, seed {int(by_code['seed'].iloc[0])}"
-         if by_code["n_boot"].fillna(0).iloc[0] else "none computed (0 resamples)")
-        if have_agreement else "no agreement results")
-    add("Number and share of units double-coded", have_rounds,
-        "; ".join(f"{r.round}: {r.units_double_coded} of {len(units)} ({r.share_double_coded:.0%})" for r in process.itertuples())
-        if have_rounds else "no coding rounds")
-    add("Number of coders", have_rounds, "; ".join(f"{r.round}: {r.coders}" for r in process.itertuples()) if have_rounds else "")
-    add("Coder training", False, "not recorded by the software: describe it in the write-up")
-    add("Codebook and its revisions", have_rounds,
-        "versions used: " + ", ".join(sorted(set(rounds["codebook_version"]))) if have_rounds else "")
-    add("How disagreements were resolved", paths.consensus.is_file(),
-        "adjudication of disputed cells; provisional majority until returned" if paths.consensus.is_file() else "")
-    versions = provenance.load(paths).get("versions") or provenance.versions()
-    add("Software and versions", True, ", ".join(f"{k} {v}" for k, v in sorted(versions.items())
-                                                   if k in ("compassion_study", "python", "numpy", "pandas", "nltk")))
-    add("Illustrative data labelled", True,
-        "ILLUSTRATIVE coding is labelled on the first screen, in tables and figures" if have_rounds and rounds["illustrative"].astype(bool).any()
-        else "no illustrative data")
-    return pd.DataFrame(rows)
+    for noise in _NOISE:
+        body = body.replace(noise, "")
+    return _number(_add_toc(body))
 
 
 def find_chromium() -> str | None:
@@ -601,7 +460,7 @@ def write_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> Path | N
 
 
 def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = None, notebooks: Sequence[str] = NOTEBOOKS, pdf: bool = False) -> Path:
-    """Stage: processed data and figures -> ``reports/report.html`` (and PDF).
+    """Stage: processed data and figures -> ``reports/report.html``, ``report.docx`` (and PDF).
 
     Parameters
     ----------
@@ -629,8 +488,12 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     cells.append(_html_cell(provenance_html(paths)))
     rounds = _rounds(paths)
     illustrative = not rounds.empty and bool(rounds["illustrative"].astype(bool).any())
-    html = render(cells, settings.title, running=settings.title + (" · ILLUSTRATIVE coding" if illustrative else ""))
+    running = settings.title + (" · ILLUSTRATIVE coding" if illustrative else "")
+    html = render(cells, settings.title, running=running)
     files.write_text(paths.report_html, html)
+    from . import docx_report
+
+    files.write_bytes(paths.report_docx, docx_report.render(html, settings.title, running))
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
     # the processed tables the sections read, so that a report older than its data is detected
     data = sorted(p for p in paths.processed.glob("*.csv"))
@@ -638,7 +501,8 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     def record(printed: bool) -> None:
         # The PDF is a print of the HTML and carries Chromium's print date, so it
         # is recorded as printed, not hashed: the manifest stays byte-identical.
-        provenance.record(paths, "report", inputs=[paths.study_file, *sources, *data], outputs=[paths.report_html],
+        provenance.record(paths, "report", inputs=[paths.study_file, *sources, *data],
+                          outputs=[paths.report_html, paths.report_docx],
                           parameters={"notebooks": list(notebooks),
                                       "pdf": paths.relative(paths.report_pdf) if printed else None,
                                       **dict(parameters or {})})

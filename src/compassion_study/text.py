@@ -87,7 +87,7 @@ def word_frequencies(units: pd.DataFrame, by: str = "part", top: int = 12) -> pd
     """
     from nltk.probability import FreqDist
 
-    from .analysis import part
+    from .ingest import part
 
     groups = part(units) if by == "part" else units[by]
     rows = []

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,19 +36,20 @@ units = cs.ingest.read_units(paths.units)
 # ### Units per session
 
 # %%
-cs.figures.table(cs.analysis.units_by_session(units))
+cs.figures.table(cs.analysis.units_by_session(units), caption="Comment units per session")
 
 # %% [markdown]
 # ### Units per part of the notes
 
 # %%
-cs.figures.table(cs.analysis.units_by_part(units))
+cs.figures.table(cs.analysis.units_by_part(units), caption="Comment units per part of the notes")
 
 # %% [markdown]
 # ### Units per prompt, section and breakout theme
 
 # %%
-cs.figures.table(cs.analysis.units_overview(units).drop(columns="source"))
+cs.figures.table(cs.analysis.units_overview(units).drop(columns="source"),
+                 caption="Comment units per prompt, section and breakout theme")
 
 # %%
 cs.figures.units_per_theme(units)

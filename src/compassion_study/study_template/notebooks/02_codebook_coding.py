@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -44,7 +46,7 @@ cs.figures.Note(f"Codebook '{book.title or book.name}', version {book.full_versi
                 f"the part after '+' is a hash of the codebook's content). {book.description}")
 
 # %%
-cs.figures.table(book.table()[["id", "label", "group", "brief"]])
+cs.figures.table(book.table()[["id", "label", "group", "brief"]], caption="The codes")
 
 # %% [markdown]
 # Full definitions (open a code to read when to use it, when not to, an
@@ -64,7 +66,8 @@ cs.figures.CodeDefinitions(book.table())
 cs.figures.illustrative_note(rounds)
 
 # %%
-cs.figures.table(rounds[["round", "coder", "source", "codebook_version", "illustrative", "units_assigned", "units_coded"]])
+cs.figures.table(rounds[["round", "coder", "source", "codebook_version", "illustrative", "units_assigned", "units_coded"]],
+                 caption="Coders and rounds")
 
 # %%
 cs.figures.table(cs.analysis.coding_process(rounds, codings, len(units)), percent=("share_double_coded",),
@@ -79,4 +82,5 @@ cs.figures.table(cs.analysis.coding_process(rounds, codings, len(units)), percen
 # ### How often each coder applied each code
 
 # %%
-cs.figures.table(cs.analysis.codes_by_coder(codings, book.ids))
+cs.figures.table(cs.analysis.codes_by_coder(codings, book.ids), caption="Units each coder marked with each code",
+                 tag=cs.figures.data_tag(paths), labels=book.labels)

@@ -18,11 +18,12 @@
 #
 # How far the coders agree, per code (present/absent), per pair of coders,
 # and for the whole set of codes each coder gave a unit. Every coefficient is
-# shown with a 95% bootstrap confidence interval (units resampled) and an
-# interpretation band beside it: Krippendorff (2004) for alpha, Landis & Koch
-# (1977) for the kappa family. Gwet's
-# AC1 is reported beside kappa and alpha because rare codes can show high
-# agreement but low kappa (the prevalence paradox; Feinstein & Cicchetti 1990).
+# shown with a 95% bootstrap confidence interval (units resampled). No band
+# is put beside a point estimate: whether a code is reliable enough is judged
+# on the lower bound of its interval (see *Which codes are reliable enough*).
+# Gwet's AC1 is reported beside kappa and alpha because rare codes can show
+# high agreement but low kappa (the prevalence paradox; Feinstein & Cicchetti
+# 1990).
 
 # %% tags=["parameters"]
 root = None  # study folder; None means the study this notebook is in (the nearest study.yaml upwards)
@@ -42,6 +43,7 @@ rounds = cs.sheets.read_rounds(paths)
 settings = cs.study.load(paths)
 tag = "ILLUSTRATIVE data" if rounds["illustrative"].astype(bool).any() else ""
 latest = sorted(by_code["round"].unique())[-1]
+labels = cs.codebook.find(paths, sorted(rounds["codebook_version"])[-1]).labels
 
 # %%
 cs.figures.illustrative_note(rounds)
@@ -55,17 +57,20 @@ cs.figures.Note(cs.study.thresholds_note(settings))
 # *Sets of codes per unit*: Krippendorff's alpha over the set of codes each
 # coder gave a unit, with the MASI (Passonneau 2006) and Jaccard distances;
 # "no code applies" is the empty set. *All unit × code decisions*: every
-# present/absent decision pooled, resampling whole units.
+# present/absent decision pooled, resampling whole units. The pooled
+# decisions are mostly easy "absent" ones, so a pooled kappa runs higher than
+# the set-level alpha; the methods section gives the numbers.
 
 # %%
-cs.figures.table(overall[["round", "scope", "coefficient", "estimate", "ci_low", "ci_high", "interpretation",
-                          "n_units", "n_coders", "n_ratings"]], digits=3)
+cs.figures.table(overall[["round", "scope", "coefficient", "estimate", "ci_low", "ci_high",
+                          "n_units", "n_coders", "n_ratings"]], digits=3, caption="Agreement over all codes", tag=tag)
 
 # %% [markdown]
 # ### Per code
 
 # %%
-cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Estimate [95% CI] and band")
+cs.figures.table(cs.analysis.agreement_summary(by_code), caption="Agreement per code: estimate [95% CI]",
+                 tag=tag, labels=labels, percent=("prevalence",))
 
 # %%
 cs.figures.agreement_forest(by_code, latest, tag=tag, minimum=settings.minimum, target=settings.target)
@@ -83,8 +88,9 @@ cs.figures.agreement_forest(by_code, latest, tag=tag, minimum=settings.minimum, 
 # that are not shown reliable, or undetermined, are exploratory.
 
 # %%
-cs.figures.table(cs.analysis.verdict_table(by_code, latest, settings.minimum, settings.target),
-                 caption=f"Reliability verdict per code, {latest}" + (f" ({tag})" if tag else ""))
+cs.figures.table(cs.analysis.verdict_table(by_code, latest, settings.minimum, settings.target)
+                 .rename(columns={"code": "code_id"}), caption=f"Reliability verdict per code, {latest}", tag=tag,
+                 labels=labels)
 
 # %% [markdown]
 # ### Prevalence and bias (two coders)
@@ -94,7 +100,8 @@ cs.figures.table(cs.analysis.verdict_table(by_code, latest, settings.minimum, se
 # Bishop & Carlin 1993).
 
 # %%
-cs.figures.table(cs.analysis.prevalence_diagnostics(by_code), percent=("prevalence",))
+cs.figures.table(cs.analysis.prevalence_diagnostics(by_code), percent=("prevalence",),
+                 caption="Prevalence, bias and kappa per code (two coders)", tag=tag, labels=labels)
 
 # %% [markdown]
 # ### Pairs of coders

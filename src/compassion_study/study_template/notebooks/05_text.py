@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -38,7 +40,8 @@ evaluation = cs.analysis.read_findings(paths, "autocoder_evaluation")
 # ### Most frequent words in each part of the notes
 
 # %%
-cs.figures.table(cs.analysis.read_findings(paths, "word_frequencies"), digits=1)
+cs.figures.table(cs.analysis.read_findings(paths, "word_frequencies"), digits=1,
+                 caption="Most frequent words per part of the notes (per 1,000 words of the part)")
 
 # %% [markdown]
 # ### Keyness: the words that set two parts of the notes apart
@@ -56,7 +59,8 @@ cs.figures.Note(cs.analysis.compared_note(cs.analysis.compared(paths)))
 cs.figures.keyness_chart(keyness)
 
 # %%
-cs.figures.table(keyness.head(15)[["word", "target", "reference", "ll", "log_ratio", "p", "direction"]], digits=3)
+cs.figures.table(keyness.head(15)[["word", "target", "reference", "ll", "log_ratio", "p", "direction"]], digits=3,
+                 caption="Keyness: the 15 words with the largest G² (target and reference: counts in the two parts)")
 
 # %% [markdown]
 # ### Collocations
@@ -65,13 +69,13 @@ cs.figures.table(keyness.head(15)[["word", "target", "reference", "ll", "log_rat
 # (likelihood ratio; pairs seen at least twice, stop words excluded).
 
 # %%
-cs.figures.table(cs.analysis.read_findings(paths, "collocations"), digits=2)
+cs.figures.table(cs.analysis.read_findings(paths, "collocations"), digits=2, caption="Collocations")
 
 # %% [markdown]
 # ### Keywords in context
 
 # %%
-cs.figures.table(cs.text.kwic_terms(units, kwic_terms))
+cs.figures.table(cs.text.kwic_terms(units, kwic_terms), caption="Keywords in context")
 
 # %% [markdown]
 # ### Does the codebook's language match the data? The lexicon auto-coder
@@ -92,4 +96,5 @@ cs.figures.illustrative_note(rounds)
 cs.figures.autocoder_chart(evaluation, cs.figures.data_tag(paths))
 
 # %%
-cs.figures.table(evaluation, digits=2)
+cs.figures.table(evaluation, digits=2, caption="Lexicon auto-coder against the consensus, per code",
+                 tag=cs.figures.data_tag(paths))

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -23,23 +25,30 @@ root = None  # study folder; None means the study this notebook is in (the neare
 
 # %%
 import compassion_study as cs
-from IPython.display import HTML
 from compassion_study.paths import Paths
 
 paths = Paths.from_root(root)
 units = cs.ingest.read_units(paths.units)
 
 # %%
-cs.figures.table(cs.analysis.questions(units))
+cs.figures.table(cs.analysis.questions(units), caption="Questions put to the speaker or facilitator")
 
 # %% [markdown]
 # ## Methods
 #
-# Written by the software from the results above, so that every number in it
-# matches the tables.
+# Written by the software from the results above (`compassion_study.narrative`),
+# so that every number in it matches the tables.
 
 # %%
-HTML(cs.report.methods_html(paths))
+cs.figures.Prose(cs.narrative.methods(paths))
+
+# %% [markdown]
+# ## Limitations
+#
+# Each stated from a fact in the study's files.
+
+# %%
+cs.figures.Bullets(cs.narrative.limitations(paths))
 
 # %% [markdown]
 # ## Reporting checklist
@@ -48,4 +57,12 @@ HTML(cs.report.methods_html(paths))
 # O'Connor & Joffe 2020), and where this report meets them.
 
 # %%
-cs.figures.table(cs.report.checklist(paths))
+cs.figures.table(cs.narrative.checklist(paths), caption="Reporting checklist")
+
+# %% [markdown]
+# ## References
+#
+# Every work cited in this report.
+
+# %%
+cs.figures.Bullets(list(cs.narrative.reference_list()["reference"]))
