@@ -90,6 +90,9 @@ def test_stopwords_shipped_and_tokens():
     stop = text.stopwords()
     assert {"the", "and", "we"} <= stop and "time" not in stop
     assert text.tokens("We didn't have TIME, self-care!") == ["time", "self-care"]
+    # issue 15: "communities." (a full stop inside a text) was counted as a word of its own
+    assert text.tokens("Supporting communities. Staff (tired) “kind”…") == ["supporting", "communities", "staff",
+                                                                             "tired", "kind"]
 
 
 def _book(keywords: dict[str, list[str]]) -> Codebook:
@@ -150,3 +153,89 @@ def test_single_part_notes_analyse_without_keyness(tmp_path, capsys):
     assert "needs two parts of the notes" in figures.keyness_chart(analysis.read_findings(paths, "keyness"))._repr_html_()
     assert main(["--root", str(paths.root), "analyse", "--barriers", "nowhere", "--enablers", "positives"]) == 1
     assert "part 'nowhere' is not in the notes" in capsys.readouterr().err
+
+
+def _loop_cluster_bootstrap(x, clusters, n_boot, seed, level=0.95):
+    """The cluster bootstrap written out resample by resample (Davison & Hinkley 1997, sec. 3.8): the
+    reference the vectorised version must reproduce draw for draw."""
+    labels = sorted(set(map(str, clusters)))
+    members = {c: np.flatnonzero(np.asarray(clusters).astype(str) == c) for c in labels}
+    draws = np.random.default_rng(seed).integers(0, len(labels), size=(n_boot, len(labels)))
+    shares = []
+    for row in draws:
+        rows = np.concatenate([members[labels[i]] for i in row])
+        shares.append(x[rows].mean(axis=0))
+    return np.quantile(np.array(shares), [(1 - level) / 2, (1 + level) / 2], axis=0)
+
+
+def test_cluster_share_interval_equals_the_resampling_written_out():
+    rng = np.random.default_rng(7)
+    x = (rng.random((37, 4)) < [0.1, 0.3, 0.5, 0.9]).astype(int)
+    clusters = rng.integers(0, 9, size=37)
+    low, high = analysis.cluster_share_interval(x, clusters, n_boot=400, seed=3)
+    ref_low, ref_high = _loop_cluster_bootstrap(x, clusters, 400, 3)
+    np.testing.assert_allclose(low, ref_low, atol=1e-12)
+    np.testing.assert_allclose(high, ref_high, atol=1e-12)
+    assert np.all(low <= x.mean(axis=0) + 1e-12) and np.all(x.mean(axis=0) <= high + 1e-12)
+
+
+def test_cluster_share_interval_degenerate_and_independent_cases():
+    x = np.array([[1, 0]] * 6)
+    low, high = analysis.cluster_share_interval(x, [1, 1, 2, 2, 3, 3], n_boot=200)
+    assert low.tolist() == [1.0, 0.0] and high.tolist() == [1.0, 0.0]  # no variation, no width
+    assert np.isnan(analysis.cluster_share_interval(x, list(range(6)), n_boot=0)[0]).all()
+    # one unit per cluster: the ordinary bootstrap of a proportion, close to the Wald interval for large n
+    # (Efron & Tibshirani 1993, ch. 13): p = .3, n = 2000 -> 0.3 ± 1.96·sqrt(.21/2000) = [0.2799, 0.3201]
+    y = np.zeros((2000, 1))
+    y[:600] = 1
+    low, high = analysis.cluster_share_interval(y, np.arange(2000), n_boot=4000, seed=1)
+    assert abs(low[0] - 0.2799) < 0.004 and abs(high[0] - 0.3201) < 0.004
+    # clustering widens the interval when whole groups share a code
+    grouped = np.repeat(np.arange(40), 50)
+    z = np.repeat((np.arange(40) % 10 < 3).astype(float), 50)[:, None]
+    wide_low, wide_high = analysis.cluster_share_interval(z, grouped, n_boot=2000, seed=1)
+    assert wide_high[0] - wide_low[0] > 3 * (high[0] - low[0])
+    with pytest.raises(ValueError):
+        analysis.cluster_share_interval(x, [1, 2], n_boot=10)
+
+
+def test_code_frequencies_carry_intervals_and_prevalence_table_counts():
+    freq = analysis.code_frequencies(_consensus(), _units(), "part", ["x", "y", "z"], n_boot=300, seed=0)
+    assert {"ci_low", "ci_high"} <= set(freq.columns)
+    allu = freq[freq["group"] == "(all units)"].set_index("code_id")
+    assert (allu["ci_low"] <= allu["share"]).all() and (allu["share"] <= allu["ci_high"]).all()
+    table = analysis.prevalence_table(freq).set_index("code_id")
+    assert table.loc["x", "(all units)"].startswith("2 of 4: 50% [")
+
+
+def test_adjudication_outcomes_count_whose_marks_prevailed():
+    from compassion_study.consensus import adjudication_outcomes
+
+    cons = pd.DataFrame({"unit_id": ["a", "b", "c"], "code_id": "x", "applied": [1, 0, 1],
+                         "basis": ["adjudicated", "adjudicated", "unanimous"], "round": "r1",
+                         "provisional": False, "decided_in": ["adj.xlsx", "adj.xlsx", ""]})
+    codings = pd.DataFrame({"round": "r1", "coder": ["ann", "bob", "ann", "bob", "ann", "bob"],
+                            "unit_id": ["a", "a", "b", "b", "c", "c"], "code_id": "x", "applied": [1, 0, 1, 0, 1, 1]})
+    out = adjudication_outcomes(cons, codings).set_index("coder")
+    assert out.loc["ann", ["adjudicated", "upheld", "overruled"]].tolist() == [2, 1, 1]
+    assert out.loc["bob", ["adjudicated", "upheld", "overruled"]].tolist() == [2, 1, 1]
+    assert adjudication_outcomes(cons.assign(basis="unanimous"), codings).empty
+
+
+def test_disputed_cells_carry_marks_decision_and_every_memo():
+    from compassion_study.consensus import disputed_cells
+
+    units = pd.DataFrame({"unit_id": ["b", "a"], "text": ["second in the notes? no: first", "later"]})
+    cons = pd.DataFrame({"unit_id": ["a", "b", "b"], "code_id": ["x", "x", "y"], "applied": [1, 0, 1],
+                         "basis": ["adjudicated", "tie", "unanimous"], "round": "r1", "provisional": [False, True, False],
+                         "decided_in": ["adj.xlsx", "", ""]})
+    codings = pd.DataFrame({"round": "r1", "coder": ["bob", "ann", "ann", "bob", "ann", "bob"],
+                            "unit_id": ["a", "a", "b", "b", "b", "b"], "code_id": ["x", "x", "x", "x", "y", "y"],
+                            "applied": [0, 1, 1, 0, 1, 1]})
+    memos = pd.DataFrame({"round": "r1", "coder": ["bob", "ann"], "unit_id": ["b", "b"], "memo": ["=unsure", "maybe"]})
+    out = disputed_cells(cons, codings, units, memos)
+    assert out["unit_id"].tolist() == ["b", "a"]  # document order, unanimous cells left out
+    first = out.iloc[0]
+    assert (first["applied_by"], first["not_applied_by"], first["decision"], first["basis"]) == ("ann", "bob", "not applied", "tie")
+    assert first["memos"] == "ann: maybe | bob: =unsure"  # every memo, verbatim
+    assert out.iloc[1]["memos"] == "" and out.iloc[1]["decision"] == "applied"

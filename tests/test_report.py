@@ -11,7 +11,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from compassion_study import agreement, figures, ingest, report
+from compassion_study import agreement, figures, ingest, narrative, report, sheets
 from compassion_study.cli import main
 from compassion_study.paths import Paths
 
@@ -116,8 +116,12 @@ def test_report_sections_figures_and_no_external_resources(built):
     assert "<script src" not in html and "<link" not in html.split("</head>")[0].replace('<link rel="icon"', "")
 
 
+def _prose(paragraphs) -> str:
+    return " ".join(f"{head}. {text}" for head, text in paragraphs)
+
+
 def test_methods_text_quotes_the_agreement_tables_exactly(built):
-    text = report.methods_html(built)
+    text = _prose(narrative.methods(built))
     overall = agreement.read_table(built.agreement_overall).set_index(["round", "coefficient"])
     by_code = agreement.read_table(built.agreement_by_code)
     masi = overall.loc[("round-1", "krippendorff_alpha_masi")]
@@ -127,8 +131,144 @@ def test_methods_text_quotes_the_agreement_tables_exactly(built):
     alpha = by_code[by_code["coefficient"] == "krippendorff_alpha"].dropna(subset=["estimate"])
     low = alpha.loc[alpha["estimate"].idxmin()]
     assert f"alpha ranged from {low['estimate']:.3f} ({low['code_id']})" in text
-    assert f"{int((alpha['estimate'] >= 0.8).sum())} codes reached .800" in text
-    assert f"{int(masi['n_boot'])} resamples of units (seed {int(masi['seed'])})" in text
+    verdicts = agreement.reliability_verdicts(by_code, 0.667, 0.8)["verdict"].value_counts()
+    assert f"{verdicts.get('reliable', 0)} codes were reliable" in text
+    assert f"{verdicts.get('not shown reliable', 0)} not shown reliable" in text
+    assert f"{int(masi['n_boot'])} resamples of units (seed {int(masi['seed'])}" in text
+    # issue 15: the pooled kappa is explained, from the codings, not left to mislead
+    codings = sheets.read_codings(built)
+    assert f"only {int(codings['applied'].sum())} of {len(codings)} decisions" in text
+    # no fixed text posing as data, and no fragment twice
+    assert "third member" not in text and text.count("Cells:") == 0
+
+
+def test_summary_numbers_equal_their_csvs(built):
+    """Every 'k of n' and every coefficient in the executive summary is a value of its source CSV."""
+    from compassion_study import analysis, codebook
+
+    paragraphs = dict(narrative.summary(built))
+    assert list(paragraphs) == ["What was studied", "Key findings", "Reliability", "Caveats"]
+    freq = analysis.read_findings(built, "code_frequencies")
+    labels = codebook.find(built).labels
+    findings = paragraphs["Key findings"]
+    assert findings.startswith("ILLUSTRATIVE coding")
+    quoted = re.findall(r"(?:“([^”]+)”, |were |; )([A-Z][^();:“”]*?) \((\d+) of (\d+) units \((\d+)%\); ([a-z ]+)\)",
+                        findings)
+    assert len(quoted) >= 3
+    verdicts = dict(zip(*[analysis.latest_verdicts(built)[c] for c in ("code_id", "verdict")]))
+    by_label = {v: k for k, v in labels.items()}
+    for group, label, k, n, pct, verdict in quoted:
+        row = freq[(freq["group"] == (group or "(all units)")) & (freq["code_id"] == by_label[label.strip()])].iloc[0]
+        assert (int(k), int(n)) == (row["units_with_code"], row["units_in_group"]), label
+        assert int(pct) == round(100 * row["share"]) and verdict == verdicts[row["code_id"]]
+    top = freq[freq["group"] == "(all units)"].sort_values("units_with_code", ascending=False, kind="stable")
+    assert findings.index(labels[top.iloc[0]["code_id"]]) < findings.index(labels[top.iloc[1]["code_id"]])
+    masi = agreement.read_table(built.agreement_overall).set_index("coefficient").loc["krippendorff_alpha_masi"]
+    assert f"{masi['estimate']:.3f} [{masi['ci_low']:.3f}, {masi['ci_high']:.3f}] over {int(masi['n_units'])} units" \
+        in paragraphs["Reliability"]
+    assert "ILLUSTRATIVE" in paragraphs["Caveats"] or "illustrative" in paragraphs["Caveats"]
+    units = ingest.read_units(built.units)
+    assert f"divided into {len(units)} comment units" in paragraphs["What was studied"]
+
+
+def test_limitations_are_facts_of_the_study(built):
+    text = " ".join(narrative.limitations(built))
+    units = ingest.read_units(built.units)
+    assert text.startswith("The coding is ILLUSTRATIVE")
+    assert f"{len(units)} comment units from 1 session" in text
+    assert "example quotes are units of these notes" in text  # the bundled codebook's examples cite these notes
+    weak = agreement.reliability_verdicts(agreement.read_table(built.agreement_by_code))
+    n = int(weak["verdict"].isin(["not shown reliable", "undetermined"]).sum())
+    assert f"{n} of {len(weak)} codes were not shown reliable or undetermined" in text
+
+
+def test_every_work_cited_is_in_the_reference_list(built):
+    """Issue 15: a reference list with full citations for every work the report cites (the codebook's own
+    source notes excepted: they are full citations already)."""
+    page = built.report_html.read_text(encoding="utf-8")
+    page = re.sub(r'<details class="cs-code">.*?</details>', " ", page, flags=re.S)  # the codebook's sources
+    page = re.sub(r"<style.*?</style>|<[^>]+>", " ", page, flags=re.S)
+    page = html_module.unescape(page)
+    body, _, references = page.partition("Every work cited in this report.")
+    assert references, "the report has no reference list"
+    cited = narrative.cited(body)
+    assert {"Krippendorff 2004", "Passonneau 2006", "MacQueen 1998", "Dunning 1993"} <= cited
+    listed = {f"{key.split(',')[0].split(' ')[0]} {key.split(' ')[-1]}" for key in narrative.REFERENCES}
+    assert not cited - listed, sorted(cited - listed)
+    for key, full in narrative.REFERENCES.items():
+        assert " ".join(full.split()[:2]) in references, key
+
+
+def test_tables_are_numbered_captioned_and_labelled(built):
+    """Every table has a numbered caption and column scopes; coding-based ones say ILLUSTRATIVE; no
+    notebook-interface CSS or stray tab stops; codes are shown by label, headers are words."""
+    page = built.report_html.read_text(encoding="utf-8")
+    tables = re.findall(r"<table[^>]*>(.*?)</table>", page, re.S)
+    captions = [re.search(r"<caption>(.*?)</caption>", t, re.S) for t in tables]
+    assert all(captions), "a table without a caption"
+    numbers = [int(re.search(r"Table (\d+)\.", c.group(1)).group(1)) for c in captions]
+    assert numbers == list(range(1, len(tables) + 1))
+    assert all('scope="col"' in t for t in tables) and "<th>" not in page
+    figures_ = re.findall(r"<figcaption>.*?Figure (\d+)\.", page, re.S)
+    assert [int(n) for n in figures_] == list(range(1, len(figures_) + 1)) and len(figures_) >= 8
+    assert "tabindex" not in page
+    assert sum(len(css) for css in re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)) < 30_000
+    sections = re.split(r'<h2 id="', page)
+    for section in sections:
+        if section.startswith(("Inter-coder-agreement", "Consensus-and-findings")):
+            for caption in re.findall(r"<caption>(.*?)</caption>", section, re.S):
+                assert "ILLUSTRATIVE" in caption, caption
+    assert "Belonging" in page and "<th scope=\"col\">code_id</th>" not in page
+    assert not re.findall(r'<th scope="col">[a-z]+_[a-z_]+</th>', page)
+
+
+@pytest.mark.libreoffice
+def test_word_version_has_the_same_sections_tables_and_figures(built, soffice, tmp_path):
+    """Issue 15: reports/report.docx opens in LibreOffice Writer with the report's sections, every table (cell
+    for cell) and every figure (with its alt text), and the ILLUSTRATIVE label on every page."""
+    import docx
+    from pypdf import PdfReader
+
+    page = built.report_html.read_text(encoding="utf-8")
+    document = docx.Document(built.report_docx)
+    parser = _Cells()
+    parser.feed(page)
+    in_word = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert in_word == [html_module.unescape(c).strip() for c in parser.cells]
+    assert len(document.tables) == page.count('<table class="cs-table')
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading 1")]
+    h2 = [re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r'<h2 id="(?!contents)[^"]*"[^>]*>(.*?)</h2>', page, re.S)]
+    assert headings == [html_module.unescape(h) for h in h2]
+    alts = [d.get("descr") for d in document.element.body.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")]
+    assert len(alts) == page.count('<figure class="cs-figure"') and all(alts)
+    assert "ILLUSTRATIVE" in document.sections[0].header.paragraphs[0].text
+    done = subprocess.run([soffice, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                           "--convert-to", "pdf", "--outdir", str(tmp_path), str(built.report_docx)],
+                          capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "report.pdf"
+    assert pdf.is_file(), done.stderr
+    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    text = " ".join(" ".join(pages).split())
+    assert all(" ".join(h.split()) in text for h in headings)
+    assert all("ILLUSTRATIVE" in p for p in pages)
+    assert len(re.findall(r"Table \d+\.", text)) >= len(document.tables)
+
+
+def test_word_version_is_byte_identical_and_escapes_nothing_into_markup():
+    from compassion_study import docx_report
+
+    page = ('<h2 id="x">Sec &lt;b&gt;</h2><p>a <strong>b</strong> &amp; <code>c</code></p>'
+            '<table class="cs-table"><caption>Table 1. T</caption><thead><tr><th scope="col">h</th></tr></thead>'
+            '<tbody><tr><td data-label="h">=1+1</td></tr></tbody></table>')
+    one, two = docx_report.render(page, "T", "T"), docx_report.render(page, "T", "T")
+    assert one == two
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(one))
+    assert [p.text for p in document.paragraphs if p.text] == ["Sec <b>", "a b & c", "Table 1. T"]
+    assert document.tables[0].cell(1, 0).text == "=1+1"  # text, never a field or formula
 
 
 def test_report_rerun_is_byte_identical(built):
@@ -147,7 +287,7 @@ def test_two_rounds_show_change_and_codebook_diff(two_rounds):
     change = agreement.read_table(two_rounds.agreement_by_code)
     assert set(change["round"]) == {"round-1", "round-2"}
     assert {"agreement_forest_round-1.svg", "agreement_forest_round-2.svg"} <= {p.name for p in two_rounds.figures.iterdir()}
-    assert "Reliability, round-2" in report.methods_html(two_rounds)
+    assert "Reliability, round-2" in _prose(narrative.methods(two_rounds))
 
 
 def test_svg_is_deterministic():
@@ -268,8 +408,9 @@ def test_pdf_has_every_section(built, chromium):
     pages = _pdf_pages(built.report_pdf)
     running = pages[0].splitlines()[0]  # the running title, then the page number, head every page
     assert "ILLUSTRATIVE" in running
-    sections = ["The material", "The codebook and the coding process", "Inter-coder agreement", "Consensus and findings",
-                "What the words say", "The questions the groups asked", "Methods", "Reporting checklist", "Provenance"]
+    sections = ["Summary", "The material", "The codebook and the coding process", "Inter-coder agreement",
+                "Consensus and findings", "What the words say", "The questions the groups asked", "Methods",
+                "Limitations", "Reporting checklist", "References", "Provenance"]
 
     def body(page: str) -> str:
         lines = page.splitlines()

@@ -198,7 +198,7 @@ def test_every_stage_of_a_study_runs_and_says_what_it_waits_for(new_study, capsy
 
     fill_from(returned / "round-1_ann.xlsx", {u: ({"pace_workload"} if i % 3 else {"recognition"}) for i, u in enumerate(units)})
     text = step("all back, no adjudication", (), ("Final consensus", "Not in this report yet"))
-    assert "PROVISIONAL" in text and "have not been adjudicated yet" in text
+    assert "PROVISIONAL" in text and "have not been adjudicated and follow the majority" in text
 
     assert main(["consensus", "export", "--round", "round-1"]) == 0
     _adjudicate(exports / "round-1_adjudication.xlsx", new_study / "data/raw/consensus/round-1_adjudication.xlsx")
@@ -304,7 +304,7 @@ def test_non_editable_install_runs_a_whole_study(tmp_path):
 
 def test_study_text_is_shown_as_text(new_study):
     """Every study.yaml value reaches the report escaped: markup in it is never HTML."""
-    from compassion_study import ingest, report
+    from compassion_study import docx_report, figures, ingest, narrative, report
 
     hostile = "<img src=x onerror=alert(1)> [link](javascript:alert(2)) </title><script>alert(3)</script>"
     (new_study / "study.yaml").write_text(yaml_dump({
@@ -312,8 +312,15 @@ def test_study_text_is_shown_as_text(new_study):
         "purpose": hostile, "governance": hostile}), encoding="utf-8")
     paths = Paths.from_root(new_study)
     units = ingest.ingest(paths=paths)
-    html = report.front_matter(paths, units) + report.methods_html(paths) + report.render([], study.load(paths).title)
+    html = (report.front_matter(paths, units) + figures.Prose(narrative.methods(paths))._repr_html_()
+            + figures.Prose(narrative.summary(paths))._repr_html_() + report.render([], study.load(paths).title))
     assert "<img" not in html and "<script>" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    import io
+
+    import docx
+
+    word = docx.Document(io.BytesIO(docx_report.render(html, hostile, hostile)))
+    assert any(hostile in p.text for p in word.paragraphs)  # shown as the very text, in Word too
 
 
 def yaml_dump(data: dict) -> str:

@@ -405,3 +405,41 @@ def adjudication_outcomes(consensus: pd.DataFrame, codings: pd.DataFrame) -> pd.
     out = both.groupby(["round", "coder"], sort=True).agg(adjudicated=("upheld", "size"), upheld=("upheld", "sum"))
     out["overruled"] = out["adjudicated"] - out["upheld"]
     return out.reset_index()[cols]
+
+
+def read_memos(paths: Paths) -> pd.DataFrame:
+    """``memos.csv`` (round, coder, unit_id, memo); empty when no coder wrote one."""
+    path = paths.processed / "memos.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=["round", "coder", "unit_id", "memo"])
+    return files.read_csv(path, text=("round", "coder", "unit_id", "memo"))
+
+
+def disputed_cells(consensus: pd.DataFrame, codings: pd.DataFrame, units: pd.DataFrame,
+                   memos: pd.DataFrame) -> pd.DataFrame:
+    """Every cell the coders disagreed on, with the unit's text, who marked what, the decision and the memos.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``round, code_id, unit_id, text, applied_by, not_applied_by, decision, basis, memos``, in document
+        order; ``memos`` joins every coder's memo on the unit as ``coder: memo``.
+    """
+    cols = ["round", "code_id", "unit_id", "text", "applied_by", "not_applied_by", "decision", "basis", "memos"]
+    cells = consensus[consensus["basis"].isin(["adjudicated", "majority", "tie"])]
+    if cells.empty:
+        return pd.DataFrame(columns=cols)
+    marks = codings.dropna(subset=["applied"]).merge(cells[["round", "unit_id", "code_id"]],
+                                                     on=["round", "unit_id", "code_id"])
+    marks = marks.sort_values("coder", kind="stable")
+    who = marks.groupby(["round", "unit_id", "code_id", "applied"])["coder"].agg(", ".join).unstack("applied")
+    who = who.rename(columns={1: "applied_by", 0: "not_applied_by"}).reindex(columns=["applied_by", "not_applied_by"])
+    notes = memos.sort_values("coder", kind="stable").assign(line=lambda m: m["coder"] + ": " + m["memo"])
+    notes = notes.groupby(["round", "unit_id"])["line"].agg(" | ".join).rename("memos")
+    out = cells.merge(who.reset_index(), on=["round", "unit_id", "code_id"], how="left")
+    out = out.merge(notes.reset_index(), on=["round", "unit_id"], how="left")
+    order = units.reset_index(drop=True).reset_index().set_index("unit_id")
+    out = out.assign(text=out["unit_id"].map(order["text"]), _pos=out["unit_id"].map(order["index"]),
+                     decision=out["applied"].map({1: "applied", 0: "not applied"}))
+    out = out.sort_values(["round", "_pos", "code_id"], kind="stable")
+    return out[cols].fillna({"applied_by": "", "not_applied_by": "", "memos": ""}).reset_index(drop=True)

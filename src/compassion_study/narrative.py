@@ -63,8 +63,6 @@ REFERENCES: dict[str, str] = {
     "O'Connor & Joffe 2020": "O'Connor, C., & Joffe, H. (2020). Intercoder reliability in qualitative research: "
                              "Debates and practical guidelines. International Journal of Qualitative Methods, 19, "
                              "1–13.",
-    "Okabe & Ito 2008": "Okabe, M., & Ito, K. (2008). Color Universal Design (CUD): How to make figures and "
-                        "presentations that are friendly to colorblind people. J*Fly.",
     "Passonneau 2006": "Passonneau, R. (2006). Measuring agreement on set-valued items (MASI) for semantic and "
                        "pragmatic annotation. Proceedings of LREC 2006, 831–836.",
     "Scott 1955": "Scott, W. A. (1955). Reliability of content analysis: The case of nominal scale coding. Public "
@@ -74,12 +72,18 @@ REFERENCES: dict[str, str] = {
 }
 
 #: An in-text citation: "Krippendorff (2004)", "Byrt, Bishop & Carlin 1993", "MacQueen et al. 1998".
-CITATION = re.compile(r"\b([A-Z][A-Za-z'’]+(?:(?:,| &| and) [A-Z][A-Za-z'’]+)*(?: et al\.)?),? \(?((?:19|20)\d\d)\b")
+CITATION = re.compile(r"\b([A-Z][A-Za-z'’]+(?:(?:,| &| and) [A-Z][A-Za-z'’]+)*(?: et al\.)?),? \(?((?:19|20)\d\d)(?![-\w])")
+
+
+_MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"}
 
 
 def cited(text: str) -> set[str]:
-    """The works cited in ``text``, as ``"Surname year"`` keys (first author's surname)."""
-    return {f"{names.split(',')[0].split(' ')[0]} {year}" for names, year in CITATION.findall(text)}
+    """The works cited in ``text``, as ``"Surname year"`` keys (first author's surname; dates are not citations)."""
+    text = re.sub(r"['’]s\b", "", " ".join(text.split()))  # "Dunning's (1993)" cites Dunning 1993
+    keys = {f"{names.split(',')[0].split(' ')[0]} {year}" for names, year in CITATION.findall(text)}
+    return {k for k in keys if k.split(" ")[0] not in _MONTHS}
 
 
 def reference_list() -> pd.DataFrame:

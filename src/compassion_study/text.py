@@ -71,7 +71,9 @@ def tokens(text: str, drop_stopwords: bool = True) -> list[str]:
     stop = stopwords() if drop_stopwords else frozenset()
     out = []
     for tok in _tokenizer().tokenize(text.lower()):
-        tok = tok.strip("'’‘`\"-–—")
+        # the Treebank tokenizer leaves a full stop on a word inside a text ("communities. Staff"), and
+        # notes often lack the space after one: no word keeps punctuation at either end
+        tok = tok.strip("'’‘`\"-–—.,;:!?…()[]“”")
         if tok and any(ch.isalpha() for ch in tok) and tok not in stop:
             out.append(tok)
     return out

@@ -59,6 +59,15 @@ cs.figures.table(cs.consensus.adjudication_outcomes(consensus, cs.sheets.read_co
                  caption="Adjudicated cells: whose marks prevailed", tag=tag)
 
 # %% [markdown]
+# Every disputed cell, with the coders' marks, the decision and any memo the
+# coders wrote on the unit:
+
+# %%
+cs.figures.table(cs.consensus.disputed_cells(consensus, cs.sheets.read_codings(paths), units,
+                                             cs.consensus.read_memos(paths)).drop(columns="unit_id"),
+                 caption="Disputed cells, decisions and coders' memos", tag=tag, labels=labels)
+
+# %% [markdown]
 # Every table below carries each code's reliability verdict from the
 # agreement section (judged on the lower bound of its confidence interval):
 # findings on a code that is *not shown reliable* or *undetermined* are
