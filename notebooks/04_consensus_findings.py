@@ -63,7 +63,7 @@ cs.figures.table(cs.consensus.adjudication_outcomes(consensus, cs.sheets.read_co
 # coders wrote on the unit:
 
 # %%
-cs.figures.table(cs.consensus.disputed_cells(consensus, cs.sheets.read_codings(paths), units,
+cs.figures.table(cs.consensus.disputed_table(consensus, cs.sheets.read_codings(paths), units,
                                              cs.consensus.read_memos(paths)).drop(columns="unit_id"),
                  caption="Disputed cells, decisions and coders' memos", tag=tag, labels=labels)
 

@@ -75,4 +75,5 @@ def test_tables_never_show_negative_zero():
     assert "-0.000" not in html and ">0.000<" in html
     by_code = pd.DataFrame({"round": ["r"], "code_id": ["a"], "coefficient": ["cohen_kappa"], "estimate": [0.5],
                             "ci_low": [-0.001], "ci_high": [0.9], "interpretation": ["moderate"], "prevalence": [0.2]})
-    assert analysis.agreement_summary(by_code)["cohen_kappa"].iloc[0] == "0.50 [0.00, 0.90] moderate"
+    # issue 15: no band beside a point estimate (reliability is judged on the interval, in the verdict table)
+    assert analysis.agreement_summary(by_code)["cohen_kappa"].iloc[0] == "0.50 [0.00, 0.90]"

@@ -222,8 +222,8 @@ def test_adjudication_outcomes_count_whose_marks_prevailed():
     assert adjudication_outcomes(cons.assign(basis="unanimous"), codings).empty
 
 
-def test_disputed_cells_carry_marks_decision_and_every_memo():
-    from compassion_study.consensus import disputed_cells
+def test_disputed_table_carries_marks_decision_and_every_memo():
+    from compassion_study.consensus import disputed_table
 
     units = pd.DataFrame({"unit_id": ["b", "a"], "text": ["second in the notes? no: first", "later"]})
     cons = pd.DataFrame({"unit_id": ["a", "b", "b"], "code_id": ["x", "x", "y"], "applied": [1, 0, 1],
@@ -233,7 +233,7 @@ def test_disputed_cells_carry_marks_decision_and_every_memo():
                             "unit_id": ["a", "a", "b", "b", "b", "b"], "code_id": ["x", "x", "x", "x", "y", "y"],
                             "applied": [0, 1, 1, 0, 1, 1]})
     memos = pd.DataFrame({"round": "r1", "coder": ["bob", "ann"], "unit_id": ["b", "b"], "memo": ["=unsure", "maybe"]})
-    out = disputed_cells(cons, codings, units, memos)
+    out = disputed_table(cons, codings, units, memos)
     assert out["unit_id"].tolist() == ["b", "a"]  # document order, unanimous cells left out
     first = out.iloc[0]
     assert (first["applied_by"], first["not_applied_by"], first["decision"], first["basis"]) == ("ann", "bob", "not applied", "tie")

@@ -112,6 +112,9 @@ What helps ![remote](http://127.0.0.1:{port}/r.png)?
 """
 
 
+_DOWNLOADS = ("data:text/csv;base64,", "data:image/png;base64,", "data:image/svg+xml;base64,")
+
+
 def _active_markup(html: str) -> list[str]:
     """Everything in a page that could run or fetch: scripts, event handlers, non-data sources, off-page links."""
     from html.parser import HTMLParser
@@ -122,8 +125,11 @@ def _active_markup(html: str) -> list[str]:
         def handle_starttag(self, tag, attrs):
             if tag in ("script", "iframe", "object", "embed", "base", "form", "link"):
                 found.append(f"<{tag}>")
+            names = {name for name, _ in attrs}
             for name, value in attrs:
                 value = (value or "").strip().lower()
+                if tag == "a" and name == "href" and "download" in names and value.startswith(_DOWNLOADS):
+                    continue  # the report's own table and figure downloads: saved, never opened as a page
                 if name.startswith("on"):
                     found.append(f"<{tag} {name}>")
                 elif name in ("src", "srcset", "poster", "data") and not value.startswith("data:"):
@@ -257,7 +263,8 @@ def test_chromium_failure_is_one_message_and_the_html_is_recorded(project, monke
     assert "reports/report.pdf: not printed (Chromium failed (exit status 3): profile locked)" in err
     assert "reports/report.html is complete" in err and "Traceback" not in err
     recorded = provenance.load(project)["stages"]["report"]["outputs"]
-    assert recorded == [{"path": "reports/report.html", "sha256": files.sha256(project.report_html)}]
+    assert recorded == [{"path": "reports/report.docx", "sha256": files.sha256(project.report_docx)},
+                        {"path": "reports/report.html", "sha256": files.sha256(project.report_html)}]
     assert not provenance.check(project)
     assert not project.report_pdf.exists(), "a PDF of an older report must not stay beside the new HTML"
 

@@ -410,7 +410,7 @@ def test_pdf_has_every_section(built, chromium):
     assert "ILLUSTRATIVE" in running
     sections = ["Summary", "The material", "The codebook and the coding process", "Inter-coder agreement",
                 "Consensus and findings", "What the words say", "The questions the groups asked", "Methods",
-                "Limitations", "Reporting checklist", "References", "Provenance"]
+                "Limitations", "Reporting checklist", "References", "Appendix: every coded quote", "Provenance"]
 
     def body(page: str) -> str:
         lines = page.splitlines()

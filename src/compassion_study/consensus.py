@@ -415,7 +415,7 @@ def read_memos(paths: Paths) -> pd.DataFrame:
     return files.read_csv(path, text=("round", "coder", "unit_id", "memo"))
 
 
-def disputed_cells(consensus: pd.DataFrame, codings: pd.DataFrame, units: pd.DataFrame,
+def disputed_table(consensus: pd.DataFrame, codings: pd.DataFrame, units: pd.DataFrame,
                    memos: pd.DataFrame) -> pd.DataFrame:
     """Every cell the coders disagreed on, with the unit's text, who marked what, the decision and the memos.
 

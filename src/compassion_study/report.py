@@ -42,6 +42,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "04_consensus_findings": ("consensus", "rounds", "findings:code_frequencies"),
     "05_text": ("units", "consensus", "rounds", "findings:keyness"),
     "06_questions_methods": ("units",),
+    "07_appendix": ("units", "consensus", "rounds"),
 }
 NOTEBOOKS: tuple[str, ...] = tuple(SECTIONS)
 #: What each notebook's section is called, for the list of sections not yet available.
@@ -50,6 +51,7 @@ SECTION_TITLES = {
     "01_units": "The material", "02_codebook_coding": "The codebook and the coding process",
     "03_agreement": "Inter-coder agreement", "04_consensus_findings": "Consensus and findings",
     "05_text": "Text analysis", "06_questions_methods": "Questions, methods and reporting checklist",
+    "07_appendix": "Appendix: every coded quote",
 }
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
