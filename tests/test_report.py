@@ -211,7 +211,7 @@ def test_tables_are_numbered_captioned_and_labelled(built):
     assert all('scope="col"' in t for t in tables) and "<th>" not in page
     figures_ = re.findall(r"<figcaption>.*?Figure (\d+)\.", page, re.S)
     assert [int(n) for n in figures_] == list(range(1, len(figures_) + 1)) and len(figures_) >= 8
-    assert "tabindex" not in page
+    assert "tabindex" not in page and "linenos" not in page  # no notebook-interface or code-highlighting CSS
     assert sum(len(css) for css in re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)) < 30_000
     sections = re.split(r'<h2 id="', page)
     for section in sections:

@@ -181,7 +181,8 @@ def test_every_stage_of_a_study_runs_and_says_what_it_waits_for(new_study, capsy
 
     text = step("notes only", ("waiting for coding workbooks: none exported yet",), ("Final consensus",))
     assert "Not in this report yet" in text
-    assert re.search(r"Inter-coder agreement; Consensus and findings; Text analysis : waiting for coding workbooks", text)
+    assert re.search(r"Inter-coder agreement; Consensus and findings; Text analysis; Appendix: every coded quote : "
+                     "waiting for coding workbooks", text)
 
     assert main(["sheets", "--round", "round-1", "--coders", "ann,ben"]) == 0
     step("exported, none back", ("none are back yet for round-1 (exported for ann, ben)",), ("Final consensus",))

@@ -296,6 +296,9 @@ HEADERS = {
     "percent_agreement": "Percent agreement", "cohen_kappa": "Cohen's kappa", "krippendorff_alpha": "Krippendorff's alpha",
     "gwet_ac1": "Gwet's AC1", "pabak": "PABAK", "prevalence_index": "Prevalence index", "bias_index": "Bias index",
     "f1": "F1", "kappa": "Kappa", "n": "N",
+    "krippendorff_alpha_masi": "Krippendorff's alpha (MASI)", "krippendorff_alpha_jaccard": "Krippendorff's alpha (Jaccard)",
+    "scott_pi": "Scott's pi", "fleiss_kappa": "Fleiss' kappa", "conger_kappa": "Conger's kappa",
+    "brennan_prediger": "Brennan–Prediger",
 }
 
 
@@ -334,6 +337,8 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
         caption = f"{caption}, {only}" if caption and only not in caption else (caption or only)
     if labels and "code_id" in data.columns:
         data = data.assign(code_id=data["code_id"].map(lambda c: labels.get(c, c)))
+    if "coefficient" in data.columns:  # coefficients by name, as in the text
+        data = data.assign(coefficient=data["coefficient"].map(lambda c: HEADERS.get(c, c)))
     caption = f"{caption} ({tag})" if tag and caption else (f"({tag})" if tag else caption)
     return Table(data, caption, tuple(c for c in percent if c in data.columns), digits)
 

@@ -375,7 +375,11 @@ def render(cells: Sequence[nbformat.NotebookNode], title: str = "Workshop evalua
         cell["id"] = f"cell-{i}"  # jupytext and nbformat make random ids; the HTML must not change
     nb = nbformat.v4.new_notebook(cells=cells, metadata={"title": running or title})  # the page <title>
     template_dir = Path(str(resources.files("compassion_study") / "templates"))
+    from traitlets.config import Config
+
     exporter = HTMLExporter(
+        # no code is shown, so no syntax-highlighting CSS either
+        config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
         template_name="compassion",
         extra_template_basedirs=[str(template_dir)],
         exclude_input=True,
