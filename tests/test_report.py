@@ -358,8 +358,11 @@ document.getElementById("f").addEventListener("load", () => {
     .filter(e => e.textContent.trim().length >= 60 && !e.closest("table.cs-table:not(.cs-text)"))
     .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > width + 1 || r.left < -1); })
     .map(e => e.textContent.trim().slice(0, 60));
+  // each figure's rendered width against its own (SVG) width: the scale its text is drawn at
+  const figures = [...doc.querySelectorAll("figure.cs-figure")].map(f => ({id: f.id,
+    shown: f.querySelector("img").getBoundingClientRect().width}));
   document.body.setAttribute("data-probe", JSON.stringify({outside: outside.slice(0, 10), n: outside.length,
-    page: doc.documentElement.scrollWidth, width}));
+    page: doc.documentElement.scrollWidth, width, figures}));
 });
 </script></body></html>"""
 
@@ -390,6 +393,20 @@ def test_no_long_text_runs_off_the_screen(built, chromium, tmp_path, width):
     assert result["width"] == width
     assert result["n"] == 0, result["outside"]
     assert result["page"] <= width, f"the page is {result['page']} px wide in a {width} px window"
+    if width >= 1366:  # issue 15: figure text of 3-7 px; on a laptop every figure's text is at least 9 px
+        import base64
+
+        page = built.report_html.read_text(encoding="utf-8")
+        shown = {f["id"]: f["shown"] for f in result["figures"]}
+        assert len(shown) >= 8
+        for fid, svg64 in re.findall(r'<figure class="cs-figure" id="([^"]+)"><img src="data:image/svg\+xml;base64,([^"]+)"',
+                                     page):
+            svg = base64.b64decode(svg64).decode("utf-8")
+            view = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) ', svg).group(1))
+            sizes = [float(x) for x in re.findall(r"font:?[^;\"]*?([\d.]+)px", svg)]
+            assert sizes, f"{fid}: figure text is not text"
+            smallest = min(sizes) * shown[fid] / view
+            assert smallest >= 9, f"{fid}: text drawn at {smallest:.1f} px"
 
 
 def _pdf_pages(path) -> list[str]:

@@ -44,7 +44,11 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.bbox": "tight",
     "svg.hashsalt": "compassion_study",
-    "svg.fonttype": "path",
+    # text stays text in the SVG: selectable, searchable and read by screen readers (the font is named, never
+    # embedded, so the bytes do not depend on the machine)
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "Liberation Sans"],
 }
 
 PNG_DPI = 300
