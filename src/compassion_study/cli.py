@@ -114,6 +114,24 @@ def cmd_codebook(args: argparse.Namespace, paths: Paths) -> int:
     from . import codebook
     from .ingest import read_units
 
+    if args.action == "export":
+        from . import qda
+
+        out = qda.export_codebook(paths, args.file, args.out)
+        print(out)
+        say(f"codebook: {paths.relative(out)} (REFI-QDA codebook exchange; open it in NVivo, ATLAS.ti, MAXQDA or "
+            "QualCoder)")
+        return 0
+    if args.action == "import":
+        from . import qda
+
+        out, notes = qda.import_codebook(paths, args.file, args.out)
+        print(out)
+        for note in notes:
+            say(f"codebook import: {note}")
+        say(f"codebook import: {paths.relative(out)} written; {len(notes)} thing(s) to finish by hand (listed above "
+            "and at the top of the file); 'compassion-study codebook check FILE' says when it is complete")
+        return 0
     if args.action == "diff":
         old, new = codebook.load(args.old), codebook.load(args.new)
         changes = codebook.diff(old, new)
@@ -499,6 +517,19 @@ def build_parser() -> argparse.ArgumentParser:
         q = csub.add_parser(action, help=text, description=text)
         q.add_argument("file", nargs="?", help="codebook YAML (default: every file in data/raw/codebook/)")
         q.set_defaults(func=cmd_codebook)
+    q = csub.add_parser("export", help="write the codebook for QDA programs (REFI-QDA .qdc)",
+                        description="Write a codebook (default: the study's current one) in the REFI-QDA Codebook "
+                                    "Exchange format, for NVivo, ATLAS.ti, MAXQDA and QualCoder.")
+    q.add_argument("file", nargs="?", help="codebook YAML (default: the study's current codebook)")
+    q.add_argument("--format", choices=["qdc"], default="qdc", help="exchange format (default: qdc)")
+    q.add_argument("--out", help="file to write (default: exports/codebook/NAME-VERSION.qdc)")
+    q.set_defaults(func=cmd_codebook)
+    q = csub.add_parser("import", help="read a REFI-QDA .qdc codebook into codebook YAML",
+                        description="Read a codebook exported by a QDA program (.qdc) into this package's YAML, "
+                                    "listing what it could not carry.")
+    q.add_argument("file", help="the .qdc file")
+    q.add_argument("--out", help="YAML file to write (default: exports/codebook/NAME.yaml; never data/raw/)")
+    q.set_defaults(func=cmd_codebook)
     q = csub.add_parser("diff", help="list codes added, removed and changed (by field) between two codebooks")
     q.add_argument("old")
     q.add_argument("new")

@@ -1,0 +1,128 @@
+"""QDA programs: the codebook in the REFI-QDA Codebook Exchange format (issue 16, part 1).
+
+The exported file is validated against the REFI-QDA schema (``tests/data/refi-qda/Codebook.xsd``, MIT
+licence, www.qdasoftware.org) with lxml, in the tests only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from compassion_study import codebook, qda
+from compassion_study.cli import main
+from compassion_study.errors import InputError
+from compassion_study.paths import Paths
+
+from .conftest import REPO
+
+XSD = REPO / "tests" / "data" / "refi-qda" / "Codebook.xsd"
+NS = "{urn:QDA-XML:codebook:1.0}"
+
+
+def _schema():
+    from lxml import etree
+
+    return etree.XMLSchema(etree.parse(str(XSD)))
+
+
+def _book() -> codebook.Codebook:
+    return codebook.find(Paths.from_root(REPO))
+
+
+def test_exported_codebook_validates_against_the_refi_qda_schema():
+    from lxml import etree
+
+    data = qda.codebook_qdc(_book())
+    doc = etree.fromstring(data)
+    schema = _schema()
+    assert schema.validate(doc), schema.error_log
+    groups = doc.findall(f"{NS}Codes/{NS}Code")
+    assert [g.get("name") for g in groups] == list(_book().groups)
+    assert all(g.get("isCodable") == "false" for g in groups)
+    children = [c for g in groups for c in g.findall(f"{NS}Code")]
+    by_group = [c["label"] for g in _book().groups for c in _book().codes if c["group"] == g]
+    assert [c.get("name") for c in children] == by_group
+    assert all(c.get("isCodable") == "true" and c.get("color") == g.get("color") for g in groups
+               for c in g.findall(f"{NS}Code"))
+    assert len({c.get("guid") for c in children}) == len(_book().ids)
+
+
+def test_export_is_byte_identical_and_guids_are_stable_uuid5():
+    import uuid
+
+    book = _book()
+    assert qda.codebook_qdc(book) == qda.codebook_qdc(book)
+    guid = qda.code_guid(book.name, "attending")
+    assert uuid.UUID(guid).version == 5 and guid == qda.code_guid(book.name, "attending")
+    assert guid != qda.code_guid(book.name, "understanding") != qda.code_guid("other-framework", "understanding")
+
+
+def test_round_trip_gives_back_every_code_and_field():
+    book = _book()
+    data, notes = qda.read_qdc(qda.codebook_qdc(book), "framework.qdc")
+    assert notes == []
+    assert data["codes"] == [{k: c[k] for k in codebook.FIELDS} for c in book.codes]
+    assert data["groups"] == book.groups
+
+
+def test_a_program_codebook_imports_with_notes_on_what_is_missing(tmp_path):
+    """A codebook as NVivo or QualCoder write it: names, a hierarchy, free-text descriptions, a set."""
+    qdc = f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo">
+  <Codes>
+    <Code guid="11111111-1111-1111-1111-111111111111" name="Leadership" isCodable="false">
+      <Description>How leaders behave</Description>
+      <Code guid="22222222-2222-2222-2222-222222222222" name="Listening &amp; presence" isCodable="true">
+        <Description>Leaders who listen.</Description>
+        <Code guid="33333333-3333-3333-3333-333333333333" name="Deep" isCodable="true"/>
+      </Code>
+    </Code>
+    <Code guid="44444444-4444-4444-4444-444444444444" name="2020 Workload" isCodable="true"/>
+  </Codes>
+  <Sets><Set guid="55555555-5555-5555-5555-555555555555" name="s"/></Sets>
+</CodeBook>""".encode()
+    data, notes = qda.read_qdc(qdc, "nvivo.qdc")
+    assert [(c["id"], c["label"], c["group"]) for c in data["codes"]] == [
+        ("listening_presence", "Listening & presence", "Leadership"), ("c_2020_workload", "2020 Workload", "ungrouped")]
+    assert data["codes"][0]["definition"] == "Leaders who listen."
+    joined = " ".join(notes)
+    assert "deeper than two levels" in joined and "Sets" in joined and "no brief" in joined
+    # the YAML carries the list at its top and is a codebook once those fields are written
+    path = tmp_path / "in.qdc"
+    path.write_bytes(qdc)
+    text = qda.codebook_yaml(data, notes)
+    assert text.startswith("# Imported from a REFI-QDA codebook") and "deeper than two levels" in text
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"not xml", "not well-formed XML"),
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>',
+     "DTD or entity"),
+    (b'<CodeBook xmlns="urn:other"><Codes/></CodeBook>', "not CodeBook in namespace"),
+    (b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>', "has no Codes element"),
+    (b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code isCodable="true"/></Codes></CodeBook>',
+     "Code[1]: a code needs a name and a guid"),
+])
+def test_bad_codebook_files_are_one_clear_message(body, message):
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        qda.read_qdc(body, "bad.qdc")
+
+
+def test_cli_export_and_import_never_write_raw(tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "study"
+    shutil.copytree(REPO / "data" / "raw" / "codebook", root / "data" / "raw" / "codebook")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
+    before = sorted((root / "data" / "raw").rglob("*"))
+    assert main(["--root", str(root), "codebook", "export"]) == 0
+    exported = root / "exports" / "codebook" / "compassionate-leadership-1.0.qdc"
+    assert exported.is_file() and _schema().validate(__import__("lxml.etree").etree.parse(str(exported)))
+    assert main(["--root", str(root), "codebook", "import", str(exported)]) == 0
+    imported = root / "exports" / "codebook" / "compassionate-leadership-1-0.yaml"
+    back = codebook.load(imported)  # a complete codebook: it loads as one
+    assert back.ids == _book().ids
+    assert main(["--root", str(root), "codebook", "import", str(exported), "--out",
+                 str(root / "data" / "raw" / "codebook" / "x.yaml")]) == 1
+    assert "never written" in capsys.readouterr().err
+    assert sorted((root / "data" / "raw").rglob("*")) == before
