@@ -126,3 +126,30 @@ def test_cli_export_and_import_never_write_raw(tmp_path, capsys):
                  str(root / "data" / "raw" / "codebook" / "x.yaml")]) == 1
     assert "never written" in capsys.readouterr().err
     assert sorted((root / "data" / "raw").rglob("*")) == before
+
+
+@pytest.mark.libreoffice
+def test_codebook_for_coders_in_word_has_every_field(tmp_path, soffice):
+    """Issue 16, item 5: the codebook as a Word document with every MacQueen field; it opens in LibreOffice."""
+    import io
+    import subprocess
+
+    import docx
+    from pypdf import PdfReader
+
+    book = _book()
+    data = codebook.to_docx(book)
+    assert data == codebook.to_docx(book)
+    document = docx.Document(io.BytesIO(data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    for code in book.codes:
+        assert f"{code['label']} ({code['id']})" in text
+        for key in ("brief", "definition", "use_when", "do_not_use_when", "source"):
+            assert code[key] in text, (code["id"], key)
+        assert codebook.example_text(code["example"]) in text
+    path = tmp_path / "codebook.docx"
+    path.write_bytes(data)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(path)], capture_output=True, timeout=300)
+    pdf = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(tmp_path / "codebook.pdf").pages)
+    assert all(code["label"] in pdf for code in book.codes) and "Do not use when" in pdf

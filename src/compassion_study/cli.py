@@ -117,10 +117,10 @@ def cmd_codebook(args: argparse.Namespace, paths: Paths) -> int:
     if args.action == "export":
         from . import qda
 
-        out = qda.export_codebook(paths, args.file, args.out)
+        out = qda.export_codebook(paths, args.file, args.out, args.format)
         print(out)
-        say(f"codebook: {paths.relative(out)} (REFI-QDA codebook exchange; open it in NVivo, ATLAS.ti, MAXQDA or "
-            "QualCoder)")
+        say(f"codebook: {paths.relative(out)} " + ("(REFI-QDA codebook exchange; open it in NVivo, ATLAS.ti, MAXQDA "
+                                                   "or QualCoder)" if args.format == "qdc" else "(Word, for coder training)"))
         return 0
     if args.action == "import":
         from . import qda
@@ -517,12 +517,13 @@ def build_parser() -> argparse.ArgumentParser:
         q = csub.add_parser(action, help=text, description=text)
         q.add_argument("file", nargs="?", help="codebook YAML (default: every file in data/raw/codebook/)")
         q.set_defaults(func=cmd_codebook)
-    q = csub.add_parser("export", help="write the codebook for QDA programs (REFI-QDA .qdc)",
+    q = csub.add_parser("export", help="write the codebook for QDA programs (.qdc) or for coders (.docx)",
                         description="Write a codebook (default: the study's current one) in the REFI-QDA Codebook "
-                                    "Exchange format, for NVivo, ATLAS.ti, MAXQDA and QualCoder.")
+                                    "Exchange format, for NVivo, ATLAS.ti, MAXQDA and QualCoder (qdc), or as a Word "
+                                    "document for coder training (docx).")
     q.add_argument("file", nargs="?", help="codebook YAML (default: the study's current codebook)")
-    q.add_argument("--format", choices=["qdc"], default="qdc", help="exchange format (default: qdc)")
-    q.add_argument("--out", help="file to write (default: exports/codebook/NAME-VERSION.qdc)")
+    q.add_argument("--format", choices=["qdc", "docx"], default="qdc", help="qdc (default) or docx")
+    q.add_argument("--out", help="file to write (default: exports/codebook/NAME-VERSION.FORMAT)")
     q.set_defaults(func=cmd_codebook)
     q = csub.add_parser("import", help="read a REFI-QDA .qdc codebook into codebook YAML",
                         description="Read a codebook exported by a QDA program (.qdc) into this package's YAML, "

@@ -269,3 +269,49 @@ def rounds_diff(paths: Paths, rounds: pd.DataFrame) -> tuple[str, str, pd.DataFr
     if first == last:
         return None
     return first, last, diff(find(paths, first), find(paths, last))
+
+
+def export_target(paths: Paths, out: str | None, default: Path) -> Path:
+    """Where an export goes: ``out`` or ``default``, never under ``data/raw/``."""
+    target = Path(out) if out else default
+    if paths.is_raw(target):
+        raise InputError(f"{target}: data/raw/ holds the study's inputs and is never written; write elsewhere "
+                         "(the default is exports/codebook/) and copy the file in after review")
+    return target
+
+
+def to_docx(book: Codebook) -> bytes:
+    """The codebook as a Word document for coder training: every MacQueen field of every code, by group.
+
+    Identical codebooks give identical bytes (see :func:`compassion_study.files.docx_bytes`).
+    """
+    import docx
+    from docx.shared import Pt
+
+    doc = docx.Document()
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.sections[0].header.paragraphs[0].text = f"Codebook {book.name}, version {book.full_version}"
+    doc.add_heading(book.title or book.name, level=0)
+    doc.add_paragraph(f"Version {book.full_version} ({len(book.ids)} codes; the part after '+' is a hash of the "
+                      "codebook's content). Entries follow MacQueen et al. (1998): a brief and a full definition, "
+                      "when to use the code and when not, an example, and the source it draws on.")
+    if book.description:
+        doc.add_paragraph(book.description)
+    fields = (("brief", "Brief"), ("definition", "Definition"), ("use_when", "Use when"),
+              ("do_not_use_when", "Do not use when"), ("example", "Example"), ("source", "Source"),
+              ("keywords", "Keywords"))
+    for group in dict.fromkeys([*book.groups, *(c["group"] for c in book.codes)]):
+        doc.add_heading(group, level=1)
+        if book.groups.get(group):
+            doc.add_paragraph(str(book.groups[group]))
+        for code in (c for c in book.codes if c["group"] == group):
+            doc.add_heading(f"{code['label']} ({code['id']})", level=2)
+            for key, name in fields:
+                value = example_text(code["example"]) if key == "example" else (
+                    "; ".join(code["keywords"]) if key == "keywords" else str(code[key]))
+                p = doc.add_paragraph()
+                p.add_run(f"{name}: ").bold = True
+                p.add_run(value)
+    doc.core_properties.title = f"Codebook {book.name} {book.full_version}"
+    doc.core_properties.author = "compassion_study"
+    return files.docx_bytes(doc)

@@ -24,7 +24,6 @@ import base64
 import binascii
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -313,25 +312,7 @@ def render(html: str, title: str, running: str) -> bytes:
             doc.paragraphs[-1].paragraph_format.keep_with_next = True
     props = doc.core_properties
     props.title, props.author, props.comments = title, "compassion_study", running
-    for name in ("created", "modified", "lastPrinted"):  # no clock time: identical input, identical bytes
-        for el in props._element.findall(qn(f"dcterms:{name}")) + props._element.findall(qn(f"cp:{name}")):
-            props._element.remove(el)
-    props.revision = 1
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _stable_zip(buf.getvalue())
-
-
-def _stable_zip(data: bytes) -> bytes:
-    """The same zip with every member dated 1980-01-01 (python-docx stamps the time of saving)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            dst.writestr(member, src.read(info.filename))
-    return out.getvalue()
+    return files.docx_bytes(doc)
 
 
 def write(html_path: Path, docx_path: Path, title: str, running: str) -> Path:

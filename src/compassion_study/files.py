@@ -467,3 +467,33 @@ def check_input(path: str | os.PathLike, suffixes: tuple[str, ...] | None, max_b
     if size > max_bytes:
         raise InputError(f"{label}: file is {size:,} bytes, over the {max_bytes:,}-byte limit{limit_for}")
     return size
+
+
+def docx_bytes(document) -> bytes:
+    """A python-docx ``Document`` as bytes that depend only on its content.
+
+    python-docx stamps the time of saving on every zip member and keeps
+    creation and modification times in the core properties; both are
+    removed (zip members dated 1980-01-01, no times in ``docProps/core.xml``),
+    so identical content gives identical bytes.
+    """
+    import io
+    import zipfile
+
+    from docx.oxml.ns import qn
+
+    props = document.core_properties
+    for name in ("dcterms:created", "dcterms:modified", "cp:lastPrinted"):
+        for el in props._element.findall(qn(name)):
+            props._element.remove(el)
+    props.revision = 1
+    raw = io.BytesIO()
+    document.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()

@@ -235,21 +235,16 @@ def codebook_yaml(book: dict, notes: list[str]) -> str:
     return "\n".join(head) + "\n" + yaml.safe_dump(book, allow_unicode=True, sort_keys=False, width=100)
 
 
-def _target(paths, out, default: Path) -> Path:
-    target = Path(out) if out else default
-    if paths.is_raw(target):
-        raise InputError(f"{target}: data/raw/ holds the study's inputs and is never written; write elsewhere "
-                         "(the default is exports/codebook/) and copy the file in after review")
-    return target
+def export_codebook(paths, file: str | None = None, out: str | None = None, fmt: str = "qdc") -> Path:
+    """Write a codebook (default: the study's current one) as ``exports/codebook/<name>-<version>.<fmt>``.
 
-
-def export_codebook(paths, file: str | None = None, out: str | None = None) -> Path:
-    """Write a codebook (default: the study's current one) as ``exports/codebook/<name>-<version>.qdc``."""
+    ``fmt`` is ``qdc`` (REFI-QDA, for QDA programs) or ``docx`` (Word, for coder training).
+    """
     from . import codebook, files
 
     book = codebook.load(file) if file else codebook.find(paths)
-    target = _target(paths, out, paths.exports / "codebook" / f"{book.name}-{book.version}.qdc")
-    return files.write_bytes(target, codebook_qdc(book))
+    target = codebook.export_target(paths, out, paths.exports / "codebook" / f"{book.name}-{book.version}.{fmt}")
+    return files.write_bytes(target, codebook_qdc(book) if fmt == "qdc" else codebook.to_docx(book))
 
 
 def import_codebook(paths, file: str, out: str | None = None) -> tuple[Path, list[str]]:
@@ -262,5 +257,7 @@ def import_codebook(paths, file: str, out: str | None = None) -> tuple[Path, lis
     label = Path(file).name
     files.check_input(file, (".qdc", ".xml"), MAX_BYTES, label, "a REFI-QDA codebook is a .qdc file")
     book, notes = read_qdc(Path(file).read_bytes(), label)
-    target = _target(paths, out, paths.exports / "codebook" / f"{book['name']}.yaml")
+    from .codebook import export_target
+
+    target = export_target(paths, out, paths.exports / "codebook" / f"{book['name']}.yaml")
     return files.write_text(target, codebook_yaml(book, notes)), notes
