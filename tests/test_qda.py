@@ -153,3 +153,63 @@ def test_codebook_for_coders_in_word_has_every_field(tmp_path, soffice):
                     "pdf", "--outdir", str(tmp_path), str(path)], capture_output=True, timeout=300)
     pdf = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(tmp_path / "codebook.pdf").pages)
     assert all(code["label"] in pdf for code in book.codes) and "Do not use when" in pdf
+
+
+def _built(tmp_path) -> Paths:
+    """The bundled study through consensus (no report) in a throw-away folder."""
+    import shutil
+
+    from compassion_study import consensus, ingest, sheets
+
+    root = tmp_path / "study"
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
+    paths = Paths.from_root(root)
+    ingest.ingest(paths=paths)
+    sheets.import_codings(paths=paths)
+    consensus.run(paths)
+    return paths
+
+
+def test_project_export_validates_and_carries_the_consensus_exactly(tmp_path):
+    """Issue 16, item 2: a .qdpx with users, codebook, sources and the consensus as selections; every selection
+    is exactly its unit's text, and every applied consensus cell is one selection."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    from compassion_study.consensus import read_consensus
+    from compassion_study.ingest import read_units
+
+    paths = _built(tmp_path)
+    assert main(["--root", str(paths.root), "export", "qdpx"]) == 0
+    target = paths.exports / "study.qdpx"
+    data = target.read_bytes()
+    assert data == qda.project_qdpx(paths)  # byte-identical on a re-run
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        qde = z.read("project.qde")
+        texts = {n: z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("sources/")}
+    schema = etree.XMLSchema(etree.parse(str(REPO / "tests" / "data" / "refi-qda" / "Project.xsd")))
+    doc = etree.fromstring(qde)
+    assert schema.validate(doc), schema.error_log
+    p = "{urn:QDA-XML:project:1.0}"
+    assert [u.get("name") for u in doc.iter(f"{p}User")] == ["alice", "bob", "consensus"]
+    units = read_units(paths.units).set_index("unit_id")["text"]
+    guid_to_code = {qda.code_guid(_book().name, c): c for c in _book().ids}
+    seen = set()
+    for source in doc.iter(f"{p}TextSource"):
+        text = texts[source.get("plainTextPath").replace("internal://", "sources/")]
+        for sel in source.iter(f"{p}PlainTextSelection"):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            assert text[start:end] == units[sel.get("name")]
+            seen.add((sel.get("name"), guid_to_code[sel.find(f"{p}Coding/{p}CodeRef").get("targetGUID")]))
+    cons = read_consensus(paths)
+    assert seen == set(map(tuple, cons.loc[cons["applied"].astype(int) == 1, ["unit_id", "code_id"]].to_numpy()))
+    # the source text is the canonical outline: the ingest reads it back into the same units
+    from compassion_study import ingest
+
+    (tmp_path / "back").mkdir()
+    (tmp_path / "back" / "notes.md").write_text(next(iter(texts.values())), encoding="utf-8")
+    back = ingest.read_notes([tmp_path / "back" / "notes.md"])
+    assert back["text"].tolist() == read_units(paths.units)["text"].tolist()

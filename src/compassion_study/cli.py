@@ -365,6 +365,16 @@ def cmd_figures(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
+    from . import qda
+
+    out = qda.export_project(paths, args.out, with_consensus=not args.no_consensus)
+    print(out)
+    say(f"export: {paths.relative(out)} (REFI-QDA project: coders, codebook, one source per notes file"
+        + ("" if args.no_consensus else ", the consensus coding as coded selections") + ")")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from . import report
 
@@ -618,6 +628,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("figures", help="processed data -> reports/figures/*.png|svg")
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("export", help="write the study for QDA programs (REFI-QDA .qdpx project)",
+                       description="Write a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA or QualCoder: the "
+                                   "coders as users, the codebook, one plain-text source per notes file and the "
+                                   "consensus coding as coded selections.")
+    p.add_argument("format", choices=["qdpx"], help="qdpx")
+    p.add_argument("--no-consensus", action="store_true", help="leave the consensus coding out")
+    p.add_argument("--out", help="file to write (default: exports/STUDY.qdpx; never data/raw/)")
+    p.set_defaults(func=cmd_export)
 
     for name, func, text in (("report", cmd_report, "execute the notebooks -> reports/report.html"),
                              ("run", cmd_run, "run every stage that can run on the study's data, then write the "

@@ -489,11 +489,21 @@ def docx_bytes(document) -> bytes:
     props.revision = 1
     raw = io.BytesIO()
     document.save(raw)
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src:
+        return stable_zip([(info.filename, src.read(info.filename)) for info in src.infolist()])
+
+
+def stable_zip(members: list[tuple[str, bytes]]) -> bytes:
+    """A deflated zip of ``members`` (name, bytes) in the order given, every member dated 1980-01-01 with mode
+    0644: the same members always give the same bytes."""
+    import io
+    import zipfile
+
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in members:
+            member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16
-            dst.writestr(member, src.read(info.filename))
+            dst.writestr(member, data)
     return out.getvalue()

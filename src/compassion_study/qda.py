@@ -86,21 +86,29 @@ def codebook_qdc(book) -> bytes:
     """
     ET.register_namespace("", NS)
     root = ET.Element(f"{{{NS}}}CodeBook", {"origin": "compassion_study"})
-    codes = ET.SubElement(root, f"{{{NS}}}Codes")
+    _codes(ET.SubElement(root, f"{{{NS}}}Codes"), book, NS)
+    return _xml(root)
+
+
+def _xml(root) -> bytes:
+    ET.indent(root)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+def _codes(parent_el, book, ns: str) -> None:
+    """The codebook's groups and codes as QDA-XML ``Code`` elements under ``parent_el`` (namespace ``ns``)."""
     groups = list(dict.fromkeys([*book.groups, *(c["group"] for c in book.codes)]))
     for i, group in enumerate(groups):
         colour = GROUP_COLOURS[i % len(GROUP_COLOURS)]
-        parent = ET.SubElement(codes, f"{{{NS}}}Code", {"guid": group_guid(book.name, group), "name": group,
-                                                        "isCodable": "false", "color": colour})
+        parent = ET.SubElement(parent_el, f"{{{ns}}}Code", {"guid": group_guid(book.name, group), "name": group,
+                                                            "isCodable": "false", "color": colour})
         if book.groups.get(group):
-            ET.SubElement(parent, f"{{{NS}}}Description").text = _one_line(book.groups[group])
+            ET.SubElement(parent, f"{{{ns}}}Description").text = _one_line(book.groups[group])
         for code in (c for c in book.codes if c["group"] == group):
-            child = ET.SubElement(parent, f"{{{NS}}}Code", {"guid": code_guid(book.name, code["id"]),
+            child = ET.SubElement(parent, f"{{{ns}}}Code", {"guid": code_guid(book.name, code["id"]),
                                                             "name": code["label"], "isCodable": "true",
                                                             "color": colour})
-            ET.SubElement(child, f"{{{NS}}}Description").text = description(code)
-    ET.indent(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+            ET.SubElement(child, f"{{{ns}}}Description").text = description(code)
 
 
 def _slug(name: str, taken: set[str]) -> str:
@@ -261,3 +269,104 @@ def import_codebook(paths, file: str, out: str | None = None) -> tuple[Path, lis
 
     target = export_target(paths, out, paths.exports / "codebook" / f"{book['name']}.yaml")
     return files.write_text(target, codebook_yaml(book, notes)), notes
+
+
+# --------------------------------------------------------------------------- projects (.qdpx)
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+
+
+def _guid(kind: str, key: str) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}/{key}"))
+
+
+def source_text(units) -> tuple[str, list[tuple[str, int, int]]]:
+    """One notes file's units as the plain text of a QDA source, and each unit's place in it.
+
+    The text is the canonical outline (:func:`compassion_study.ingest.to_markdown`: headings, then one unit per
+    ``- `` line), which the ingest reads back exactly; each unit's span is ``(unit_id, start, end)`` in Unicode
+    code points counted from 0, positions lying between characters, so the unit is ``text[start:end]`` (the
+    REFI-QDA convention).
+    """
+    from .ingest import to_markdown
+
+    ordered = units.sort_values("position", kind="stable")
+    text = to_markdown(ordered)
+    spans, offset, queue = [], 0, list(ordered[["unit_id", "text"]].itertuples(index=False))
+    for line in text.split("\n"):
+        if queue and line == f"- {queue[0].text}":
+            spans.append((queue[0].unit_id, offset + 2, offset + 2 + len(queue[0].text)))
+            queue.pop(0)
+        offset += len(line) + 1
+    if queue:  # a unit text spanning lines would break the one-line-per-unit outline
+        raise ValueError(f"unit {queue[0].unit_id} is not one line of its outline")
+    return text, spans
+
+
+def project_qdpx(paths, with_consensus: bool = True) -> bytes:
+    """The study as a REFI-QDA project (``.qdpx`` bytes): coders as users, the codebook, one plain-text source
+    per notes file, and (``with_consensus``) the consensus coding as coded selections, one per unit and code.
+
+    Identical inputs give identical bytes (GUIDs are UUID 5 of stable names; fixed zip dates; no times).
+    """
+    from . import codebook, files
+    from .ingest import read_units
+
+    units = read_units(paths.units)
+    rounds = None
+    if paths.rounds.is_file():
+        from .sheets import read_rounds
+
+        rounds = read_rounds(paths)
+    book = codebook.find(paths, sorted(rounds["codebook_version"])[-1] if rounds is not None and len(rounds) else None)
+    ns = PROJECT_NS
+    ET.register_namespace("", ns)
+    root = ET.Element(f"{{{ns}}}Project", {"name": _settings_title(paths), "origin": "compassion_study"})
+    users = ET.SubElement(root, f"{{{ns}}}Users")
+    coders = sorted(set(rounds["coder"])) if rounds is not None else []
+    consensus_user = _guid("user", "(consensus)")
+    for coder in coders:
+        ET.SubElement(users, f"{{{ns}}}User", {"guid": _guid("user", coder), "name": coder})
+    ET.SubElement(users, f"{{{ns}}}User", {"guid": consensus_user, "name": "consensus"})
+    _codes(ET.SubElement(ET.SubElement(root, f"{{{ns}}}CodeBook"), f"{{{ns}}}Codes"), book, ns)
+    applied: dict[str, list[str]] = {}
+    if with_consensus and paths.consensus.is_file():
+        from .consensus import read_consensus
+
+        cons = read_consensus(paths)
+        for r in cons[cons["applied"].astype(int) == 1].itertuples(index=False):
+            applied.setdefault(r.unit_id, []).append(r.code_id)
+    sources = ET.SubElement(root, f"{{{ns}}}Sources")
+    members = []
+    for source, grp in units.groupby("source", sort=False):
+        text, spans = source_text(grp)
+        sguid = _guid("source", source)
+        el = ET.SubElement(sources, f"{{{ns}}}TextSource", {"guid": sguid, "name": source,
+                                                            "plainTextPath": f"internal://{sguid}.txt"})
+        for unit_id, start, end in spans:
+            for code_id in applied.get(unit_id, []):
+                if code_id not in book.ids:
+                    continue
+                sel = ET.SubElement(el, f"{{{ns}}}PlainTextSelection", {
+                    "guid": _guid("selection", f"{unit_id}/{code_id}"), "name": unit_id, "startPosition": str(start),
+                    "endPosition": str(end), "creatingUser": consensus_user})
+                coding = ET.SubElement(sel, f"{{{ns}}}Coding", {"guid": _guid("coding", f"{unit_id}/{code_id}"),
+                                                               "creatingUser": consensus_user})
+                ET.SubElement(coding, f"{{{ns}}}CodeRef", {"targetGUID": code_guid(book.name, code_id)})
+        members.append((f"sources/{sguid}.txt", text.encode("utf-8")))
+    return files.stable_zip([("project.qde", _xml(root)), *members])
+
+
+def _settings_title(paths) -> str:
+    from . import study
+
+    return study.load(paths).title
+
+
+def export_project(paths, out: str | None = None, with_consensus: bool = True) -> Path:
+    """Write :func:`project_qdpx` to ``exports/<study folder>.qdpx`` (or ``out``; never under ``data/raw/``)."""
+    from . import files
+    from .codebook import export_target
+
+    target = export_target(paths, out, paths.exports / f"{paths.root.name or 'study'}.qdpx")
+    return files.write_bytes(target, project_qdpx(paths, with_consensus))
