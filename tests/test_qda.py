@@ -213,3 +213,129 @@ def test_project_export_validates_and_carries_the_consensus_exactly(tmp_path):
     (tmp_path / "back" / "notes.md").write_text(next(iter(texts.values())), encoding="utf-8")
     back = ingest.read_notes([tmp_path / "back" / "notes.md"])
     assert back["text"].tolist() == read_units(paths.units)["text"].tolist()
+
+
+# --------------------------------------------------------------------------- importing coded projects
+
+def _project(units, text: str, marks: dict, *, qde="project.qde", sources="sources", origin="QualCoder",
+             on_selection=False, utf16=False, extra="", users=("ann", "ben"), crlf=False) -> bytes:
+    """A coded project as a QDA program writes it: ``marks`` maps coder -> [(unit_id, code label, part)], part
+    ``all`` (the whole unit) or ``start`` (its first three characters: a partial selection). Positions count the
+    characters of the stored text (CRLF line ends where ``crlf``; a byte-order mark is not a character)."""
+    import html
+
+    from compassion_study import files
+
+    text = text.replace("\n", "\r\n") if crlf else text
+    spans = qda.unit_spans(text, units)
+    book = _book()
+    label_guid = {c["label"]: qda.code_guid(book.name, c["id"]) for c in book.codes}
+    ug = {u: f"0000000{i}-0000-4000-8000-000000000000" for i, u in enumerate(users)}
+
+    def pos(k: int) -> int:  # code points, or UTF-16 code units as NVivo counts
+        return len(text[:k].encode("utf-16-le")) // 2 if utf16 else k
+
+    sels = []
+    for n, (coder, items) in enumerate(marks.items()):
+        for m, (uid, label, part) in enumerate(items):
+            a, b = spans[uid]
+            b = a + 3 if part == "start" else b
+            who = f'creatingUser="{ug[coder]}"'
+            sels.append(f'<PlainTextSelection guid="1{n:07d}-{m:04d}-4000-8000-000000000000" startPosition="{pos(a)}" '
+                        f'endPosition="{pos(b)}" {who if on_selection else ""}><Coding guid="2{n:07d}-{m:04d}-4000-8000-'
+                        f'000000000000" {"" if on_selection else who}><CodeRef targetGUID="{label_guid[label]}"/>'
+                        "</Coding></PlainTextSelection>")
+    codes = "".join(f'<Code guid="{g}" name="{html.escape(lab)}" isCodable="true"/>' for lab, g in label_guid.items())
+    xml = (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="{origin}">'
+           "<Users>" + "".join(f'<User guid="{g}" name="{u}"/>' for u, g in ug.items()) + "</Users>"
+           f"<CodeBook><Codes>{codes}</Codes></CodeBook><Sources>"
+           '<TextSource guid="30000000-0000-4000-8000-000000000000" name="notes" '
+           'plainTextPath="internal://30000000-0000-4000-8000-000000000000.txt">' + "".join(sels) +
+           f"</TextSource></Sources>{extra}</Project>")
+    body = ("\ufeff" + text).encode("utf-8")
+    return files.stable_zip([(qde, xml.encode("utf-8")),
+                             (f"{sources}/30000000-0000-4000-8000-000000000000.txt", body)])
+
+
+def _notes_text() -> str:
+    return next((REPO / "data" / "raw" / "notes").glob("*.txt")).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("shape", ["qualcoder", "atlas", "nvivo", "maxqda"])
+def test_coded_projects_in_each_program_shape_import_to_the_same_codings(tmp_path, shape):
+    """Issue 16, item 3: the same coding, written as each program writes projects, gives the same codings."""
+    from compassion_study import ingest
+
+    units = ingest.read_notes([next((REPO / "data" / "raw" / "notes").glob("*.txt"))])
+    text = _notes_text()
+    if shape == "nvivo":  # characters outside the Basic Multilingual Plane before the units: UTF-16 offsets differ
+        text = "Notes 😀🤝 of the day\n" + text
+    first, second, third = units["unit_id"].iloc[[0, 5, 20]]
+    marks = {"ann": [(first, "Self-care and self-compassion", "all"), (second, "Pace and workload", "start")],
+             "ben": [(first, "Self-care and self-compassion", "all"), (third, "Belonging", "all")]}
+    options = {"qualcoder": {}, "atlas": {"qde": "My Project.qde", "origin": "ATLAS.ti", "crlf": True},
+               "nvivo": {"sources": "Sources", "origin": "NVivo 14", "utf16": True, "crlf": True},
+               "maxqda": {"on_selection": True, "origin": "MAXQDA"}}[shape]
+    path = tmp_path / "coded.qdpx"
+    path.write_bytes(_project(units, text, marks, **options))
+    books = {b.full_version: b for b in map(codebook.load, codebook.available(Paths.from_root(REPO)))}
+    got = qda.read_project(path, units, books, "round-2", None)
+    assert got["problems"] == []
+    codings = __import__("pandas").concat(got["codings"])
+    applied = set(map(tuple, codings.loc[codings["applied"] == 1, ["coder", "unit_id", "code_id"]].to_numpy()))
+    assert applied == {("ann", first, "self_care"), ("ann", second, "pace_workload"), ("ben", first, "self_care"),
+                       ("ben", third, "belonging")}
+    assert len(codings) == 2 * len(units) * len(_book().ids)  # every unit read by both coders
+    assert (shape == "nvivo") == any("UTF-16" in w for w in got["warnings"])
+    # the majority rule does not count a three-character selection
+    strict = qda.read_project(path, units, books, "round-2", None, rule="majority")["codings"]
+    hits = set(map(tuple, __import__("pandas").concat(strict).query("applied == 1")[["coder", "unit_id"]].to_numpy()))
+    assert ("ann", second) not in hits and ("ann", first) in hits
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda b: b.replace(b"Belonging", b"Belongingness").replace(qda.code_guid("compassionate-leadership", "belonging")
+                                                                   .encode(), b"99999999-0000-4000-8000-000000000000"),
+     "code 'Belongingness' (1 coding(s)) matches no code"),
+    (lambda b: b.replace(b'startPosition="', b'startPosition="9999999'), "lie outside the source"),
+    (lambda b: b.replace(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>",
+                         b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "b">]>'), "DTD or entities"),
+    (lambda b: b.replace(b"internal://30000000", b"internal://../../etc"), "neither inside the project"),
+])
+def test_bad_projects_are_refused_with_the_place(tmp_path, change, message):
+    import io
+    import zipfile
+
+    from compassion_study import files, ingest
+
+    units = ingest.read_notes([next((REPO / "data" / "raw" / "notes").glob("*.txt"))])
+    marks = {"ann": [(units["unit_id"].iloc[0], "Belonging", "all")], "ben": []}
+    data = _project(units, _notes_text(), marks)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = [(n, change(z.read(n)) if n.endswith(".qde") else z.read(n)) for n in z.namelist()]
+    path = tmp_path / "bad.qdpx"
+    path.write_bytes(files.stable_zip(members))
+    books = {b.full_version: b for b in map(codebook.load, codebook.available(Paths.from_root(REPO)))}
+    got = qda.read_project(path, units, books, "round-2", None)
+    assert any(message in p for p in got["problems"]), got["problems"]
+    assert all(p.startswith("bad.qdpx") for p in got["problems"])
+
+
+def test_a_coder_outside_the_roster_is_refused_and_the_import_keeps_other_rounds(tmp_path, capsys):
+    """The CLI imports a project as round-2 beside the spreadsheet round-1; agreement then runs unchanged."""
+    from compassion_study import agreement, sheets
+    from compassion_study.ingest import read_units
+
+    paths = _built(tmp_path)
+    units = read_units(paths.units)
+    marks = {"ann": [(units["unit_id"].iloc[0], "Belonging", "all")], "ben": [(units["unit_id"].iloc[0], "Belonging", "all")]}
+    path = tmp_path / "coded.qdpx"
+    path.write_bytes(_project(units, _notes_text(), marks))
+    assert main(["--root", str(paths.root), "import", str(path), "--round", "round-2", "--coders", "ann"]) == 1
+    assert "1 coding(s) by 'ben', who is not among --coders (ann)" in capsys.readouterr().err
+    assert main(["--root", str(paths.root), "import", str(path), "--round", "round-2", "--coders", "ann,ben"]) == 0
+    codings = sheets.read_codings(paths)
+    assert set(codings["round"]) == {"round-1", "round-2"}
+    assert set(codings.loc[codings["round"] == "round-2", "coder"]) == {"ann", "ben"}
+    by_code = agreement.by_code(codings[codings["round"] == "round-2"], _book().ids, n_boot=0)
+    assert len(by_code)

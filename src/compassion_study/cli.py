@@ -183,7 +183,8 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
     if getattr(args, "check", False):
-        result = sheets.check_codings(args.paths or None, round_=args.round, paths=paths)
+        result = sheets.check_codings(args.paths or None, round_=args.round, paths=paths,
+                                      coders=args.coders.split(",") if args.coders else None, overlap=args.overlap)
         for warning in result.warnings:
             say(f"warning: {warning}")
         if result.problems:
@@ -193,7 +194,8 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
                            for r in result.rounds)
         say(f"import --check: the files would import ({detail}); nothing was written")
         return 0
-    codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths)
+    codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths,
+                                    coders=args.coders.split(",") if args.coders else None, overlap=args.overlap)
     for warning in codings.attrs.get("warnings", []):
         say(f"warning: {warning}")
     rounds = sheets.read_rounds(paths)
@@ -560,11 +562,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: exports/<round>/)")
     p.set_defaults(func=cmd_sheets)
 
-    p = sub.add_parser("import", help="returned workbooks -> data/processed/codings.csv",
-                       description="Read returned coding workbooks (.xlsx, .ods, .csv), check every cell, write codings.csv.")
+    p = sub.add_parser("import", help="returned workbooks or QDA projects -> data/processed/codings.csv",
+                       description="Read returned coding workbooks (.xlsx, .ods, .csv) or REFI-QDA projects (.qdpx), "
+                                   "check every cell, write codings.csv.")
     p.add_argument("paths", nargs="*", help="files or folders (default: data/raw/coding/)")
     p.add_argument("--round", help="the round these files belong to (default: their folder name)")
     p.add_argument("--check", action="store_true", help="check the files as the import would, and write nothing")
+    p.add_argument("--coders", help="QDA projects (.qdpx): every coder of the round, comma-separated "
+                                    "(default: the project's users)")
+    p.add_argument("--overlap", choices=["any", "majority"], default="any",
+                   help="QDA projects: a coded selection codes a unit it overlaps at all (any, default) or covers "
+                        "more than half of (majority)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("status", help="coding rounds: per coder, units assigned, coded, not coded yet, file imported",

@@ -370,3 +370,262 @@ def export_project(paths, out: str | None = None, with_consensus: bool = True) -
 
     target = export_target(paths, out, paths.exports / f"{paths.root.name or 'study'}.qdpx")
     return files.write_bytes(target, project_qdpx(paths, with_consensus))
+
+
+# --------------------------------------------------------------------------- importing coded projects
+
+#: Largest project.qde read.
+MAX_QDE_BYTES = 50 * 1024 * 1024
+#: Elements of a project that carry no coding of units; listed as discarded when present (REFI-QDA asks
+#: importers to say what they did not import).
+DISCARDED = ("Notes", "Links", "Sets", "Graphs", "Cases", "Variables", "PictureSource", "PDFSource", "AudioSource",
+             "VideoSource")
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """``text`` with every whitespace run as one space, and each kept character's index in ``text``."""
+    out, where_, space = [], [], False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not space and out:
+                out.append(" ")
+                where_.append(i)
+            space = True
+        else:
+            out.append(ch)
+            where_.append(i)
+            space = False
+    return "".join(out), where_
+
+
+def unit_spans(text: str, units) -> dict[str, tuple[int, int]]:
+    """Where each unit's text lies in a source's plain text: ``unit_id -> (start, end)`` in code points.
+
+    Units are looked for in document order, whitespace-insensitively (a program may wrap lines or write CRLF);
+    a unit not found is left out of the result.
+    """
+    norm, index = _normalised(text)
+    spans, cursor = {}, 0
+    for r in units.sort_values("position", kind="stable").itertuples():
+        target = " ".join(str(r.text).split())
+        if not target:
+            continue
+        at = norm.find(target, cursor)
+        if at < 0:
+            at = norm.find(target)  # out of order in the program's copy
+        if at < 0:
+            continue
+        spans[r.unit_id] = (index[at], index[at + len(target) - 1] + 1)
+        cursor = at + len(target)
+    return spans
+
+
+def _utf16_to_points(text: str):
+    """A function mapping a UTF-16 code-unit offset of ``text`` to a code-point offset (NVivo counts UTF-16)."""
+    import numpy as np
+
+    widths = np.array([2 if ord(c) > 0xFFFF else 1 for c in text], dtype=np.int64)
+    ends = np.concatenate([[0], np.cumsum(widths)])
+    return lambda unit: int(np.searchsorted(ends, unit, side="left"))
+
+
+def read_project(path: Path, units, books: dict, round_: str | None, coders: list[str] | None,
+                 rule: str = "any") -> dict:
+    """Read a coded REFI-QDA project: per coder, which study units carry which code.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.qdpx``.
+    units : pandas.DataFrame
+        The study's ``units.csv``.
+    books : dict
+        Codebook version -> :class:`~compassion_study.codebook.Codebook`; codes are matched by GUID (this
+        package's UUID 5), else by label, else by id, against the codebook matching most of the project's codes.
+    round_ : str
+        The round (a project cannot say).
+    coders : list of str or None
+        Every coder of the round (None: every user of the project). REFI-QDA cannot record "read and left
+        uncoded", so each of them is taken to have coded every unit found in the sources; a coding by anyone
+        else is an error.
+    rule : {"any", "majority"}
+        A selection codes a unit when it overlaps the unit by at least one character (``any``) or covers more
+        than half of it (``majority``).
+
+    Returns
+    -------
+    dict
+        ``codings`` (DataFrame: round, coder, unit_id, code_id, applied), ``rounds`` (list of dicts as the
+        spreadsheet import), ``problems``, ``warnings`` (what was discarded or not found).
+    """
+    import zipfile
+
+    import numpy as np
+    import pandas as pd
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
+    from . import files
+
+    label = path.name
+    problems: list[str] = []
+    warnings: list[str] = []
+    out = {"codings": pd.DataFrame(columns=["round", "coder", "unit_id", "code_id", "applied"]), "rounds": [],
+           "problems": problems, "warnings": warnings}
+    if not round_:
+        problems.append(f"{label}: a project does not say which round it is; give --round")
+    if rule not in ("any", "majority"):
+        problems.append(f"{label}: unknown overlap rule {rule!r} (any or majority)")
+    bad = files.zip_problem(path, kind="REFI-QDA project (.qdpx)")
+    if bad:
+        problems.append(f"{label}: {bad}")
+    if problems:
+        return out
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        qdes = [n for n in names if "/" not in n and n.lower().endswith(".qde")]
+        if len(qdes) != 1:
+            problems.append(f"{label}: expected one .qde file at the top of the archive, found "
+                            f"{len(qdes) or 'none'}{': ' + ', '.join(qdes) if qdes else ''}")
+            return out
+        info = zf.getinfo(qdes[0])
+        if info.file_size > MAX_QDE_BYTES:
+            problems.append(f"{label} › {qdes[0]}: {info.file_size:,} bytes, over the {MAX_QDE_BYTES:,}-byte limit")
+            return out
+        try:
+            root = SafeET.fromstring(zf.read(qdes[0]))
+        except DefusedXmlException:
+            problems.append(f"{label} › {qdes[0]}: declares a DTD or entities, which projects never need; not read")
+            return out
+        except ET.ParseError as exc:
+            problems.append(f"{label} › {qdes[0]}: not well-formed XML ({exc})")
+            return out
+        members = {n.lower(): n for n in names}  # sources/ in any letter case (NVivo writes lower case)
+
+        def source_bytes(ref: str) -> bytes | None:
+            if not ref.startswith("internal://"):
+                return None
+            name = ref[len("internal://"):]
+            if "/" in name or "\\" in name or name.startswith("."):
+                return None  # never a path out of sources/
+            member = members.get(f"sources/{name}".lower())
+            return zf.read(member) if member else None
+
+        p = f"{{{PROJECT_NS}}}"
+        if root.tag != f"{p}Project":
+            problems.append(f"{label} › {qdes[0]}: the root element is {root.tag!r}, not Project in namespace "
+                            f"{PROJECT_NS}")
+            return out
+        origin = root.get("origin") or ""
+        users = {u.get("guid", "").strip("{}").lower(): (u.get("name") or u.get("id") or "").strip()
+                 for u in root.iter(f"{p}User")}
+        project_codes = {c.get("guid", "").strip("{}").lower(): (c.get("name") or "").strip()
+                         for c in root.iter(f"{p}Code")}
+        # the study codebook that matches most of the project's codes
+        def matcher(book):
+            by_guid = {code_guid(book.name, c): c for c in book.ids}
+            by_label = {c["label"].casefold(): c["id"] for c in book.codes}
+            by_id = {c.casefold(): c for c in book.ids}
+            return lambda g, n: by_guid.get(g) or by_label.get(n.casefold()) or by_id.get(n.casefold())
+        scored = sorted(books.items(), key=lambda kv: (sum(matcher(kv[1])(g, n) is not None
+                                                           for g, n in project_codes.items()), kv[0]))
+        version, book = scored[-1]
+        match = matcher(book)
+        for tag in DISCARDED:
+            found = sum(1 for _ in root.iter(f"{p}{tag}"))
+            if found:
+                warnings.append(f"{label} › {tag}: {found} element(s) not imported (only text codings are)")
+        marks: dict[tuple[str, str, str], int] = {}
+        located: set[str] = set()
+        # a project cannot say who read a unit and left it uncoded: every coder of the roster (given, else every
+        # user of the project) is taken to have read every unit found in the sources
+        roster = list(dict.fromkeys(coders or [n for n in users.values() if n]))
+        if not roster:
+            problems.append(f"{label}: the project names no users; give every coder of the round with --coders")
+            return out
+        unknown_users: dict[str, int] = {}
+        unmatched: dict[str, int] = {}
+        whole: int = 0
+        for s, source in enumerate(root.iter(f"{p}TextSource")):
+            place = f"{label} › {qdes[0]} › TextSource[{s + 1}] ({source.get('name') or ''})"
+            content = source.find(f"{p}PlainTextContent")
+            raw = content.text.encode("utf-8") if content is not None and content.text else \
+                source_bytes(source.get("plainTextPath") or "")
+            if raw is None:
+                problems.append(f"{place}: its text is neither inside the project (PlainTextContent) nor in "
+                                f"sources/ ({source.get('plainTextPath') or 'no plainTextPath'})")
+                continue
+            try:
+                text = raw.decode("utf-8").removeprefix("\ufeff")
+            except UnicodeDecodeError:
+                problems.append(f"{place}: the source text is not UTF-8")
+                continue
+            spans = unit_spans(text, units)
+            located |= set(spans)
+            whole += len(source.findall(f"{p}Coding"))
+            selections = source.findall(f"{p}PlainTextSelection")
+            n_points = len(text)
+            n_units16 = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+            bounds = [(int(x.get("startPosition", -1)), int(x.get("endPosition", -1)))
+                      for x in selections if (x.get("startPosition") or "").lstrip("-").isdigit()
+                      and (x.get("endPosition") or "").lstrip("-").isdigit()]
+            utf16 = n_units16 != n_points and ("nvivo" in origin.lower() or any(e > n_points for _, e in bounds))
+            to_points = _utf16_to_points(text) if utf16 else (lambda x: x)
+            if utf16:
+                warnings.append(f"{place}: positions counted in UTF-16 code units (as NVivo writes them); converted")
+            unit_ids = list(spans)
+            starts = np.array([spans[u][0] for u in unit_ids])
+            ends = np.array([spans[u][1] for u in unit_ids])
+            for k, sel in enumerate(selections):
+                splace = f"{place} › PlainTextSelection[{k + 1}]"
+                try:
+                    a, b = to_points(int(sel.get("startPosition"))), to_points(int(sel.get("endPosition")))
+                except (TypeError, ValueError):
+                    problems.append(f"{splace}: startPosition and endPosition must be whole numbers")
+                    continue
+                if not 0 <= a <= b <= n_points:
+                    problems.append(f"{splace}: positions {a}–{b} lie outside the source's {n_points} characters")
+                    continue
+                overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0, None)
+                hit = overlap > 0 if rule == "any" else overlap * 2 > (ends - starts)
+                for coding in sel.findall(f"{p}Coding"):
+                    ref = coding.find(f"{p}CodeRef")
+                    guid = (ref.get("targetGUID") if ref is not None else "").strip("{}").lower()
+                    name = project_codes.get(guid, "")
+                    code = match(guid, name)
+                    if code is None:
+                        unmatched[name or guid] = unmatched.get(name or guid, 0) + 1
+                        continue
+                    user = (coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
+                    coder = users.get(user, "")
+                    if coder not in roster:
+                        unknown_users[coder or user or "(no user)"] = unknown_users.get(coder or user or "(no user)", 0) + 1
+                        continue
+                    for i in np.flatnonzero(hit):
+                        marks[(coder, unit_ids[i], code)] = 1
+        for name, n in sorted(unmatched.items()):
+            problems.append(f"{label}: code '{name}' ({n} coding(s)) matches no code of codebook {version} by GUID, "
+                            "label or id")
+        for name, n in sorted(unknown_users.items()):
+            problems.append(f"{label}: {n} coding(s) by '{name}', who is not among --coders "
+                            f"({', '.join(roster)})")
+        if whole:
+            warnings.append(f"{label}: {whole} coding(s) of whole sources (not of a text selection) not imported")
+    missing = [u for u in units["unit_id"] if u not in located]
+    if missing:
+        warnings.append(f"{label}: {len(missing)} of {len(units)} units were not found in the project's sources; "
+                        "they are not coded in this round")
+    if problems:
+        return out
+    order = [u for u in units.sort_values(["source", "position"], kind="stable")["unit_id"] if u in located]
+    frames = []
+    for coder in sorted(roster):
+        grid = np.array([[marks.get((coder, u, c), 0) for c in book.ids] for u in order], dtype=np.int64)
+        frames.append(pd.DataFrame({"round": round_, "coder": coder, "unit_id": np.repeat(order, len(book.ids)),
+                                    "code_id": np.tile(np.array(book.ids, dtype=object), len(order)),
+                                    "applied": grid.reshape(-1)}))
+        out["rounds"].append({"round": round_, "coder": coder, "source": path, "sheet": qdes[0],
+                              "codebook_version": version, "illustrative": False, "units_assigned": len(order),
+                              "units_coded": len(order)})
+    out["codings"] = frames
+    return out

@@ -864,7 +864,7 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in SUFFIXES and q.is_file()
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in (*SUFFIXES, ".qdpx") and q.is_file()
                               and not q.name.startswith((".", "~$", ".~lock")) and q.name != "assignment.csv"))
         else:
             out.append(p)
@@ -889,9 +889,28 @@ def _other_sheet_csv(path: Path) -> str | None:
     return None
 
 
-def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None) -> Result:
-    """Read and check one returned file (a job of :func:`read_returned`, possibly in another process)."""
+def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
+              project: dict | None = None) -> Result:
+    """Read and check one returned file (a job of :func:`read_returned`, possibly in another process).
+
+    A ``.qdpx`` (a project coded in a QDA program) is read by :func:`compassion_study.qda.read_project` with
+    ``project``'s ``coders`` and ``overlap`` rule.
+    """
     result = Result()
+    if path.suffix.lower() == ".qdpx":
+        from . import qda
+
+        if not path.is_file():
+            result.problems.append(f"{path.name}: file not found")
+            return result
+        got = qda.read_project(path, units, books, expected, (project or {}).get("coders"),
+                               (project or {}).get("overlap", "any"))
+        result.problems.extend(got["problems"])
+        result.warnings.extend(got["warnings"])
+        if not got["problems"]:
+            result.codings.extend(got["codings"])
+            result.rounds.extend(got["rounds"])
+        return result
     other = _other_sheet_csv(path)
     if other:
         result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
@@ -908,7 +927,7 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
 
 
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
-                  round_: str | None = None, raw_coding: Path | None = None) -> Result:
+                  round_: str | None = None, raw_coding: Path | None = None, project: dict | None = None) -> Result:
     """Read and check returned coding files; ``result.problems`` lists every problem.
 
     Files are read in two processes when they are large (see
@@ -921,7 +940,7 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
         expected = round_
         if expected is None and raw_coding is not None and path.resolve().parent.parent == raw_coding.resolve():
             expected = path.resolve().parent.name
-        jobs.append((path, units, books, expected))
+        jobs.append((path, units, books, expected, project))
     size = sum(p.stat().st_size for p, *_ in jobs if p.is_file())
     for one in workbooks.in_parallel(_read_one, jobs, worth_it=size >= PARALLEL_BYTES):
         for name in ("problems", "warnings", "codings", "memos", "rounds"):
@@ -1043,7 +1062,7 @@ def coding_status(paths: Paths, round_: str | None = None) -> pd.DataFrame:
 
 
 def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
-                  paths: Paths | None = None) -> Result:
+                  paths: Paths | None = None, coders: list[str] | None = None, overlap: str = "any") -> Result:
     """Read and check returned files exactly as :func:`import_codings` would, writing nothing.
 
     Returns
@@ -1053,20 +1072,21 @@ def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None
         says what each file holds.
     """
     paths = paths or Paths.from_root()
-    return _check(paths, inputs, round_)[0]
+    return _check(paths, inputs, round_, {"coders": coders, "overlap": overlap})[0]
 
 
-def _check(paths: Paths, inputs, round_: str | None) -> tuple[Result, pd.DataFrame, dict[str, cbmod.Codebook]]:
+def _check(paths: Paths, inputs, round_: str | None, project: dict | None = None
+           ) -> tuple[Result, pd.DataFrame, dict[str, cbmod.Codebook]]:
     sources = expand(inputs if inputs else [paths.coding])
     if not sources:
         raise InputError(f"no returned coding files found (looked in {', '.join(map(str, inputs or [paths.coding]))})")
     units = read_units(paths.units)
     books = {b.full_version: b for b in map(cbmod.load, cbmod.available(paths))}
-    return read_returned(sources, units, books, round_, paths.coding), units, books
+    return read_returned(sources, units, books, round_, paths.coding, project), units, books
 
 
 def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
-                   paths: Paths | None = None) -> pd.DataFrame:
+                   paths: Paths | None = None, coders: list[str] | None = None, overlap: str = "any") -> pd.DataFrame:
     """Stage: returned workbooks -> ``codings.csv``, ``rounds.csv``, ``memos.csv``.
 
     Parameters
@@ -1079,6 +1099,10 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     round_ : str, optional
         The round these files belong to (checked against each sheet); by
         default the folder name under ``data/raw/coding/``.
+    coders, overlap : list of str, str
+        For REFI-QDA projects (``.qdpx``): every coder of the round (default: the project's users) and the rule
+        mapping a coded selection onto units (``any`` overlap or ``majority``); see
+        :func:`compassion_study.qda.read_project`.
 
     Returns
     -------
@@ -1092,7 +1116,7 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     """
     paths = paths or Paths.from_root()
     sources = expand(inputs if inputs else [paths.coding])
-    result, units, books = _check(paths, inputs, round_)
+    result, units, books = _check(paths, inputs, round_, {"coders": coders, "overlap": overlap})
     if result.problems:
         n_files = len({p.split(" › ")[0] for p in result.problems})
         raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
