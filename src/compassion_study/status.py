@@ -86,7 +86,7 @@ def waiting_for(paths: Paths, stage: str) -> str | None:
     if stage == "import":
         if not paths.units.is_file():
             return "the comment units (ingest)"
-        if _files(paths.coding, (".xlsx", ".ods", ".csv")):
+        if _files(paths.coding, (".xlsx", ".ods", ".csv", ".qdpx")):  # workbooks or coded QDA projects
             return None
         out = exported(paths)
         if out:
