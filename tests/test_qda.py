@@ -339,3 +339,23 @@ def test_a_coder_outside_the_roster_is_refused_and_the_import_keeps_other_rounds
     assert set(codings.loc[codings["round"] == "round-2", "coder"]) == {"ann", "ben"}
     by_code = agreement.by_code(codings[codings["round"] == "round-2"], _book().ids, n_boot=0)
     assert len(by_code)
+
+
+def test_a_project_in_the_coding_folder_is_read_by_the_whole_study_run(tmp_path):
+    """Put a coded project in data/raw/coding/round-2/: 'run' imports it beside the workbooks (round from the
+    folder, coders from the project's users) and computes its agreement; raw data is untouched."""
+    from compassion_study import agreement
+    from compassion_study.ingest import read_units
+
+    paths = _built(tmp_path)
+    units = read_units(paths.units)
+    first = units["unit_id"].iloc[0]
+    project = paths.coding / "round-2" / "coded.qdpx"
+    project.parent.mkdir()
+    project.write_bytes(_project(units, _notes_text(), {"ann": [(first, "Belonging", "all")],
+                                                        "ben": [(first, "Belonging", "all")]}))
+    before = project.read_bytes()
+    assert main(["--root", str(paths.root), "run", "--bootstrap", "0"]) == 0
+    by_code = agreement.read_table(paths.agreement_by_code)
+    assert set(by_code["round"]) == {"round-1", "round-2"}
+    assert project.read_bytes() == before

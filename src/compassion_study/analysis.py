@@ -106,11 +106,12 @@ def codes_applied(codings: pd.DataFrame, code_order: list[str] | None = None) ->
 
 
 def codes_by_coder(codings: pd.DataFrame, code_order: list[str] | None = None) -> pd.DataFrame:
-    """Wide view of :func:`codes_applied`: one row per round × code, a column per coder."""
+    """Wide view of :func:`codes_applied`: one row per round × code, a column per coder (empty where the coder
+    was not in the round)."""
     long = codes_applied(codings, code_order)
     wide = long.pivot_table(index=["round", "code_id"], columns="coder", values="applied", sort=False)
     wide.columns.name = None
-    return wide.reset_index().astype({c: int for c in wide.columns})
+    return wide.reset_index().astype({c: "Int64" for c in wide.columns})
 
 
 def fixed(value: float, digits: int = 2) -> str:

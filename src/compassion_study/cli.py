@@ -182,9 +182,13 @@ def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
+    # QDA projects only ('run' calls this without them: every project's roster is its users)
+    coders = args.coders.split(",") if getattr(args, "coders", None) else None
+    overlap = getattr(args, "overlap", "any")
+
     if getattr(args, "check", False):
         result = sheets.check_codings(args.paths or None, round_=args.round, paths=paths,
-                                      coders=args.coders.split(",") if args.coders else None, overlap=args.overlap)
+                                      coders=coders, overlap=overlap)
         for warning in result.warnings:
             say(f"warning: {warning}")
         if result.problems:
@@ -195,7 +199,7 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
         say(f"import --check: the files would import ({detail}); nothing was written")
         return 0
     codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths,
-                                    coders=args.coders.split(",") if args.coders else None, overlap=args.overlap)
+                                    coders=coders, overlap=overlap)
     for warning in codings.attrs.get("warnings", []):
         say(f"warning: {warning}")
     rounds = sheets.read_rounds(paths)
