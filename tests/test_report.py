@@ -212,6 +212,10 @@ def test_tables_are_numbered_captioned_and_labelled(built):
     figures_ = re.findall(r"<figcaption>.*?Figure (\d+)\.", page, re.S)
     assert [int(n) for n in figures_] == list(range(1, len(figures_) + 1)) and len(figures_) >= 8
     assert "tabindex" not in page and "linenos" not in page  # no notebook-interface or code-highlighting CSS
+    # the summary and methods cite tables and figures by number, as links to them
+    refs = re.findall(r'<a class="cs-ref" href="#([^"]+)">(Table|Figure) \d+</a>', page)
+    assert len(refs) >= 3 and all(f'id="{anchor}"' in page for anchor, _ in refs)
+    assert "[[" not in page and "data-ref=" not in page
     assert sum(len(css) for css in re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)) < 30_000
     sections = re.split(r'<h2 id="', page)
     for section in sections:

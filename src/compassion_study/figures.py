@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -219,8 +220,18 @@ class Prose:
     paragraphs: list
 
     def _repr_html_(self) -> str:
-        return "".join(f"<p><strong>{escape(head)}.</strong> {escape(text)}</p>" if head else f"<p>{escape(text)}</p>"
-                       for head, text in self.paragraphs)
+        return "".join(f"<p><strong>{escape(head)}.</strong> {_refs(escape(text))}</p>" if head
+                       else f"<p>{_refs(escape(text))}</p>" for head, text in self.paragraphs)
+
+
+#: A cross-reference in generated text: ``[[table:Caption start]]`` or ``[[figure:Title start]]``.
+REF = re.compile(r"\[\[(table|figure):([^\]]+)\]\]")
+
+
+def _refs(html: str) -> str:
+    """Cross-references as links the report numbers ("Table 12"); in a notebook they read "the table 'X'"."""
+    return REF.sub(lambda m: f'<a class="cs-ref" data-ref="{m.group(1)}:{m.group(2)}">the {m.group(1)} '
+                             f"“{m.group(2)}”</a>", html)
 
 
 @dataclass

@@ -192,7 +192,8 @@ def summary(paths: Paths, top: int = 3) -> Paragraphs:
     out.append(("Key findings",
                 f"{tag}the most frequent codes in the consensus coding were " + "; ".join(named) + ". "
                 + _compared_sentence(paths, freq, labels, verdict)
-                + "A finding on a code that is not shown reliable or undetermined is exploratory."))
+                + "A finding on a code that is not shown reliable or undetermined is exploratory (shares with their "
+                  "intervals: [[table:Units with the code]])."))
     if paths.agreement_overall.is_file():
         ov = read_table(paths.agreement_overall)
         rnd = _latest(ov)
@@ -204,7 +205,8 @@ def summary(paths: Paths, top: int = 3) -> Paragraphs:
                     f"lower bound of each code's 95% interval against the study's minimum ({threshold(settings.minimum)}"
                     f") and target ({threshold(settings.target)}), {n['reliable']} of {len(verdicts)} codes were "
                     f"reliable, {n['tentative']} tentative, {n['not shown reliable']} not shown reliable and "
-                    f"{n['undetermined']} undetermined."))
+                    f"{n['undetermined']} undetermined ([[table:Reliability verdict per code]]; "
+                    "[[figure:Agreement per code]])."))
     caveats = []
     if illustrative:
         caveats.append("the coding is ILLUSTRATIVE, made up by the project team to demonstrate the method, so no "
@@ -349,7 +351,7 @@ def _reliability(paths: Paths, settings, codings: pd.DataFrame) -> Paragraphs:
             f"Krippendorff (2004): {n['reliable']} codes were reliable (lower bound at or above the target), "
             f"{n['tentative']} tentative (at or above the minimum), {n['not shown reliable']} not shown reliable and "
             f"{n['undetermined']} undetermined (no interval, only one category used, or too few units carrying the "
-            "code)."))
+            "code; [[table:Reliability verdict per code]])."))
         out.append((f"Why the pooled kappa is higher, {rnd}",
             f"The pooled {kappa_name} over all {int(kappa['n_ratings']) // max(int(kappa['n_coders']), 1)} unit × "
             f"code decisions was {f3(kappa['estimate'])} [{f3(kappa['ci_low'])}, {f3(kappa['ci_high'])}]. It is "

@@ -338,7 +338,23 @@ def _number(html: str) -> str:
         return f'<figcaption><span class="cs-num">Figure {next(figs)}.</span> '
 
     html = re.sub(r'<table class="(cs-table[^"]*)"><caption>', table, html)
-    return re.sub(r"<figcaption>", figure, html)
+    html = re.sub(r"<figcaption>", figure, html)
+    # cross-references in generated text point at the first table or figure whose caption starts so
+    captions = {"table": re.findall(r'id="table-(\d+)"><caption><span class="cs-num">Table \d+\.</span> (.*?)</caption>',
+                                    html, re.S),
+                "figure": re.findall(r'<figcaption><span class="cs-num">Figure (\d+)\.</span> (.*?)</figcaption>', html,
+                                     re.S)}
+    figure_ids = re.findall(r'<figure class="cs-figure" id="([^"]+)">', html)
+
+    def ref(m: re.Match) -> str:
+        kind, name = m.group(1), m.group(2)
+        for i, (k, text) in enumerate(captions[kind]):
+            if text.startswith(name):
+                anchor = f"table-{k}" if kind == "table" else figure_ids[i]
+                return f'<a class="cs-ref" href="#{anchor}">{kind.capitalize()} {k}</a>'
+        return f"the {kind} “{name}”"  # not in this report (a section left out): named, not linked
+
+    return re.sub(r'<a class="cs-ref" data-ref="(table|figure):([^"]*)">[^<]*</a>', ref, html)
 
 
 #: Wrapper attributes nbconvert's JupyterLab template adds that serve no reader: a ``tabindex`` on every output
