@@ -124,6 +124,17 @@ cs.figures.framework_theme_heatmap(by_theme, tag)
 cs.figures.cooccurrence_heatmap(cooc, tag)
 
 # %% [markdown]
+# ### The Framework Method charting matrix
+#
+# The analysts' summaries per case and code (Gale et al. 2013), from the
+# charting matrix written by `compassion-study framework-matrix export` and
+# returned to `data/raw/framework/`.
+
+# %%
+cs.figures.table(cs.framework.read_summaries(paths), caption="Framework matrix: the analysts' summaries", tag=tag,
+                 labels=labels)
+
+# %% [markdown]
 # ### Exemplar quotes
 #
 # The rule, fixed in advance so that quotes are not cherry-picked:

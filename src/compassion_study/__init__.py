@@ -19,7 +19,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0.0.0"
 
 _STAGES = ("paths", "files", "errors", "provenance", "study", "status", "ingest", "codebook", "sheets", "agreement",
-           "consensus", "text", "analysis", "figures", "narrative", "report", "docx_report", "qda", "cli")
+           "consensus", "text", "analysis", "figures", "narrative", "report", "docx_report", "qda", "framework", "cli")
 
 
 def __getattr__(name: str):

@@ -381,6 +381,20 @@ def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_framework(args: argparse.Namespace, paths: Paths) -> int:
+    from . import framework
+
+    if args.action == "export":
+        out = framework.export(paths, args.out)
+        print(out)
+        say(f"framework-matrix: {paths.relative(out)}; analysts write the summary columns and return it to "
+            f"{paths.relative(paths.framework_raw)}/")
+        return 0
+    summaries = framework.import_(paths, args.paths or None)
+    say(f"framework-matrix: {len(summaries)} summaries -> {paths.relative(paths.framework_summaries)}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from . import report
 
@@ -640,6 +654,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("figures", help="processed data -> reports/figures/*.png|svg")
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("framework-matrix", help="Framework Method charting matrix: export it, import the summaries",
+                       description="Write the Framework Method charting matrix (cases × codes, the consensus quotes "
+                                   "in each cell and a summary column for the analyst), or read returned matrices "
+                                   "into data/processed/framework_summaries.csv.")
+    csub = _Sub(p.add_subparsers(dest="action", metavar="ACTION", required=True), common)
+    q = csub.add_parser("export", help="write exports/framework/framework-matrix.xlsx")
+    q.add_argument("--out", help="file to write (never data/raw/)")
+    q.set_defaults(func=cmd_framework)
+    q = csub.add_parser("import", help="check returned matrices and write framework_summaries.csv")
+    q.add_argument("paths", nargs="*", help="returned matrices (default: data/raw/framework/)")
+    q.set_defaults(func=cmd_framework)
 
     p = sub.add_parser("export", help="write the study for QDA programs (REFI-QDA .qdpx project)",
                        description="Write a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA or QualCoder: the "

@@ -292,24 +292,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
 
 def _adjudication_tabs(path: Path) -> tuple[list[list[object]], list[list[str | None]] | None] | None:
     """The Adjudication sheet of an .xlsx/.ods (or a CSV of it) as a grid, with its cell fills (None for CSV)."""
-    suffix = path.suffix.lower()
-    files.check_input(path, sheets.SUFFIXES, sheets.MAX_BYTES, path.name, "return .xlsx, .ods or .csv")
-    if suffix == ".csv":
-        return files.read_text_table(path), None
-    why = files.zip_problem(path, sheets.MAX_UNZIPPED)
-    if why:
-        raise InputError(f"{path.name}: {why}")
-    try:
-        shades: dict = {}
-        if (spreadsheets.office_kind(path) or suffix[1:]) == "xlsx":
-            grids = spreadsheets.xlsx_sheets(path, path.name, lambda name: name == SHEET, shades)
-        else:
-            grids = spreadsheets.read_ods(path, path.name, shades)
-        return (grids[SHEET], shades[SHEET]) if SHEET in grids else None
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None
+    return sheets.read_grid(path, SHEET)
 
 
 def run(paths: Paths | None = None, inputs: Iterable[str | Path] | None = None, round_: str | None = None) -> pd.DataFrame:

@@ -48,6 +48,9 @@ REFERENCES: dict[str, str] = {
                                   "problems of two paradoxes. Journal of Clinical Epidemiology, 43(6), 543–549.",
     "Fleiss 1971": "Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters. Psychological "
                    "Bulletin, 76(5), 378–382.",
+    "Gale et al. 2013": "Gale, N. K., Heath, G., Cameron, E., Rashid, S., & Redwood, S. (2013). Using the framework "
+                        "method for the analysis of qualitative data in multi-disciplinary health research. BMC "
+                        "Medical Research Methodology, 13, 117.",
     "Gwet 2008": "Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the presence of high "
                  "agreement. British Journal of Mathematical and Statistical Psychology, 61(1), 29–48.",
     "Hallgren 2012": "Hallgren, K. A. (2012). Computing inter-rater reliability for observational data: An overview "

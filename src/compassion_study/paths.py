@@ -119,6 +119,11 @@ class Paths:
     def consensus_raw(self) -> Path:
         return self.raw / "consensus"
 
+    @property
+    def framework_raw(self) -> Path:
+        """Returned Framework Method matrices (with the analysts' summaries)."""
+        return self.raw / "framework"
+
     # processed data: rebuilt by the pipeline
     @property
     def processed(self) -> Path:
@@ -156,6 +161,10 @@ class Paths:
     @property
     def disagreements(self) -> Path:
         return self.processed / "disagreements.csv"
+
+    @property
+    def framework_summaries(self) -> Path:
+        return self.processed / "framework_summaries.csv"
 
     @property
     def consensus(self) -> Path:

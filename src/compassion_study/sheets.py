@@ -1152,3 +1152,29 @@ def read_rounds(paths: Paths) -> pd.DataFrame:
     if not paths.rounds.is_file():
         raise InputError(f"{paths.relative(paths.rounds)}: not found; run 'compassion-study import' first")
     return files.read_csv(paths.rounds, text=("round", "coder", "source", "sheet", "sha256", "codebook_version"))
+
+
+def read_grid(path: Path, sheet: str) -> tuple[list[list[object]], list[list[str | None]] | None] | None:
+    """One named sheet of a returned .xlsx/.ods (or a CSV of it) as a grid, with its cell fills (None for CSV).
+
+    The same checks as the coding workbooks (type, size, zip bombs, DTDs, encrypted files), formula cells
+    reported as :class:`~compassion_study.spreadsheets.Formula`; None when the workbook has no such sheet.
+    """
+    suffix = path.suffix.lower()
+    files.check_input(path, SUFFIXES, MAX_BYTES, path.name, "return .xlsx, .ods or .csv")
+    if suffix == ".csv":
+        return files.read_text_table(path), None
+    why = files.zip_problem(path, MAX_UNZIPPED)
+    if why:
+        raise InputError(f"{path.name}: {why}")
+    try:
+        shades: dict = {}
+        if (office_kind(path) or suffix[1:]) == "xlsx":
+            grids = xlsx_sheets(path, path.name, lambda name: name == sheet, shades)
+        else:
+            grids = read_ods(path, path.name, shades)
+        return (grids[sheet], shades[sheet]) if sheet in grids else None
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None

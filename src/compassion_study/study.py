@@ -50,7 +50,9 @@ MAX_BYTES = 256 * 1024
 #: Longest single text value accepted in ``study.yaml``.
 MAX_TEXT = 4000
 KEYS = ("title", "organisation", "dates", "evaluators", "purpose", "governance", "codebook", "compare",
-        "reliability", "bootstrap", "comment_tables")
+        "reliability", "bootstrap", "comment_tables", "framework_cases")
+#: What a row of the Framework Method charting matrix is: a session (notes file), or a prompt × breakout theme.
+FRAMEWORK_CASES = ("session", "theme")
 #: Raw folders every study has.
 RAW_FOLDERS = ("notes", "codebook", "coding", "consensus")
 
@@ -76,6 +78,9 @@ class Study:
     comment_tables : Mapping
         Columns of comment tables exported from workshop tools (empty:
         recognise the tool by the table's headers).
+    framework_cases : str
+        Rows of the Framework Method charting matrix: ``session`` or ``theme``
+        (prompt × breakout theme).
     """
 
     title: str = "Workshop evaluation"
@@ -91,6 +96,7 @@ class Study:
     resamples: int = 1000
     seed: int = 0
     comment_tables: Mapping = Mapping()
+    framework_cases: str = "session"
     path: Path | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -201,6 +207,11 @@ def parse(data: Any, label: str = STUDY_FILE) -> Study:
     out["comment_tables"] = Mapping(
         text=_texts(tables.get("text"), where(label, "comment_tables", "text"), problems),
         **{k: _text(tables.get(k), where(label, "comment_tables", k), problems) for k in MAPPING_KEYS[1:]})
+    cases = data.get("framework_cases", Study.framework_cases)
+    if cases not in FRAMEWORK_CASES:
+        problems.append(f"{where(label, 'framework_cases')}: expected one of {', '.join(FRAMEWORK_CASES)} (the rows of "
+                        "the Framework Method matrix: sessions, or prompts × breakout themes)")
+    out["framework_cases"] = cases if cases in FRAMEWORK_CASES else Study.framework_cases
     if out["comment_tables"] and not out["comment_tables"].text:
         problems.append(f"{where(label, 'comment_tables')}: name the column(s) holding the comments under 'text'")
     if problems:
