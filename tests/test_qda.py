@@ -359,3 +359,47 @@ def test_a_project_in_the_coding_folder_is_read_by_the_whole_study_run(tmp_path)
     by_code = agreement.read_table(paths.agreement_by_code)
     assert set(by_code["round"]) == {"round-1", "round-2"}
     assert project.read_bytes() == before
+
+
+@pytest.mark.parametrize("coder_from", ["source", "set"])
+def test_duplicated_documents_per_coder(tmp_path, coder_from):
+    """MAXQDA and NVivo teams often give each coder a copy of the notes: the coder comes from the copy's name
+    or from the set holding it, not from creatingUser."""
+    import html
+
+    from compassion_study import files, ingest
+
+    assert [qda.coder_in_name(n) for n in ("notes_ann.txt", "notes (ben)", "notes - cat.docx", "notes")] == \
+        ["ann", "ben", "cat", ""]
+    units = ingest.read_notes([next((REPO / "data" / "raw" / "notes").glob("*.txt"))])
+    text = _notes_text()
+    spans = qda.unit_spans(text, units)
+    book = _book()
+    guid = qda.code_guid(book.name, "belonging")
+    first, second = units["unit_id"].iloc[[0, 3]]
+    sources, sets, members = [], [], []
+    for n, (coder, uid) in enumerate((("ann", first), ("ben", second))):
+        a, b = spans[uid]
+        sg = f"4000000{n}-0000-4000-8000-000000000000"
+        sources.append(f'<TextSource guid="{sg}" name="{html.escape("notes_" + coder + ".txt")}" '
+                       f'plainTextPath="internal://{sg}.txt"><PlainTextSelection guid="5000000{n}-0000-4000-8000-'
+                       f'000000000000" startPosition="{a}" endPosition="{b}"><Coding guid="6000000{n}-0000-4000-8000-'
+                       f'000000000000"><CodeRef targetGUID="{guid}"/></Coding></PlainTextSelection></TextSource>')
+        sets.append(f'<Set guid="7000000{n}-0000-4000-8000-000000000000" name="{coder}"><MemberSource targetGUID="{sg}"/>'
+                    "</Set>")
+        members.append((f"sources/{sg}.txt", text.encode("utf-8")))
+    xml = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="MAXQDA">'
+           f'<CodeBook><Codes><Code guid="{guid}" name="Belonging" isCodable="true"/></Codes></CodeBook>'
+           f"<Sources>{''.join(sources)}</Sources><Sets>{''.join(sets)}</Sets></Project>")
+    path = tmp_path / "dup.qdpx"
+    path.write_bytes(files.stable_zip([("project.qde", xml.encode("utf-8")), *members]))
+    books = {b.full_version: b for b in map(codebook.load, codebook.available(Paths.from_root(REPO)))}
+    got = qda.read_project(path, units, books, "round-2", None, coder_from=coder_from)
+    assert got["problems"] == []
+    codings = __import__("pandas").concat(got["codings"])
+    applied = set(map(tuple, codings.loc[codings["applied"] == 1, ["coder", "unit_id", "code_id"]].to_numpy()))
+    assert applied == {("ann", first, "belonging"), ("ben", second, "belonging")}
+    assert any("Sets" in w for w in got["warnings"])  # the sets themselves are not imported, and that is said
+    # without the option the codings have no user: one clear problem, not a silent drop
+    plain = qda.read_project(path, units, books, "round-2", None)
+    assert plain["problems"] and "names no users" in plain["problems"][0]

@@ -185,10 +185,11 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
     # QDA projects only ('run' calls this without them: every project's roster is its users)
     coders = args.coders.split(",") if getattr(args, "coders", None) else None
     overlap = getattr(args, "overlap", "any")
+    coder_from = getattr(args, "coder_from", None)
 
     if getattr(args, "check", False):
         result = sheets.check_codings(args.paths or None, round_=args.round, paths=paths,
-                                      coders=coders, overlap=overlap)
+                                      coders=coders, overlap=overlap, coder_from=coder_from)
         for warning in result.warnings:
             say(f"warning: {warning}")
         if result.problems:
@@ -199,7 +200,7 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
         say(f"import --check: the files would import ({detail}); nothing was written")
         return 0
     codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths,
-                                    coders=coders, overlap=overlap)
+                                    coders=coders, overlap=overlap, coder_from=coder_from)
     for warning in codings.attrs.get("warnings", []):
         say(f"warning: {warning}")
     rounds = sheets.read_rounds(paths)
@@ -588,6 +589,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="check the files as the import would, and write nothing")
     p.add_argument("--coders", help="QDA projects (.qdpx): every coder of the round, comma-separated "
                                     "(default: the project's users)")
+    p.add_argument("--coder-from", choices=["source", "set"],
+                   help="QDA projects where each coder coded their own copy of the notes: the coder is named at "
+                        "the end of the document's name (notes_ann, notes (ann)) or is the name of its set")
     p.add_argument("--overlap", choices=["any", "majority"], default="any",
                    help="QDA projects: a coded selection codes a unit it overlaps at all (any, default) or covers "
                         "more than half of (majority)")

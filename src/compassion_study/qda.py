@@ -429,8 +429,18 @@ def _utf16_to_points(text: str):
     return lambda unit: int(np.searchsorted(ends, unit, side="left"))
 
 
+def coder_in_name(name: str) -> str:
+    """The coder named at the end of a duplicated document's name: ``notes_ann``, ``notes - ann``, ``notes (ann)``
+    (extension ignored); empty when there is none."""
+    import re as _re
+
+    stem = _re.sub(r"\.[A-Za-z0-9]{1,5}$", "", name.strip())
+    m = _re.search(r"(?:\(\s*([^()]+?)\s*\)|(?:_| - )\s*([^_()]+?))$", stem)
+    return ((m.group(1) or m.group(2)) or "").strip() if m else ""
+
+
 def read_project(path: Path, units, books: dict, round_: str | None, coders: list[str] | None,
-                 rule: str = "any") -> dict:
+                 rule: str = "any", coder_from: str | None = None) -> dict:
     """Read a coded REFI-QDA project: per coder, which study units carry which code.
 
     Parameters
@@ -451,6 +461,10 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
     rule : {"any", "majority"}
         A selection codes a unit when it overlaps the unit by at least one character (``any``) or covers more
         than half of it (``majority``).
+    coder_from : {None, "source", "set"}
+        For programs where each coder codes their own copy of the documents: the coder of every coding in a
+        source is the one named at the end of the source's name (:func:`coder_in_name`), or the name of the
+        set (``Sets``) the source belongs to, instead of ``creatingUser``.
 
     Returns
     -------
@@ -476,6 +490,8 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
         problems.append(f"{label}: a project does not say which round it is; give --round")
     if rule not in ("any", "majority"):
         problems.append(f"{label}: unknown overlap rule {rule!r} (any or majority)")
+    if coder_from not in (None, "source", "set"):
+        problems.append(f"{label}: coders are taken from creatingUser, 'source' or 'set', not {coder_from!r}")
     bad = files.zip_problem(path, kind="REFI-QDA project (.qdpx)")
     if bad:
         problems.append(f"{label}: {bad}")
@@ -539,7 +555,17 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
         located: set[str] = set()
         # a project cannot say who read a unit and left it uncoded: every coder of the roster (given, else every
         # user of the project) is taken to have read every unit found in the sources
-        roster = list(dict.fromkeys(coders or [n for n in users.values() if n]))
+        # duplicated documents per coder: the coder of each source from its name or its set
+        owner: dict[str, str] = {}
+        if coder_from == "set":
+            for st in root.iter(f"{p}Set"):
+                for member in st.findall(f"{p}MemberSource"):
+                    owner[(member.get("targetGUID") or "").strip("{}").lower()] = (st.get("name") or "").strip()
+        elif coder_from == "source":
+            for src in root.iter(f"{p}TextSource"):
+                owner[(src.get("guid") or "").strip("{}").lower()] = coder_in_name(src.get("name") or "")
+        named = [n for n in owner.values() if n] if coder_from else [n for n in users.values() if n]
+        roster = list(dict.fromkeys(coders or sorted(set(named))))
         if not roster:
             problems.append(f"{label}: the project names no users; give every coder of the round with --coders")
             return out
@@ -559,6 +585,11 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
                 text = raw.decode("utf-8").removeprefix("\ufeff")
             except UnicodeDecodeError:
                 problems.append(f"{place}: the source text is not UTF-8")
+                continue
+            source_coder = owner.get((source.get("guid") or "").strip("{}").lower(), "") if coder_from else None
+            if coder_from and not source_coder:
+                problems.append(f"{place}: no coder in its {'name' if coder_from == 'source' else 'set'} "
+                                "(--coder-from " + coder_from + ")")
                 continue
             spans = unit_spans(text, units)
             located |= set(spans)
@@ -597,7 +628,7 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
                         unmatched[name or guid] = unmatched.get(name or guid, 0) + 1
                         continue
                     user = (coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
-                    coder = users.get(user, "")
+                    coder = source_coder if coder_from else users.get(user, "")
                     if coder not in roster:
                         unknown_users[coder or user or "(no user)"] = unknown_users.get(coder or user or "(no user)", 0) + 1
                         continue

@@ -904,7 +904,7 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
             result.problems.append(f"{path.name}: file not found")
             return result
         got = qda.read_project(path, units, books, expected, (project or {}).get("coders"),
-                               (project or {}).get("overlap", "any"))
+                               (project or {}).get("overlap", "any"), (project or {}).get("coder_from"))
         result.problems.extend(got["problems"])
         result.warnings.extend(got["warnings"])
         if not got["problems"]:
@@ -1062,7 +1062,8 @@ def coding_status(paths: Paths, round_: str | None = None) -> pd.DataFrame:
 
 
 def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
-                  paths: Paths | None = None, coders: list[str] | None = None, overlap: str = "any") -> Result:
+                  paths: Paths | None = None, coders: list[str] | None = None, overlap: str = "any",
+                  coder_from: str | None = None) -> Result:
     """Read and check returned files exactly as :func:`import_codings` would, writing nothing.
 
     Returns
@@ -1072,7 +1073,7 @@ def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None
         says what each file holds.
     """
     paths = paths or Paths.from_root()
-    return _check(paths, inputs, round_, {"coders": coders, "overlap": overlap})[0]
+    return _check(paths, inputs, round_, {"coders": coders, "overlap": overlap, "coder_from": coder_from})[0]
 
 
 def _check(paths: Paths, inputs, round_: str | None, project: dict | None = None
@@ -1086,7 +1087,8 @@ def _check(paths: Paths, inputs, round_: str | None, project: dict | None = None
 
 
 def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
-                   paths: Paths | None = None, coders: list[str] | None = None, overlap: str = "any") -> pd.DataFrame:
+                   paths: Paths | None = None, coders: list[str] | None = None, overlap: str = "any",
+                   coder_from: str | None = None) -> pd.DataFrame:
     """Stage: returned workbooks -> ``codings.csv``, ``rounds.csv``, ``memos.csv``.
 
     Parameters
@@ -1099,9 +1101,10 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     round_ : str, optional
         The round these files belong to (checked against each sheet); by
         default the folder name under ``data/raw/coding/``.
-    coders, overlap : list of str, str
-        For REFI-QDA projects (``.qdpx``): every coder of the round (default: the project's users) and the rule
-        mapping a coded selection onto units (``any`` overlap or ``majority``); see
+    coders, overlap, coder_from : list of str, str, str
+        For REFI-QDA projects (``.qdpx``): every coder of the round (default: the project's users), the rule
+        mapping a coded selection onto units (``any`` overlap or ``majority``) and where coders come from
+        (``creatingUser``, or ``source``/``set`` names for duplicated documents); see
         :func:`compassion_study.qda.read_project`.
 
     Returns
@@ -1116,7 +1119,8 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     """
     paths = paths or Paths.from_root()
     sources = expand(inputs if inputs else [paths.coding])
-    result, units, books = _check(paths, inputs, round_, {"coders": coders, "overlap": overlap})
+    result, units, books = _check(paths, inputs, round_, {"coders": coders, "overlap": overlap,
+                                                          "coder_from": coder_from})
     if result.problems:
         n_files = len({p.split(" › ")[0] for p in result.problems})
         raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
