@@ -519,11 +519,12 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
         members = {n.lower(): n for n in names}  # sources/ in any letter case (NVivo writes lower case)
 
         def source_bytes(ref: str) -> bytes | None:
-            if not ref.startswith("internal://"):
+            # internal://NAME is the standard; programs also write internal:/NAME, sources/NAME or a bare NAME.
+            # Only a file of sources/ is ever read (relative:// and absolute:// point outside the archive).
+            name = re.sub(r"^internal:/{1,2}", "", ref.strip(), flags=re.I)
+            name = re.sub(r"^sources/", "", name, flags=re.I)
+            if not name or "://" in name or "/" in name or "\\" in name or name.startswith("."):
                 return None
-            name = ref[len("internal://"):]
-            if "/" in name or "\\" in name or name.startswith("."):
-                return None  # never a path out of sources/
             member = members.get(f"sources/{name}".lower())
             return zf.read(member) if member else None
 
