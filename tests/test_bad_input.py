@@ -195,13 +195,32 @@ CASES = [
     Case("sheets:reserved-round", ("sheets", "--round", "CON", "--coders", "a"), "round 'CON': use 1-20 letters"),
     Case("report:unknown-parameter", ("report", "-p", '{"round": "x"}'), "--parameters: unknown parameter(s) 'round'"),
     Case("report:bad-json", ("report", "-p", "{"), "--parameters: not valid JSON"),
+    # --- QDA programs and the Framework Method (issue 16) -------------------------------------
+    Case("qda:qdc-not-xml", ("codebook", "import", "{f}"), "cb.qdc: not well-formed XML", "cb.qdc", b"<CodeBook"),
+    Case("qda:qdc-entities", ("codebook", "import", "{f}"), "cb.qdc: has a DTD or entity declarations", "cb.qdc",
+         b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aa">]><CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>'),
+    Case("qda:qdc-into-raw", ("codebook", "import", "{root}/ok.qdc", "--out", "{root}/data/raw/codebook/x.yaml"),
+         "data/raw/ holds the study's inputs and is never written"),
+    Case("qda:qdpx-not-zip", ("import", "{f}", "--round", "round-2"), "p.qdpx: is not a REFI-QDA project (.qdpx)",
+         "p.qdpx", b"not a zip"),
+    Case("qda:qdpx-no-qde", ("import", "{root}/noqde.qdpx", "--round", "round-2"),
+         "noqde.qdpx: expected one .qde file at the top of the archive, found none"),
+    Case("qda:qdpx-unknown-code", ("import", "{root}/unknown_code.qdpx", "--round", "round-2"),
+         "unknown_code.qdpx: code 'Made up' (1 coding(s)) matches no code"),
+    Case("framework:formula", ("framework-matrix", "import", "{root}/fw_formula.xlsx"),
+         "fw_formula.xlsx › Matrix › C4: a formula"),
+    Case("framework:edited-quotes", ("framework-matrix", "import", "{root}/fw_quotes.xlsx"),
+         "fw_quotes.xlsx › Matrix › B4: the quotes were edited"),
+    Case("framework:unknown-case", ("framework-matrix", "import", "{root}/fw_case.xlsx"),
+         "fw_case.xlsx › Matrix › A4: case 'Elsewhere' is not a case of this study"),
+    Case("framework:no-matrix", ("framework-matrix", "import", "{root}/adj_text.xlsx"), "adj_text.xlsx: has no 'Matrix' sheet"),
 ]
 
 
 def test_the_table_is_large_and_covers_every_stage():
     assert len(CASES) >= 80
     assert {c.id.split(":")[0] for c in CASES} == {"ingest", "codebook", "import", "consensus", "ratings", "study", "root",
-                                                   "sheets", "report"}
+                                                   "sheets", "report", "qda", "framework"}
     assert len({c.id for c in CASES}) == len(CASES)
 
 
@@ -234,9 +253,35 @@ def project(tmp_path_factory) -> Paths:
         wb.save(root / f"{name}.xlsx")
     _docx_bomb(root / "bomb.docx")
     _hostile_workbooks(paths)
+    _qda_files(paths)
     (root / "notes-dir" / "folder.txt").mkdir(parents=True)
     os.mkfifo(root / "pipe.txt")
     return paths
+
+
+def _qda_files(paths: Paths) -> None:
+    """A valid codebook exchange file, broken QDA projects and returned framework matrices with one fault each."""
+    from compassion_study import codebook, files, framework, qda
+
+    root = paths.root
+    (root / "ok.qdc").write_bytes(qda.codebook_qdc(codebook.find(paths)))
+    (root / "noqde.qdpx").write_bytes(files.stable_zip([("sources/a.txt", b"text")]))
+    unit = ingest.read_units(paths.units).iloc[0]
+    notes = f"- {unit.text}\n"
+    qde = ('<Project xmlns="urn:QDA-XML:project:1.0" name="p"><Users><User guid="00000000-0000-4000-8000-000000000001" '
+           'name="ann"/></Users><CodeBook><Codes><Code guid="00000000-0000-4000-8000-000000000002" name="Made up" '
+           'isCodable="true"/></Codes></CodeBook><Sources><TextSource guid="00000000-0000-4000-8000-000000000003" '
+           'plainTextPath="internal://a.txt"><PlainTextSelection guid="00000000-0000-4000-8000-000000000004" '
+           f'startPosition="2" endPosition="{2 + len(unit.text)}"><Coding guid="00000000-0000-4000-8000-000000000005" '
+           'creatingUser="00000000-0000-4000-8000-000000000001"><CodeRef targetGUID="00000000-0000-4000-8000-'
+           '000000000002"/></Coding></PlainTextSelection></TextSource></Sources></Project>')
+    (root / "unknown_code.qdpx").write_bytes(files.stable_zip([("project.qde", qde.encode()),
+                                                               ("sources/a.txt", notes.encode())]))
+    matrix = framework.export(paths, root / "fw.xlsx")
+    for name, cell, value in (("fw_formula", "C4", "=1+1"), ("fw_quotes", "B4", "mine"), ("fw_case", "A4", "Elsewhere")):
+        wb = load_workbook(matrix)
+        wb[framework.SHEET][cell] = value
+        wb.save(root / f"{name}.xlsx")
 
 
 def _with_row1(src: Path, target: Path, cell: str, value: str) -> None:
