@@ -403,3 +403,58 @@ def test_duplicated_documents_per_coder(tmp_path, coder_from):
     # without the option the codings have no user: one clear problem, not a silent drop
     plain = qda.read_project(path, units, books, "round-2", None)
     assert plain["problems"] and "names no users" in plain["problems"][0]
+
+
+def test_a_qda_team_gets_the_same_agreement_as_a_spreadsheet_team(tmp_path):
+    """Issue 16, done when: the round-1 coding of the bundled study, coded in a QDA program instead (one coded
+    selection per applied cell, creatingUser alice or bob), imports to the same codings and the same agreement
+    tables as the spreadsheets; and the consensus exported as a project imports back as the consensus."""
+    import shutil
+
+    import pandas as pd
+
+    from compassion_study import agreement, files, sheets
+    from compassion_study.consensus import read_consensus
+    from compassion_study.ingest import read_units
+
+    paths = _built(tmp_path / "sheets")
+    units = read_units(paths.units)
+    codings = sheets.read_codings(paths)
+    book = _book()
+    users = {"alice": "a0000000-0000-4000-8000-000000000001", "bob": "b0000000-0000-4000-8000-000000000002"}
+    members, sources = [], []
+    for n, (source, grp) in enumerate(units.groupby("source", sort=False)):
+        text, spans = qda.source_text(grp)
+        sg = qda._guid("source", source)
+        sels = []
+        for uid, start, end in spans:
+            for r in codings[(codings["unit_id"] == uid) & (codings["applied"] == 1)].itertuples():
+                g = qda._guid("test-selection", f"{r.coder}/{uid}/{r.code_id}")
+                sels.append(f'<PlainTextSelection guid="{g}" startPosition="{start}" endPosition="{end}">'
+                            f'<Coding guid="{qda._guid("test-coding", g)}" creatingUser="{users[r.coder]}">'
+                            f'<CodeRef targetGUID="{qda.code_guid(book.name, r.code_id)}"/></Coding></PlainTextSelection>')
+        sources.append(f'<TextSource guid="{sg}" name="{source}" plainTextPath="internal://{sg}.txt">{"".join(sels)}'
+                       "</TextSource>")
+        members.append((f"sources/{sg}.txt", text.encode("utf-8")))
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p"><Users>'
+           + "".join(f'<User guid="{g}" name="{u}"/>' for u, g in users.items()) + "</Users>"
+           f"<Sources>{''.join(sources)}</Sources></Project>")
+    other = Paths.from_root(tmp_path / "qda")
+    shutil.copytree(paths.root, other.root)
+    shutil.rmtree(other.coding)  # this team returned no spreadsheets: only the project
+    (other.coding / "round-1").mkdir(parents=True)
+    (other.coding / "round-1" / "project.qdpx").write_bytes(files.stable_zip([("project.qde", qde.encode()), *members]))
+    assert main(["--root", str(other.root), "run", "--bootstrap", "200"]) == 0
+    assert main(["--root", str(paths.root), "run", "--bootstrap", "200"]) == 0
+    key = ["round", "coder", "unit_id", "code_id"]
+    mine = sheets.read_codings(other).sort_values(key).reset_index(drop=True)
+    theirs = sheets.read_codings(paths).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs)
+    pd.testing.assert_frame_equal(agreement.read_table(other.agreement_by_code), agreement.read_table(paths.agreement_by_code))
+    # and the consensus, exported as a project, comes back as the consensus
+    exported = qda.export_project(paths, tmp_path / "consensus.qdpx")
+    books = {b.full_version: b for b in map(codebook.load, codebook.available(paths))}
+    back = qda.read_project(exported, units, books, "round-9", ["consensus"])["codings"][0]
+    cons = read_consensus(paths)
+    merged = back.merge(cons[["unit_id", "code_id", "applied"]], on=["unit_id", "code_id"], suffixes=("", "_c"))
+    assert len(merged) == len(cons) and (merged["applied"] == merged["applied_c"].astype(int)).all()
