@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -134,7 +135,8 @@ def units_per_theme(units: pd.DataFrame) -> Chart:
     y = range(len(table))[::-1]
     for p in parts:
         sel = table["part"] == p
-        ax.barh([yy for yy, s in zip(y, sel) if s], table.loc[sel, "units"], color=colours[p], label=_short(p))
+        ax.barh([yy for yy, s in zip(y, sel) if s], table.loc[sel, "units"], color=colours[p],
+                label=textwrap.fill(p, 45))
     ax.set_yticks(list(y), table["label"])
     ax.set_xlabel("Number of comment units")
     ax.set_ylabel("Breakout theme")
@@ -144,7 +146,7 @@ def units_per_theme(units: pd.DataFrame) -> Chart:
     top = table.sort_values("units", ascending=False, kind="stable").iloc[0]
     alt = (
         f"Horizontal bar chart of {int(table['units'].sum())} comment units across {len(table)} theme groups "
-        f"in {len(parts)} parts of the notes ({', '.join(_short(p) for p in parts)}). "
+        f"in {len(parts)} parts of the notes ({'; '.join(parts)}). "
         f"The largest is {top['label']} with {int(top['units'])} units."
     )
     return Chart("units_per_theme", fig, alt)
@@ -451,7 +453,7 @@ def code_frequency_by_part(freq: pd.DataFrame, tag: str = "") -> Chart:
         sub = freq[freq["group"] == g].set_index("code_id").reindex(codes)
         ys = [len(codes) - 1 - i + (len(groups) / 2 - j - 0.5) * height for i in range(len(codes))]
         ax.barh(ys, sub["share"].fillna(0), height=height, color=PALETTE[j % len(PALETTE)],
-                label=f"{_short(g)} (n={int(sub['units_in_group'].iloc[0])})")
+                label=textwrap.fill(f"{g} (n={int(sub['units_in_group'].iloc[0])})", 45))
     ax.set_yticks([len(codes) - 1 - i for i in range(len(codes))], codes)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Share of the part's units carrying the code")
@@ -535,9 +537,10 @@ def keyness_chart(table: pd.DataFrame, top: int = 10) -> Chart | Note:
     ax.set_yticks(range(len(rows)), [f"{w} (LR {lr:+.1f})" for w, lr in zip(rows["word"], rows["log_ratio"])])
     ax.axvline(3.84, color="#555555", linestyle="--", linewidth=1)
     ax.axvline(-3.84, color="#555555", linestyle="--", linewidth=1)
-    ax.set_xlabel(f"Log-likelihood G² (right: key in {_short(target, 30)}; left: key in {_short(reference, 30)})")
+    ax.set_xlabel("Log-likelihood G² (right: key in the first part; left: key in the second)")
     ax.set_ylabel("Word (log ratio)")
-    ax.set_title(f"Keyness: {_short(target, 30)} against {_short(reference, 30)}")
+    # the parts' full names, wrapped: a title cut at 30 characters hid which parts were compared
+    ax.set_title(textwrap.fill(f"Keyness: “{target}” (first) against “{reference}” (second)", 60))
     words_a = ", ".join(a["word"].head(5))
     words_b = ", ".join(b["word"].head(5))
     alt = (f"Diverging bar chart of keyness (log-likelihood) comparing '{target}' with '{reference}'. Most key in the "
@@ -581,10 +584,6 @@ def data_tag(paths: Paths) -> str:
     if paths.consensus.is_file() and read_consensus(paths)["provisional"].astype(bool).any():
         parts.append("provisional consensus")
     return ", ".join(parts)
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def charts(paths: Paths) -> list[Chart]:
