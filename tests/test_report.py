@@ -216,6 +216,10 @@ def test_tables_are_numbered_captioned_and_labelled(built):
     refs = re.findall(r'<a class="cs-ref" href="#([^"]+)">(Table|Figure) \d+</a>', page)
     assert len(refs) >= 3 and all(f'id="{anchor}"' in page for anchor, _ in refs)
     assert "[[" not in page and "data-ref=" not in page
+    # subsection contents under each section heading, and every link lands on a heading
+    subtoc = re.findall(r'<nav class="cs-subtoc"[^>]*>(.*?)</nav>', page, re.S)
+    assert len(subtoc) >= 4
+    assert all(f'id="{anchor}"' in page for nav in subtoc for anchor in re.findall(r'href="#([^"]+)"', nav))
     assert sum(len(css) for css in re.findall(r"<style[^>]*>(.*?)</style>", page, re.S)) < 30_000
     sections = re.split(r'<h2 id="', page)
     for section in sections:

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from html import escape
+from html import escape, unescape
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -316,14 +316,33 @@ _H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link".*?</a>)?
 
 
 def _add_toc(html: str) -> str:
-    entries = [(anchor, re.sub(r"<[^>]+>", "", text).strip()) for anchor, text in _H2.findall(html)]
+    # heading text is HTML already: unescaped here, escaped once when written
+    entries = [(anchor, unescape(re.sub(r"<[^>]+>", "", text)).strip()) for anchor, text in _H2.findall(html)]
     items = "".join(f'<li><a href="#{anchor}">{escape(text, quote=False)}</a></li>' for anchor, text in entries)
     toc = f'<nav class="cs-toc" aria-label="Contents"><h2 id="contents">Contents</h2><ol>{items}</ol></nav>'
+    html = _subsections(html)
     # every section after the first ends with a way back to the contents
     back = '<p class="cs-top"><a href="#contents">Back to contents</a></p>'
     for anchor, _ in entries[1:]:
         html = html.replace(f'<h2 id="{anchor}"', f'{back}<h2 id="{anchor}"', 1)
     return html.replace("&lt;!--cs-toc--&gt;", toc).replace("<!--cs-toc-->", toc, 1)
+
+
+_H3 = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link".*?</a>)?</h3>', re.S)
+
+
+def _subsections(html: str) -> str:
+    """After each section heading with two or more subsections, a line of links to them ("In this section")."""
+    parts = re.split(r'(?=<h2 id=")', html)
+    out = [parts[0]]
+    for part in parts[1:]:
+        subs = [(anchor, unescape(re.sub(r"<[^>]+>", "", text)).strip()) for anchor, text in _H3.findall(part)]
+        if len(subs) >= 2:
+            links = " · ".join(f'<a href="#{anchor}">{escape(text, quote=False)}</a>' for anchor, text in subs)
+            nav = f'<nav class="cs-subtoc" aria-label="In this section"><p>In this section: {links}</p></nav>'
+            part = re.sub(r"(</h2>)", lambda m: m.group(1) + nav, part, count=1)
+        out.append(part)
+    return "".join(out)
 
 
 def _number(html: str) -> str:
