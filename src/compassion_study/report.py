@@ -154,6 +154,7 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
     km.start_kernel(cwd=str(paths.notebooks))
     results = []
+    client = None
     try:
         for name in names:
             source = paths.notebooks / f"{name}.py"
@@ -166,8 +167,11 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
             nb = parameterize_notebook(nb, params)
             # every notebook starts from an empty namespace, as in a fresh kernel
             nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": ["reset"]}))
-            client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
-                                    resources={"metadata": {"path": str(paths.notebooks)}})
+            # one client for every notebook: its channels to the kernel are opened once, not per notebook
+            if client is None:
+                client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
+                                        resources={"metadata": {"path": str(paths.notebooks)}})
+            client.nb = nb
             try:
                 client.execute(cleanup_kc=False)
             except CellExecutionError as exc:
@@ -178,7 +182,10 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
                                  f"{err.get('evalue', str(exc).splitlines()[0])}") from None
             results.append(nb)
     finally:
-        km.shutdown_kernel(now=False)
+        if client is not None and client.kc is not None:
+            client.kc.stop_channels()
+        # the kernel has nothing to save: stopped at once rather than asked and waited for
+        km.shutdown_kernel(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
     return results
 
