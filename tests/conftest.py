@@ -152,3 +152,16 @@ def add_round_two(paths: Paths) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for p in written[:2]:
         shutil.copy(p, target / p.name)
+
+
+def study_through_consensus(root: Path) -> Paths:
+    """A copy of the bundled study at ``root`` with units, codings and the consensus written (no report)."""
+    from compassion_study import consensus, ingest, sheets
+
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copy(REPO / "study.yaml", root / "study.yaml")
+    paths = Paths.from_root(root)
+    ingest.ingest(paths=paths)
+    sheets.import_codings(paths=paths)
+    consensus.run(paths)
+    return paths

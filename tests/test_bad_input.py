@@ -10,17 +10,16 @@ bomb, an XML entity bomb, a password-protected workbook) are among them.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from compassion_study import consensus, ingest, sheets
+from compassion_study import consensus, ingest
 from compassion_study.paths import Paths
 
-from .conftest import DATA, REPO, rewrite_zip, tree_hashes
+from .conftest import DATA, REPO, rewrite_zip, study_through_consensus, tree_hashes
 
 BAD = DATA / "bad_workbooks"
 CODEBOOK = (REPO / "data/raw/codebook/compassionate-leadership-v1.yaml").read_text(encoding="utf-8")
@@ -237,13 +236,8 @@ def _docx_bomb(path: Path) -> None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Paths:
     """A project with every stage's outputs already written (so 'unchanged' means something)."""
-    root = tmp_path_factory.mktemp("bad") / "project"
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
-    shutil.copy(REPO / "study.yaml", root / "study.yaml")
-    paths = Paths.from_root(root)
-    ingest.ingest(paths=paths)
-    sheets.import_codings(paths=paths)
-    consensus.run(paths)
+    paths = study_through_consensus(tmp_path_factory.mktemp("bad") / "project")
+    root = paths.root
     adj = consensus.export(paths, "round-1", out=root / "adj.xlsx")
     for name, cell, value in (("adj_decision", "G3", "perhaps"), ("adj_cell", "A3", "u0000000000"), ("adj_text", "D3", "edited")):
         wb = load_workbook(adj)

@@ -8,24 +8,17 @@ import subprocess
 import openpyxl
 import pytest
 
-from compassion_study import consensus, framework, ingest, sheets
+from compassion_study import consensus, framework, ingest
 from compassion_study.cli import main
 from compassion_study.errors import InputError
 from compassion_study.paths import Paths
 
-from .conftest import REPO
+from .conftest import study_through_consensus
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory) -> Paths:
-    root = tmp_path_factory.mktemp("framework") / "study"
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
-    shutil.copy(REPO / "study.yaml", root / "study.yaml")
-    paths = Paths.from_root(root)
-    ingest.ingest(paths=paths)
-    sheets.import_codings(paths=paths)
-    consensus.run(paths)
-    return paths
+    return study_through_consensus(tmp_path_factory.mktemp("framework") / "study")
 
 
 def test_matrix_holds_every_consensus_quote_once_per_code(study):

@@ -13,7 +13,7 @@ from compassion_study.cli import main
 from compassion_study.errors import InputError
 from compassion_study.paths import Paths
 
-from .conftest import REPO
+from .conftest import REPO, study_through_consensus
 
 XSD = REPO / "tests" / "data" / "refi-qda" / "Codebook.xsd"
 NS = "{urn:QDA-XML:codebook:1.0}"
@@ -67,7 +67,7 @@ def test_round_trip_gives_back_every_code_and_field():
 
 def test_a_program_codebook_imports_with_notes_on_what_is_missing(tmp_path):
     """A codebook as NVivo or QualCoder write it: names, a hierarchy, free-text descriptions, a set."""
-    qdc = f"""<?xml version="1.0" encoding="utf-8"?>
+    qdc = """<?xml version="1.0" encoding="utf-8"?>
 <CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo">
   <Codes>
     <Code guid="11111111-1111-1111-1111-111111111111" name="Leadership" isCodable="false">
@@ -157,18 +157,7 @@ def test_codebook_for_coders_in_word_has_every_field(tmp_path, soffice):
 
 def _built(tmp_path) -> Paths:
     """The bundled study through consensus (no report) in a throw-away folder."""
-    import shutil
-
-    from compassion_study import consensus, ingest, sheets
-
-    root = tmp_path / "study"
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
-    shutil.copy(REPO / "study.yaml", root / "study.yaml")
-    paths = Paths.from_root(root)
-    ingest.ingest(paths=paths)
-    sheets.import_codings(paths=paths)
-    consensus.run(paths)
-    return paths
+    return study_through_consensus(tmp_path / "study")
 
 
 def test_project_export_validates_and_carries_the_consensus_exactly(tmp_path):
@@ -321,6 +310,25 @@ def test_bad_projects_are_refused_with_the_place(tmp_path, change, message):
     assert all(p.startswith("bad.qdpx") for p in got["problems"])
 
 
+def test_a_user_who_coded_nothing_is_not_taken_for_a_coder_unless_named(tmp_path):
+    """A project owner who coded nothing would otherwise count as a coder who read every unit and applied no
+    code, pulling agreement down without a word: left out with a warning, or counted when named in --coders."""
+    from compassion_study import ingest
+
+    units = ingest.read_notes([next((REPO / "data" / "raw" / "notes").glob("*.txt"))])
+    first = units["unit_id"].iloc[0]
+    path = tmp_path / "p.qdpx"
+    path.write_bytes(_project(units, _notes_text(), {"ann": [(first, "Belonging", "all")],
+                                                     "ben": [(first, "Belonging", "all")]},
+                              users=("ann", "ben", "owner")))
+    books = {b.full_version: b for b in map(codebook.load, codebook.available(Paths.from_root(REPO)))}
+    got = qda.read_project(path, units, books, "round-2", None)
+    assert got["problems"] == [] and [r["coder"] for r in got["rounds"]] == ["ann", "ben"]
+    assert any("owner made no coding and are not counted" in w for w in got["warnings"])
+    named = qda.read_project(path, units, books, "round-2", ["ann", "ben", "owner"])
+    assert [r["coder"] for r in named["rounds"]] == ["ann", "ben", "owner"]
+
+
 def test_a_coder_outside_the_roster_is_refused_and_the_import_keeps_other_rounds(tmp_path, capsys):
     """The CLI imports a project as round-2 beside the spreadsheet round-1; agreement then runs unchanged."""
     from compassion_study import agreement, sheets
@@ -402,7 +410,7 @@ def test_duplicated_documents_per_coder(tmp_path, coder_from):
     assert any("Sets" in w for w in got["warnings"])  # the sets themselves are not imported, and that is said
     # without the option the codings have no user: one clear problem, not a silent drop
     plain = qda.read_project(path, units, books, "round-2", None)
-    assert plain["problems"] and "names no users" in plain["problems"][0]
+    assert plain["problems"] and "not a named user of the project" in plain["problems"][0]
 
 
 def test_a_qda_team_gets_the_same_agreement_as_a_spreadsheet_team(tmp_path):

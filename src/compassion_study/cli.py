@@ -588,7 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--round", help="the round these files belong to (default: their folder name)")
     p.add_argument("--check", action="store_true", help="check the files as the import would, and write nothing")
     p.add_argument("--coders", help="QDA projects (.qdpx): every coder of the round, comma-separated "
-                                    "(default: the project's users)")
+                                    "(default: every user who made a coding)")
     p.add_argument("--coder-from", choices=["source", "set"],
                    help="QDA projects where each coder coded their own copy of the notes: the coder is named at "
                         "the end of the document's name (notes_ann, notes (ann)) or is the name of its set")

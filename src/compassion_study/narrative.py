@@ -124,10 +124,12 @@ def _labels(paths: Paths) -> dict[str, str]:
     from . import codebook as cbmod
     from .sheets import read_rounds
 
+    from .errors import InputError
+
     try:
         rounds = read_rounds(paths)
         book = cbmod.find(paths, sorted(rounds["codebook_version"])[-1] if len(rounds) else None)
-    except Exception:  # no rounds or no codebook: ids are the best name there is
+    except InputError:  # no rounds or no codebook yet: ids are the best name there is
         return {}
     return book.labels
 
@@ -312,7 +314,6 @@ def methods(paths: Paths) -> Paragraphs:
 
 
 def _reliability(paths: Paths, settings, codings: pd.DataFrame) -> Paragraphs:
-    from . import analysis
     from .agreement import read_table, reliability_verdicts
 
     by_code = read_table(paths.agreement_by_code)

@@ -455,9 +455,9 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
     round_ : str
         The round (a project cannot say).
     coders : list of str or None
-        Every coder of the round (None: every user of the project). REFI-QDA cannot record "read and left
-        uncoded", so each of them is taken to have coded every unit found in the sources; a coding by anyone
-        else is an error.
+        Every coder of the round (None: every user who made a coding, the others listed in a warning).
+        REFI-QDA cannot record "read and left uncoded", so each of them is taken to have coded every unit found
+        in the sources; a coding by anyone else is an error.
     rule : {"any", "majority"}
         A selection codes a unit when it overlaps the unit by at least one character (``any``) or covers more
         than half of it (``majority``).
@@ -554,8 +554,8 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
                 warnings.append(f"{label} › {tag}: {found} element(s) not imported (only text codings are)")
         marks: dict[tuple[str, str, str], int] = {}
         located: set[str] = set()
-        # a project cannot say who read a unit and left it uncoded: every coder of the roster (given, else every
-        # user of the project) is taken to have read every unit found in the sources
+        # a project cannot say who read a unit and left it uncoded: every coder of the roster is taken to have
+        # read every unit found in the sources
         # duplicated documents per coder: the coder of each source from its name or its set
         owner: dict[str, str] = {}
         if coder_from == "set":
@@ -565,12 +565,12 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
         elif coder_from == "source":
             for src in root.iter(f"{p}TextSource"):
                 owner[(src.get("guid") or "").strip("{}").lower()] = coder_in_name(src.get("name") or "")
-        named = [n for n in owner.values() if n] if coder_from else [n for n in users.values() if n]
-        roster = list(dict.fromkeys(coders or sorted(set(named))))
-        if not roster:
-            problems.append(f"{label}: the project names no users; give every coder of the round with --coders")
-            return out
+        # the roster: given; else the copies' owners; else every user who made a coding (a project's owner or
+        # an administrator who coded nothing is not taken for a coder who read every unit and applied nothing)
+        roster = list(dict.fromkeys(coders)) if coders else sorted({n for n in owner.values() if n}) if coder_from \
+            else None
         unknown_users: dict[str, int] = {}
+        seen_coders: set[str] = set()
         unmatched: dict[str, int] = {}
         whole: int = 0
         for s, source in enumerate(root.iter(f"{p}TextSource")):
@@ -630,7 +630,9 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
                         continue
                     user = (coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
                     coder = source_coder if coder_from else users.get(user, "")
-                    if coder not in roster:
+                    if roster is None and coder:
+                        seen_coders.add(coder)
+                    elif coder not in (roster or ()):
                         unknown_users[coder or user or "(no user)"] = unknown_users.get(coder or user or "(no user)", 0) + 1
                         continue
                     for i in np.flatnonzero(hit):
@@ -639,10 +641,20 @@ def read_project(path: Path, units, books: dict, round_: str | None, coders: lis
             problems.append(f"{label}: code '{name}' ({n} coding(s)) matches no code of codebook {version} by GUID, "
                             "label or id")
         for name, n in sorted(unknown_users.items()):
-            problems.append(f"{label}: {n} coding(s) by '{name}', who is not among --coders "
-                            f"({', '.join(roster)})")
+            problems.append(f"{label}: {n} coding(s) by '{name}', who is not among --coders ({', '.join(roster)})"
+                            if roster is not None else
+                            f"{label}: {n} coding(s) by '{name}', not a named user of the project; say whose they are "
+                            "(--coder-from source or set, for copies of the notes per coder)")
         if whole:
             warnings.append(f"{label}: {whole} coding(s) of whole sources (not of a text selection) not imported")
+        if roster is None:
+            roster = sorted(seen_coders)
+            idle = sorted({n for n in users.values() if n} - seen_coders)
+            if idle:
+                warnings.append(f"{label}: user(s) {', '.join(idle)} made no coding and are not counted as coders; "
+                                "give every coder with --coders to count someone who coded nothing")
+            if not roster:
+                problems.append(f"{label}: no coding by any named user; give every coder of the round with --coders")
     missing = [u for u in units["unit_id"] if u not in located]
     if missing:
         warnings.append(f"{label}: {len(missing)} of {len(units)} units were not found in the project's sources; "

@@ -1102,7 +1102,7 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
         The round these files belong to (checked against each sheet); by
         default the folder name under ``data/raw/coding/``.
     coders, overlap, coder_from : list of str, str, str
-        For REFI-QDA projects (``.qdpx``): every coder of the round (default: the project's users), the rule
+        For REFI-QDA projects (``.qdpx``): every coder of the round (default: every user who made a coding), the rule
         mapping a coded selection onto units (``any`` overlap or ``majority``) and where coders come from
         (``creatingUser``, or ``source``/``set`` names for duplicated documents); see
         :func:`compassion_study.qda.read_project`.
