@@ -407,15 +407,24 @@ def test_chunked_bootstrap_equals_one_block(monkeypatch):
     pd.testing.assert_frame_equal(whole, chunked)
 
 
-def test_pooled_decisions_resample_whole_units():
+def test_pattern_counts_equal_per_unit_sums_and_pooled_decisions_resample_whole_units():
+    """The study's engine counts each code's patterns of marks per resample; the coefficients must equal
+    those from the per-unit features summed directly, for all coders and for a pair, and the pooled
+    decisions must equal the expanded item-level data resampled by unit."""
     rng = np.random.default_rng(0)
-    codes = [ag.Ratings(rng.integers(0, 2, size=(30, 2)), [0, 1]) for _ in range(4)]
-    pooled, unit_of = ag.codings._pooled(codes)
+    X = rng.integers(-1, 2, size=(4, 30, 3)).astype(np.int8)  # 4 codes, 30 units, 3 coders, some uncoded
     U = ag.bootstrap_weights(30, 5, seed=1)
-    grouped = ag.coefficients._evaluate([pooled], U, unit_of=unit_of)[0]
-    expanded = ag.coefficients._evaluate([pooled], U[:, unit_of])[0]
-    for key in ("cohen_kappa", "krippendorff_alpha", "gwet_ac1"):
-        np.testing.assert_allclose(grouped[key], expanded[key], atol=1e-12)
+    views = [(0, 1, 2), (0, 2)]
+    for v, (per_code, pooled) in zip(views, ag.codings._BinaryCodes(X, views)(U)):
+        codes = [ag.Ratings(X[k][:, list(v)].astype(np.int64), [0, 1]) for k in range(4)]
+        for k, direct in enumerate(ag.coefficients._evaluate(codes, U)):
+            assert set(direct) == set(per_code)
+            for key, values in direct.items():
+                np.testing.assert_allclose(per_code[key][:, k], values, atol=1e-12, equal_nan=True)
+        stacked = ag.Ratings(np.vstack([c.X for c in codes]), [0, 1])
+        expanded = ag.coefficients._evaluate([stacked], U[:, np.tile(np.arange(30), 4)])[0]
+        for key, values in expanded.items():
+            np.testing.assert_allclose(pooled[key], values, atol=1e-12, equal_nan=True)
 
 
 def test_interpretation_bands():

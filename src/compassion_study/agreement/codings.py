@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from scipy import sparse
+
 from ..errors import InputError
+from .coefficients import _apply, _features, _finish, _prepare
 from .ratings import Ratings, _sort_key
-from .uncertainty import DEFAULT_BOOT, _point_and_bootstrap, _table, compute
-from .weights import DISTANCES
+from .uncertainty import DEFAULT_BOOT, _table, bootstrap_chunks
+from .weights import DISTANCES, agreement_weights, difference
 
 
 def code_ratings(codings: pd.DataFrame, code_ids: Sequence[str]) -> tuple[list[Ratings], list[Hashable], list[str]]:
@@ -19,52 +23,283 @@ def code_ratings(codings: pd.DataFrame, code_ids: Sequence[str]) -> tuple[list[R
 
     A unit a coder has not coded is missing for every code.
     """
-    unit_codes, units = pd.factorize(codings["unit_id"], sort=False)
-    coders = sorted(pd.unique(codings["coder"]))
-    coder_codes = pd.Index(coders).get_indexer(codings["coder"])
-    code_codes = pd.Index(list(code_ids)).get_indexer(codings["code_id"])
-    known = code_codes >= 0
-    X = np.full((len(code_ids), len(units), len(coders)), -1, dtype=np.int64)
-    X[code_codes[known], unit_codes[known], coder_codes[known]] = codings["applied"].to_numpy(dtype=np.int64)[known]
-    units = list(units)
-    return [Ratings(X[k], [0, 1], units, coders) for k in range(len(code_ids))], units, coders
+    coded = _encode(codings, code_ids)
+    K = len(code_ids)
+    return [Ratings(coded.X[k], [0, 1], coded.units, coded.coders) for k in range(K)], coded.units, coded.coders
 
 
 def set_ratings(codings: pd.DataFrame) -> Ratings:
     """The set of codes each coder gave each unit (empty set = no code applies; uncoded = missing)."""
-    # Each coder's set of codes on a unit as a bit pattern (vectorised), decoded
-    # into frozensets only for the distinct patterns.
-    unit_codes, units = pd.factorize(codings["unit_id"], sort=False)
-    coders = sorted(pd.unique(codings["coder"]))
-    coder_codes = pd.Index(coders).get_indexer(codings["coder"])
-    code_codes, code_names = pd.factorize(codings["code_id"], sort=True)
-    n_codes = len(code_names)
-    bits = np.zeros((len(units), len(coders), (n_codes + 62) // 63), dtype=np.int64)
-    coded = np.zeros((len(units), len(coders)), dtype=bool)
-    coded[unit_codes, coder_codes] = True
-    on = codings["applied"].to_numpy() == 1
-    word, bit = np.divmod(code_codes[on], 63)
-    np.bitwise_or.at(bits, (unit_codes[on], coder_codes[on], word), np.left_shift(1, bit).astype(np.int64))
-    flat = bits.reshape(-1, bits.shape[-1])
-    patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
-    cats = [frozenset(code_names[w * 63 + b] for w in range(p.shape[0]) for b in range(63) if (int(p[w]) >> b) & 1)
-            for p in patterns]
-    order = sorted(range(len(cats)), key=lambda i: _sort_key(cats[i]))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    X = rank[inverse.ravel()].reshape(len(units), len(coders))
-    used = np.unique(X[coded]) if coded.any() else np.array([], dtype=np.int64)
-    remap = np.full(len(cats), -1, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    X = np.where(coded, remap[X], -1)
-    return Ratings(X, [cats[order[i]] for i in used], list(units), coders)
+    return _encode(codings, ()).sets()
 
 
-def _pooled(codes: list[Ratings]) -> tuple[Ratings, np.ndarray]:
-    """All unit × code decisions as one binary rating set, and each item's unit index."""
-    X = np.vstack([r.X for r in codes])
-    unit_of = np.tile(np.arange(codes[0].X.shape[0]), len(codes))
-    return Ratings(X, [0, 1], list(range(X.shape[0])), codes[0].coders), unit_of
+@dataclass
+class _Coded:
+    """One round's codings as arrays (reshaped once; every table of the round reads these).
+
+    ``X[k, i, g]`` is 1 when coder ``g`` applied code ``k`` to unit ``i``, 0
+    when not, -1 when the coder did not code the unit.  Codes are the
+    codebook's, then any other code in the codings; units are in order of
+    first appearance; coders sorted.  ``unit_rows``/``coder_rows`` index each
+    codings row, for the first-appearance order of a pair's units.
+    """
+
+    X: np.ndarray
+    codes: list
+    units: list
+    coders: list
+    unit_rows: np.ndarray
+    coder_rows: np.ndarray
+    present: np.ndarray  # indices (into codes) of the codes that have rows
+
+    def sets(self, units: np.ndarray | None = None, coders: Sequence[int] | None = None) -> Ratings:
+        """Each coder's set of codes per unit, for all units and coders or a subset (in the order given)."""
+        X = self.X[self.present]
+        if units is not None:
+            X = X[:, units]
+        if coders is not None:
+            X = X[:, :, list(coders)]
+        coded = (X >= 0).any(0) if len(X) else np.zeros(X.shape[1:], dtype=bool)
+        names = [self.codes[k] for k in self.present]
+        # each coder's set on a unit as a bit pattern (63 codes per word), decoded into frozensets only
+        # for the distinct patterns
+        words = []
+        for start in range(0, max(len(names), 1), 63):
+            block = (X[start:start + 63] == 1).astype(np.int64)
+            shift = np.left_shift(1, np.arange(block.shape[0], dtype=np.int64))
+            words.append(np.tensordot(shift, block, axes=(0, 0)) if len(block) else np.zeros(X.shape[1:], np.int64))
+        flat = np.stack(words, -1).reshape(-1, len(words))
+        if flat.shape[1] == 1:
+            patterns, inverse = np.unique(flat[:, 0], return_inverse=True)
+            patterns = patterns[:, None]
+        else:
+            patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
+        cats = [frozenset(names[w * 63 + b] for w in range(p.shape[0]) for b in range(63) if (int(p[w]) >> b) & 1)
+                for p in patterns]
+        order = sorted(range(len(cats)), key=lambda i: _sort_key(cats[i]))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        S = rank[inverse.ravel()].reshape(coded.shape)
+        used = np.unique(S[coded]) if coded.any() else np.array([], dtype=np.int64)
+        remap = np.full(len(cats), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        unit_ids = self.units if units is None else [self.units[i] for i in units]
+        coder_ids = self.coders if coders is None else [self.coders[g] for g in coders]
+        return Ratings(np.where(coded, remap[S], -1), [cats[order[i]] for i in used], unit_ids, coder_ids)
+
+    def pair_units(self, a: int, b: int) -> np.ndarray:
+        """The units coded by coder ``a`` or ``b``, in order of first appearance in their rows."""
+        mine = (self.coder_rows == a) | (self.coder_rows == b)
+        return pd.unique(self.unit_rows[mine])
+
+
+def _encode(codings: pd.DataFrame, code_ids: Sequence[str]) -> _Coded:
+    """:class:`_Coded` from long codings: each text column factorised once, then integer indexing only."""
+    unit_rows, units = pd.factorize(codings["unit_id"], sort=False)
+    coder_rows, coders = pd.factorize(codings["coder"], sort=True)
+    code_rows, names = pd.factorize(codings["code_id"], sort=False)
+    known = set(code_ids)
+    codes = list(code_ids) + [c for c in names if c not in known]
+    at = pd.Index(codes).get_indexer(names)
+    X = np.full((len(codes), len(units), len(coders)), -1, dtype=np.int8)
+    X[at[code_rows], unit_rows, coder_rows] = codings["applied"].to_numpy(dtype=np.int8)
+    return _Coded(X, codes, list(units), list(coders), unit_rows, coder_rows, np.sort(at))
+
+
+def _patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each code × unit's row of marks as an index into the distinct rows (``P × coders``, values -1/0/1)."""
+    K, N, R = X.shape
+    if R <= 39:  # base-3 digits fit in int64
+        key = np.zeros((K, N), dtype=np.int64)
+        for g in range(R):
+            key += (X[:, :, g].astype(np.int64) + 1) * 3 ** g
+        ids, inverse = np.unique(key, return_inverse=True)
+        rows = (ids[:, None] // 3 ** np.arange(R, dtype=np.int64)) % 3 - 1
+    else:
+        rows, inverse = np.unique(X.reshape(K * N, R), axis=0, return_inverse=True)
+    return rows.astype(np.int64), inverse.reshape(K, N)
+
+
+class _BinaryCodes:
+    """Every coefficient of every binary code, and pooled over codes, from counts of patterns of marks.
+
+    A unit's contribution to every coefficient of a code depends only on its
+    row of marks (one of at most ``3**coders`` patterns), so each resample
+    needs only how often each pattern occurs per code: one sparse product
+    ``U @ M`` (units × code-patterns, one entry per unit and code) instead of
+    a dense product with per-unit features of every code.  The pattern
+    counts are exact integers, so the coefficients follow from them as from
+    the per-unit sums.  The same counts serve every subset of coders
+    (``views``: all coders, each pair), and pooling over codes (all unit ×
+    code decisions, resampled by unit) is the sum over codes of the per-code
+    sums.
+    """
+
+    def __init__(self, X: np.ndarray, views: Sequence[tuple[int, ...]]):
+        K, N, _ = X.shape
+        rows, inverse = _patterns(X)
+        P = len(rows)
+        self.K, self.P = K, P
+        col = inverse + (np.arange(K, dtype=np.int64) * P)[:, None]
+        self.M = sparse.csr_matrix((np.ones(K * N), col.T.ravel(), np.arange(0, K * N + 1, K)), shape=(N, K * P))
+        w = agreement_weights([0, 1], None)
+        delta = difference([0, 1], "nominal")
+        self.views = [_features(Ratings(rows[:, list(v)], [0, 1]), w, delta) for v in views]
+
+    def __call__(self, U: np.ndarray) -> list[tuple[dict, dict]]:
+        """Per view: (per code: key -> resamples × codes, pooled: key -> resamples)."""
+        B = U.shape[0]
+        C = np.asarray((self.M.T @ U.T).T).reshape(B, self.K, self.P)
+        out = []
+        for F, L in self.views:
+            S = C @ F  # resamples × codes × features
+            per_code = {k: v.reshape(B, self.K) for k, v in _finish(S.reshape(B * self.K, -1), L).items()}
+            out.append((per_code, _finish(S.sum(1), L)))
+        return out
+
+
+def _shared(n_units: int, n_boot: int, seed: int, jobs: Sequence) -> tuple[list, list | None]:
+    """Point estimates (all weights 1) and bootstrap resamples for several jobs over the same units.
+
+    Each job maps resampling weights ``U`` (resamples × units) to nested
+    dicts/lists of arrays with resamples first; the resamples are drawn once
+    and every job sees each block of them.
+    """
+    def stack(parts):
+        first = parts[0]
+        if isinstance(first, dict):
+            return {k: stack([p[k] for p in parts]) for k in first}
+        if isinstance(first, (list, tuple)):
+            return type(first)(stack([p[i] for p in parts]) for i in range(len(first)))
+        return np.concatenate(parts)
+
+    ones = np.ones((1, n_units))
+    points = [job(ones) for job in jobs]
+    if not n_boot:
+        return points, None
+    parts = [[job(U) for job in jobs] for U in bootstrap_chunks(n_units, n_boot, seed)]
+    return points, [stack([p[j] for p in parts]) for j in range(len(jobs))]
+
+
+class _Sets:
+    """Krippendorff's alpha for sets of codes with one distance, as a job for :func:`_shared`."""
+
+    def __init__(self, r: Ratings, distance: str):
+        self.r = r
+        self.prep = _prepare([r], distance=distance)
+
+    def __call__(self, U: np.ndarray) -> dict:
+        return _apply(self.prep, U)[0]
+
+
+def _one(values: dict, i: int | None = None) -> dict[str, float]:
+    """Point estimates as floats (``i``: the code's column)."""
+    return {k: float(v[0] if i is None else v[0, i]) for k, v in values.items()}
+
+
+def _boot(values: dict | None, i: int | None = None) -> dict | None:
+    if values is None:
+        return None
+    return values if i is None else {k: v[:, i] for k, v in values.items()}
+
+
+def _code_tables(coded: _Coded, units: np.ndarray | None, coders: Sequence[int], code_ids: Sequence[str],
+                 points: tuple, boots: tuple | None, n_boot: int, seed: int) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Tidy tables per code and pooled over codes for one view of the codings."""
+    X = coded.X[:len(code_ids)]
+    X = X[:, units] if units is not None else X
+    X = X[:, :, list(coders)] if list(coders) != list(range(X.shape[2])) else X
+    unit_ids = coded.units if units is None else [coded.units[i] for i in units]
+    coder_ids = [coded.coders[g] for g in coders]
+    per_code = []
+    for k in range(len(code_ids)):
+        r = Ratings(X[k], [0, 1], unit_ids, coder_ids)
+        t = _table(r, _one(points[0], k), _boot(boots[0] if boots else None, k), n_boot, seed)
+        rated = r.X >= 0
+        t.insert(0, "code_id", code_ids[k])
+        t.insert(5, "prevalence", float((r.X == 1).sum() / rated.sum()) if rated.any() else np.nan)
+        per_code.append(t)
+    K, N, R = X.shape
+    pooled = Ratings(X.reshape(K * N, R), [0, 1], list(range(K * N)), coder_ids)
+    return per_code, _table(pooled, _one(points[1]), boots[1] if boots else None, n_boot, seed)
+
+
+def _round_tables(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int, seed: int,
+                  distances: Sequence[str] = DISTANCES, pairs: bool = True) -> dict[str, pd.DataFrame]:
+    """One round's per-code, overall and pairwise tables, sharing the reshaping and the resamples."""
+    code_ids = list(code_ids)
+    coded = _encode(codings, code_ids)
+    K, N, R = coded.X[:len(code_ids)].shape
+    everyone = tuple(range(R))
+    # pairs that coded every unit, in the round's order, share its resamples; others draw their own
+    all_pairs = list(itertools.combinations(range(R), 2)) if pairs else []
+    pair_units = {ab: coded.pair_units(*ab) for ab in all_pairs}
+    shared = [ab for ab in all_pairs if len(pair_units[ab]) == N and (pair_units[ab] == np.arange(N)).all()]
+    r_sets = coded.sets()
+    binary = _BinaryCodes(coded.X[:len(code_ids)], [everyone, *shared])
+    jobs = [binary] + [_Sets(r_sets, d) for d in distances]
+    masi = {ab: _Sets(coded.sets(None, ab), "masi") for ab in shared}
+    jobs += list(masi.values())
+    points, boots = _shared(N, n_boot, seed, jobs)
+    view = lambda j: (points[0][j], boots[0][j] if boots else None)  # noqa: E731
+
+    per_code, pooled = _code_tables(coded, None, everyone, code_ids, *view(0), n_boot, seed)
+    by_code_t = pd.concat(per_code, ignore_index=True) if per_code else pd.DataFrame()
+    frames = []
+    for i, distance in enumerate(distances):
+        t = _table(r_sets, _one(points[1 + i]), boots[1 + i] if boots else None, n_boot, seed)
+        frames.append(t[t["coefficient"] == "krippendorff_alpha"].assign(
+            coefficient=f"krippendorff_alpha_{distance}", scope="sets of codes per unit"))
+    pooled["n_units"] = N
+    pooled["n_pairable_units"] = int(((r_sets.X >= 0).sum(1) >= 2).sum())
+    frames.append(pooled.assign(scope="all unit × code decisions"))
+    overall_t = pd.concat(frames, ignore_index=True)
+
+    pair_frames = []
+    for ab in all_pairs:
+        if ab in shared:
+            j = 1 + shared.index(ab)
+            codes_pts, codes_boot = points[0][j], boots[0][j] if boots else None
+            m = 1 + len(distances) + shared.index(ab)
+            r_pair, masi_pt, masi_boot = masi[ab].r, points[m], boots[m] if boots else None
+            units = None
+        else:  # a pair that did not code every unit of the round: its own units and resamples
+            units = pair_units[ab]
+            sub = coded.X[:len(code_ids)][:, units][:, :, list(ab)]
+            r_pair = coded.sets(units, ab)
+            p, bt = _shared(len(units), n_boot, seed, [_BinaryCodes(sub, [(0, 1)]), _Sets(r_pair, "masi")])
+            codes_pts, codes_boot = p[0][0], bt[0][0] if bt else None
+            masi_pt, masi_boot = p[1], bt[1] if bt else None
+        tables, pooled_ab = _code_tables(coded, units, ab, code_ids, codes_pts, codes_boot, n_boot, seed)
+        keep = [t[t["coefficient"].isin(["cohen_kappa", "percent_agreement"])].drop(columns="prevalence")
+                for t in tables]
+        alpha = _table(r_pair, _one(masi_pt), masi_boot, n_boot, seed)
+        alpha = alpha[alpha["coefficient"] == "krippendorff_alpha"].assign(coefficient="krippendorff_alpha_masi")
+        pooled_ab["n_units"] = len(r_pair.units)
+        pooled_ab["n_pairable_units"] = int(((r_pair.X >= 0).sum(1) >= 2).sum())
+        alls = pd.concat([alpha, pooled_ab[pooled_ab["coefficient"].isin(["cohen_kappa", "percent_agreement"])]],
+                         ignore_index=True).assign(code_id="(all codes)")
+        pair_frames.append(pd.concat([*keep, alls], ignore_index=True).assign(
+            coder_a=coded.coders[ab[0]], coder_b=coded.coders[ab[1]]))
+    pairwise_t = pd.concat(pair_frames, ignore_index=True) if pair_frames else pd.DataFrame()
+    return {"by_code": by_code_t, "overall": overall_t, "pairwise": pairwise_t}
+
+
+_FIRST = {"by_code": ["round"], "overall": ["round", "scope"], "pairwise": ["round", "coder_a", "coder_b", "code_id"]}
+
+
+def _ordered(part: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One table from the rounds' tables, its identifying columns first."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[_FIRST[part] + [c for c in out.columns if c not in _FIRST[part]]]
+
+
+def _by_round(codings: pd.DataFrame, part: str, **kw) -> pd.DataFrame:
+    return _ordered(part, [_round_tables(grp, **kw)[part].assign(round=rnd)
+                           for rnd, grp in codings.groupby("round", sort=True)])
 
 
 def by_code(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
@@ -77,17 +312,8 @@ def by_code(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
         interpretation, prevalence, n_units, n_coders, n_ratings,
         n_pairable_units, n_boot, seed, note``.
     """
-    frames = []
-    for rnd, grp in codings.groupby("round", sort=True):
-        sets, units, _ = code_ratings(grp, code_ids)
-        tables = compute(sets, n_boot=n_boot, seed=seed)
-        for cid, r, t in zip(code_ids, sets, tables):
-            rated = r.X >= 0
-            t.insert(0, "code_id", cid)
-            t.insert(0, "round", rnd)
-            t.insert(6, "prevalence", float((r.X == 1).sum() / rated.sum()) if rated.any() else np.nan)
-            frames.append(t)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return _by_round(codings, "by_code", code_ids=code_ids, n_boot=n_boot, seed=seed, distances=(),
+                     pairs=False)
 
 
 def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0,
@@ -97,38 +323,8 @@ def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAUL
     The pooled rows resample whole units (all their codes together), so the
     CIs respect that decisions on one unit are not independent.
     """
-    frames = []
-    for rnd, grp in codings.groupby("round", sort=True):
-        r_sets = set_ratings(grp)
-        for distance in distances:
-            t = _with_U(r_sets, n_boot=n_boot, seed=seed, distance=distance)
-            t = t[t["coefficient"] == "krippendorff_alpha"].assign(coefficient=f"krippendorff_alpha_{distance}")
-            frames.append(t.assign(round=rnd, scope="sets of codes per unit"))
-        codes, units, _ = code_ratings(grp, code_ids)
-        # the same units, in the order of set_ratings, for comparable resamples
-        order = {u: i for i, u in enumerate(units)}
-        perm = np.array([order[u] for u in r_sets.units])
-        codes = [Ratings(c.X[perm], c.categories, r_sets.units, c.coders) for c in codes]
-        pooled, unit_of = _pooled(codes)
-        t = _with_U(pooled, n_boot=n_boot, seed=seed, unit_of=unit_of)
-        # counts are of units (the resampled clusters); n_ratings counts decisions
-        t["n_units"] = len(r_sets.units)
-        t["n_pairable_units"] = int(((r_sets.X >= 0).sum(1) >= 2).sum())
-        frames.append(t.assign(round=rnd, scope="all unit × code decisions"))
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    first = ["round", "scope"]
-    return out[first + [c for c in out.columns if c not in first]]
-
-
-def _with_U(r: Ratings, n_boot: int, seed: int, distance: str | None = None,
-            unit_of: np.ndarray | None = None) -> pd.DataFrame:
-    """:func:`compute` for one rating set whose rows may be items clustered in units (cluster bootstrap)."""
-    n_units = r.X.shape[0] if unit_of is None else int(unit_of.max()) + 1
-    points, boots = _point_and_bootstrap([r], n_units, n_boot, seed, distance=distance, unit_of=unit_of)
-    est = {k: float(v[0]) for k, v in points[0].items()}
-    return _table(r, est, boots[0] if boots is not None else None, n_boot, seed)
+    return _by_round(codings, "overall", code_ids=code_ids, n_boot=n_boot, seed=seed,
+                     distances=distances, pairs=False)
 
 
 def pairwise(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
@@ -137,43 +333,49 @@ def pairwise(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAU
     ``code_id`` is ``(all codes)`` for the multi-label MASI alpha and the
     pooled Cohen's kappa of the pair.
     """
-    frames = []
-    for rnd, grp in codings.groupby("round", sort=True):
-        coders = sorted(set(grp["coder"]))
-        for a, b in itertools.combinations(coders, 2):
-            pair = grp[grp["coder"].isin([a, b])]
-            tables = by_code(pair, code_ids, n_boot=n_boot, seed=seed)
-            keep = tables[tables["coefficient"].isin(["cohen_kappa", "percent_agreement"])]
-            alls = overall(pair, code_ids, n_boot=n_boot, seed=seed, distances=("masi",))
-            alls = alls[alls["coefficient"].isin(["krippendorff_alpha_masi", "cohen_kappa", "percent_agreement"])]
-            alls = alls.assign(code_id="(all codes)").drop(columns="scope")
-            both = pd.concat([keep.drop(columns="prevalence"), alls], ignore_index=True)
-            frames.append(both.assign(round=rnd, coder_a=a, coder_b=b))
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    first = ["round", "coder_a", "coder_b", "code_id"]
-    return out[first + [c for c in out.columns if c not in first]]
+    return _by_round(codings, "pairwise", code_ids=code_ids,
+                     n_boot=n_boot, seed=seed, distances=())
 
 
 def disagreements(codings: pd.DataFrame) -> pd.DataFrame:
     """Unit × code cells where the coders who coded the unit did not all agree.
+
+    Cells are listed in order of their first row in ``codings``; the coders
+    on each side are named in sorted order.
 
     Returns
     -------
     pandas.DataFrame
         ``round, code_id, unit_id, n_coders, n_applied, applied_by, not_applied_by``.
     """
-    g = codings.groupby(["round", "code_id", "unit_id"], sort=False)["applied"]
-    stats = g.agg(n_coders="size", n_applied="sum").reset_index()
-    split = stats[(stats["n_applied"] > 0) & (stats["n_applied"] < stats["n_coders"])]
-    if split.empty:
-        return pd.DataFrame(columns=["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"])
-    sub = codings.merge(split[["round", "code_id", "unit_id"]], on=["round", "code_id", "unit_id"])
-    who = sub.groupby(["round", "code_id", "unit_id", "applied"], sort=False)["coder"].agg(lambda s: ", ".join(sorted(s)))
-    who = who.unstack("applied").rename(columns={1: "applied_by", 0: "not_applied_by"}).reset_index()
-    out = split.merge(who, on=["round", "code_id", "unit_id"], how="left")
-    return out[["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"]]
+    cols = ["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"]
+    if codings.empty:
+        return pd.DataFrame(columns=cols)
+    # integer cell ids, so that counting and finding split cells never hash a string twice
+    parts = [pd.factorize(codings[c], sort=False) for c in ("round", "code_id", "unit_id")]
+    cell_key = np.ravel_multi_index(tuple(codes for codes, _ in parts), tuple(len(u) for _, u in parts))
+    cell, _ = pd.factorize(cell_key, sort=False)
+    applied = codings["applied"].to_numpy(dtype=np.int64)
+    n_coders = np.bincount(cell)
+    n_applied = np.bincount(cell, weights=applied).astype(np.int64)
+    split = (n_applied > 0) & (n_applied < n_coders)
+    if not split.any():
+        return pd.DataFrame(columns=cols)
+    first = np.flatnonzero(~pd.Series(cell).duplicated().to_numpy())  # cell c's first row is first[c]
+    rows = first[split]
+    out = pd.DataFrame({c: codings[c].to_numpy()[rows] for c in ("round", "code_id", "unit_id")})
+    out["n_coders"], out["n_applied"] = n_coders[split], n_applied[split]
+    coder_rank, coder_names = pd.factorize(codings["coder"], sort=True)
+    mine = np.flatnonzero(split[cell])
+    mine = mine[np.lexsort((coder_rank[mine], applied[mine], cell[mine]))]
+    groups = np.flatnonzero(np.diff(cell[mine]) | np.diff(applied[mine])) + 1
+    names = {1: {}, 0: {}}
+    for chunk in np.split(mine, groups):
+        names[int(applied[chunk[0]])][int(cell[chunk[0]])] = ", ".join(coder_names[coder_rank[chunk]])
+    kept = np.flatnonzero(split)
+    out["applied_by"] = [names[1].get(c, np.nan) for c in kept]
+    out["not_applied_by"] = [names[0].get(c, np.nan) for c in kept]
+    return out[cols]
 
 
 VERDICTS = ("reliable", "tentative", "not shown reliable", "undetermined")
@@ -259,10 +461,9 @@ def run(paths=None, n_boot: int = DEFAULT_BOOT, seed: int = 0) -> dict[str, pd.D
     for rnd, grp in codings.groupby("round", sort=True):
         version = rounds.loc[rounds["round"] == rnd, "codebook_version"].iloc[0]
         ids = books[version].ids if version in books else list(dict.fromkeys(grp["code_id"]))
-        results["by_code"].append(by_code(grp, ids, n_boot, seed))
-        results["pairwise"].append(pairwise(grp, ids, n_boot, seed))
-        results["overall"].append(overall(grp, ids, n_boot, seed))
-    out = {k: (pd.concat(v, ignore_index=True) if v else pd.DataFrame()) for k, v in results.items()}
+        for part, table in _round_tables(grp, ids, n_boot, seed).items():
+            results[part].append(table.assign(round=rnd))
+    out = {k: _ordered(k, v) for k, v in results.items()}
     out["disagreements"] = disagreements(codings)
     targets = {"by_code": paths.agreement_by_code, "pairwise": paths.agreement_pairwise,
                "overall": paths.agreement_overall, "disagreements": paths.disagreements}
@@ -316,10 +517,9 @@ def tables(paths=None, round_: str | None = None, coders: Sequence[str] | None =
                 continue
             version = rounds.loc[rounds["round"] == rnd, "codebook_version"].iloc[0]
             ids = cbmod.find(paths, version).ids
-            parts["by_code"].append(by_code(grp, ids, n_boot, seed))
-            parts["pairwise"].append(pairwise(grp, ids, n_boot, seed))
-            parts["overall"].append(overall(grp, ids, n_boot, seed))
-        out = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in parts.items()}
+            for part, table in _round_tables(grp, ids, n_boot, seed).items():
+                parts[part].append(table.assign(round=rnd))
+        out = {k: _ordered(k, v) for k, v in parts.items()}
     if round_ is not None:
         out = {k: v[v["round"] == round_].reset_index(drop=True) if len(v) else v for k, v in out.items()}
         if out["by_code"].empty:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .ratings import Ratings
 from .weights import MASI_M, _ordinal_difference, agreement_weights, difference
@@ -34,6 +35,14 @@ class _Layout:
     delta: np.ndarray | None
     multilabel: bool
     binary_two: bool
+
+    @property
+    def delta_max(self) -> float | None:
+        if self.delta is None:
+            return None
+        if not hasattr(self, "_delta_max"):
+            self._delta_max = float(np.abs(self.delta).max(initial=0.0))
+        return self._delta_max
 
 
 def _features(r: Ratings, w: np.ndarray, delta: np.ndarray | None) -> tuple[np.ndarray, _Layout]:
@@ -66,7 +75,7 @@ def _features(r: Ratings, w: np.ndarray, delta: np.ndarray | None) -> tuple[np.n
             blocks["d"] = _unit_disagreement(X, delta, r_i)[:, None]
     else:
         # sets of codes: only alpha. The marginals n_k are summed by category in
-        # _evaluate (_category_sums), never as a dense units x sets matrix.
+        # _apply (_category_sums), never as a dense units x sets matrix.
         blocks["d"] = _unit_disagreement(X, delta, r_i)[:, None]
     binary_two = (not multilabel) and R == 2 and q == 2
     if binary_two:
@@ -82,19 +91,27 @@ def _features(r: Ratings, w: np.ndarray, delta: np.ndarray | None) -> tuple[np.n
     return np.hstack(parts), _Layout(R, q, cols, w, delta, multilabel, binary_two)
 
 
-def _category_sums(U: np.ndarray, X: np.ndarray, q: int, mask: np.ndarray) -> np.ndarray:
-    """``sum_i U[b, i] * #{g : X[i, g] = k}`` over units in ``mask`` (B × q), without a dense one-hot matrix."""
-    out = np.zeros((U.shape[0], q))
+def _category_matrix(X: np.ndarray, q: int, mask: np.ndarray, n_units: int,
+                     unit_of: np.ndarray | None = None) -> sparse.csr_matrix:
+    """Sparse units × categories counts ``#{g : X[i, g] = k}`` over the rows in ``mask``.
+
+    ``U @ M`` then gives every resample's category totals in one sparse
+    product, where a dense one-hot matrix would be units × sets (hundreds of
+    distinct sets of codes) and a loop over coders would gather ``U`` once per
+    coder.
+    """
+    rows, cols = [], []
     for g in range(X.shape[1]):
         idx = np.flatnonzero((X[:, g] >= 0) & mask)
-        if not len(idx):
-            continue
-        cats = X[idx, g]
-        order = np.argsort(cats, kind="stable")
-        idx, cats = idx[order], cats[order]
-        starts = np.flatnonzero(np.r_[True, cats[1:] != cats[:-1]])
-        out[:, cats[starts]] += np.add.reduceat(U[:, idx], starts, axis=1)
-    return out
+        rows.append(idx if unit_of is None else unit_of[idx])
+        cols.append(X[idx, g])
+    rows, cols = np.concatenate(rows), np.concatenate(cols).astype(np.int64)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_units, q))
+
+
+def _category_sums(U: np.ndarray, M: sparse.csr_matrix) -> np.ndarray:
+    """``U @ M`` (resamples × categories) as a dense array; scipy's sparse × dense kernel runs on ``M.T``."""
+    return np.asarray((M.T @ U.T).T)
 
 
 def _unit_disagreement(X: np.ndarray, delta: np.ndarray, r_i: np.ndarray) -> np.ndarray:
@@ -107,12 +124,16 @@ def _unit_disagreement(X: np.ndarray, delta: np.ndarray, r_i: np.ndarray) -> np.
     return np.where(r_i >= 2, d / np.where(r_i >= 2, r_i - 1, 1), 0.0)
 
 
-def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """``alpha = 1 - (n - 1) sum o_kl delta_kl / sum n_k n_l delta_kl`` (Krippendorff 2011), rows independent."""
+def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray, delta_max: float | None = None) -> np.ndarray:
+    """``alpha = 1 - (n - 1) sum o_kl delta_kl / sum n_k n_l delta_kl`` (Krippendorff 2011), rows independent.
+
+    ``delta_max`` is ``max |delta|`` when the caller knows it (a fixed delta over hundreds of sets of codes
+    is scanned once, not once per block of resamples).
+    """
     n = n_k.sum(-1)
     if delta.ndim == 2:
         D_e_num = np.einsum("bk,bk->b", n_k @ delta, n_k)
-        scale = n ** 2 * np.abs(delta).max(initial=0.0)
+        scale = n ** 2 * (np.abs(delta).max(initial=0.0) if delta_max is None else delta_max)
     else:
         D_e_num = np.einsum("bk,bkl,bl->b", n_k, delta, n_k)
         scale = n ** 2 * np.abs(delta).max(axis=(-1, -2), initial=0.0)
@@ -164,7 +185,7 @@ def _finish(S: np.ndarray, L: _Layout, extra: dict | None = None) -> dict[str, n
     else:
         delta = L.delta
         D_o_num = S[:, c["d"]][:, 0]
-    out["krippendorff_alpha"] = _alpha(D_o_num, n_k, delta)
+    out["krippendorff_alpha"] = _alpha(D_o_num, n_k, delta, L.delta_max if delta is L.delta else None)
     if L.multilabel:
         return out
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -275,7 +296,7 @@ class _Prepared:
     F: np.ndarray
     layouts: list
     widths: list
-    multilabel: list  # (X, q, pairable mask) for sets of codes, else None
+    multilabel: list  # units × categories counts (sparse) for sets of codes, else None
 
 
 def _prepare(sets: Sequence[Ratings], weights: str | None = None, level: str = "nominal",
@@ -299,7 +320,8 @@ def _prepare(sets: Sequence[Ratings], weights: str | None = None, level: str = "
         F, L = _features(r, w, delta)
         feats.append(F)
         layouts.append(L)
-        ml.append((r.X, r.q, (r.X >= 0).sum(1) >= 2) if r.multilabel else None)
+        n = r.X.shape[0] if unit_of is None else (n_units if n_units is not None else int(unit_of.max()) + 1)
+        ml.append(_category_matrix(r.X, r.q, (r.X >= 0).sum(1) >= 2, n, unit_of) if r.multilabel else None)
     F_all = np.hstack(feats)
     if unit_of is not None:
         grouped = np.zeros((n_units if n_units is not None else int(unit_of.max()) + 1, F_all.shape[1]))
@@ -313,7 +335,7 @@ def _apply(prep: _Prepared, U: np.ndarray) -> list[dict[str, np.ndarray]]:
     S_all = U @ prep.F
     out, start = [], 0
     for width, L, ml in zip(prep.widths, prep.layouts, prep.multilabel):
-        extra = {"n_k": _category_sums(U, *ml)} if ml is not None else None
+        extra = {"n_k": _category_sums(U, ml)} if ml is not None else None
         out.append(_finish(S_all[:, start:start + width], L, extra))
         start += width
     return out

@@ -27,13 +27,15 @@ CHUNK_CELLS = 8_000_000
 
 def _weights(rng: np.random.Generator, n_units: int, n: int) -> np.ndarray:
     draws = rng.integers(0, n_units, size=(n, n_units))
-    flat = draws + (np.arange(n) * n_units)[:, None]
-    return np.bincount(flat.ravel(), minlength=n * n_units).reshape(n, n_units).astype(float)
+    out = np.empty((n, n_units), dtype=np.int32)  # a count never exceeds n_units
+    for b in range(n):  # one resample at a time: its counts stay in cache (ten times one flat bincount)
+        out[b] = np.bincount(draws[b], minlength=n_units)
+    return out
 
 
 def bootstrap_weights(n_units: int, n_boot: int, seed: int) -> np.ndarray:
     """Resampling weights (n_boot × n_units): how often each unit is drawn in each resample."""
-    return _weights(np.random.default_rng(seed), n_units, n_boot)
+    return _weights(np.random.default_rng(seed), n_units, n_boot).astype(float)
 
 
 @lru_cache(maxsize=2)
