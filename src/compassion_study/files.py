@@ -257,7 +257,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return write_bytes(path, csv_bytes(df))
 
 
-def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = (), categorical: bool = False) -> pd.DataFrame:
     """Read a CSV written by :func:`write_csv`, restoring neutralised text.
 
     Parameters
@@ -268,15 +268,25 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = ()) ->
         and neutralised formula triggers are restored.  Other string columns
         are restored too.  Only empty cells are missing values (``NA`` and
         ``null`` are text).
+    categorical : bool
+        Return the ``text`` columns as categoricals with sorted categories:
+        for long tables of a few repeated ids (``codings.csv``: 48 rows per
+        unit), each column is hashed once here and restored per distinct
+        value, and later factorising is integer work.
     """
     present = pd.read_csv(path, nrows=0).columns
-    dtypes = {c: str for c in text if c in present}
+    dtypes = {c: (object if categorical else str) for c in text if c in present}
     # only an empty cell is missing: a comment or memo reading "NA", "n/a" or "null" is someone's words
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for col in dtypes:
         df[col] = df[col].fillna("")
+        if categorical:
+            codes, uniques = pd.factorize(df[col].to_numpy(dtype=object), sort=True)
+            restored = _restore_series(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+            df[col] = pd.Categorical.from_codes(codes, categories=pd.Index(restored, dtype=object))
     for col in _text_columns(df):
-        df[col] = _restore_series(df[col])
+        if not (categorical and col in dtypes):
+            df[col] = _restore_series(df[col])
     return df
 
 

@@ -1144,11 +1144,11 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     return codings
 
 
-def read_codings(paths: Paths) -> pd.DataFrame:
-    """``codings.csv`` (text columns as strings)."""
+def read_codings(paths: Paths, categorical: bool = False) -> pd.DataFrame:
+    """``codings.csv`` (text columns as strings, or as categoricals: see :func:`files.read_csv`)."""
     if not paths.codings.is_file():
         raise InputError(f"{paths.relative(paths.codings)}: not found; run 'compassion-study import' first")
-    return files.read_csv(paths.codings, text=("round", "coder", "unit_id", "code_id"))
+    return files.read_csv(paths.codings, text=("round", "coder", "unit_id", "code_id"), categorical=categorical)
 
 
 def read_rounds(paths: Paths) -> pd.DataFrame:

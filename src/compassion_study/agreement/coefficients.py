@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from .ratings import Ratings
-from .weights import MASI_M, _ordinal_difference, agreement_weights, difference
+from .weights import MASI_M, SetDistance, _ordinal_difference, agreement_weights, difference, set_distance
 
 
 KEYS = ("percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa",
@@ -40,6 +40,8 @@ class _Layout:
     def delta_max(self) -> float | None:
         if self.delta is None:
             return None
+        if isinstance(self.delta, SetDistance):
+            return self.delta.max
         if not hasattr(self, "_delta_max"):
             self._delta_max = float(np.abs(self.delta).max(initial=0.0))
         return self._delta_max
@@ -114,13 +116,13 @@ def _category_sums(U: np.ndarray, M: sparse.csr_matrix) -> np.ndarray:
     return np.asarray((M.T @ U.T).T)
 
 
-def _unit_disagreement(X: np.ndarray, delta: np.ndarray, r_i: np.ndarray) -> np.ndarray:
+def _unit_disagreement(X: np.ndarray, delta: np.ndarray | SetDistance, r_i: np.ndarray) -> np.ndarray:
     """``sum over ordered coder pairs of delta(x_ia, x_ib) / (r_i - 1)`` per pairable unit."""
     N, R = X.shape
     d = np.zeros(N)
     for a, b in itertools.permutations(range(R), 2):
         ok = (X[:, a] >= 0) & (X[:, b] >= 0)
-        d[ok] += delta[X[ok, a], X[ok, b]]
+        d[ok] += delta.pairs(X[ok, a], X[ok, b]) if isinstance(delta, SetDistance) else delta[X[ok, a], X[ok, b]]
     return np.where(r_i >= 2, d / np.where(r_i >= 2, r_i - 1, 1), 0.0)
 
 
@@ -131,7 +133,10 @@ def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray, delta_max: f
     is scanned once, not once per block of resamples).
     """
     n = n_k.sum(-1)
-    if delta.ndim == 2:
+    if isinstance(delta, SetDistance):
+        D_e_num = delta.expected(n_k)
+        scale = n ** 2 * delta.max
+    elif delta.ndim == 2:
         D_e_num = np.einsum("bk,bk->b", n_k @ delta, n_k)
         scale = n ** 2 * (np.abs(delta).max(initial=0.0) if delta_max is None else delta_max)
     else:
@@ -315,8 +320,8 @@ def _prepare(sets: Sequence[Ratings], weights: str | None = None, level: str = "
         if weights is not None and not r.multilabel:  # alpha with the same weights: delta = 1 - w (Gwet 2014)
             delta = 1.0 - w
         else:
-            delta = difference(r.categories, level if not r.multilabel else "nominal",
-                               distance if r.multilabel else None, masi_m)
+            delta = (set_distance(r.categories, distance, masi_m) if r.multilabel and distance is not None
+                     else difference(r.categories, level if not r.multilabel else "nominal", None, masi_m))
         F, L = _features(r, w, delta)
         feats.append(F)
         layouts.append(L)

@@ -46,7 +46,8 @@ def _weight_blocks(n_units: int, n_boot: int, seed: int, step: int) -> tuple[np.
     blocks = []
     for start in range(0, n_boot, step):
         w = _weights(rng, n_units, min(step, n_boot - start))
-        blocks.append(w.astype(np.uint8) if w.max() < 256 else w)
+        # stored units × resamples: the sparse products take U.T, which is then contiguous
+        blocks.append(np.ascontiguousarray((w.astype(np.uint8) if w.max() < 256 else w).T))
     return tuple(blocks)
 
 
@@ -54,7 +55,7 @@ def bootstrap_chunks(n_units: int, n_boot: int, seed: int):
     """:func:`bootstrap_weights` in row blocks of at most :data:`CHUNK_CELLS` cells (same draws, bounded memory)."""
     step = max(1, min(n_boot, CHUNK_CELLS // max(n_units, 1)))
     for block in _weight_blocks(n_units, n_boot, seed, step):
-        yield block.astype(np.float64)
+        yield block.astype(np.float64).T  # resamples × units, column-major
 
 
 def _point_and_bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, seed: int,
