@@ -219,6 +219,25 @@ def test_masi_distance_values_passonneau_2006():
     assert J[0, 2] == pytest.approx(0.5) and J[5, 5] == 0
 
 
+def test_set_distances_from_subset_sums_equal_the_matrix():
+    """MASI and Jaccard alpha use a table of distances by |A|, |B|, |A ∩ B| and subset sums instead of
+    the categories × categories matrix: the same distances bit for bit, the same expected disagreement."""
+    rng = np.random.default_rng(3)
+    sets = sorted({frozenset(map(int, rng.choice(10, size=rng.integers(0, 6), replace=False))) for _ in range(150)},
+                  key=lambda s: (len(s), sorted(s)))
+    x, y = np.meshgrid(np.arange(len(sets)), np.arange(len(sets)))
+    for distance, matrix in (("masi", ag.masi_distance_matrix), ("jaccard", ag.jaccard_distance_matrix)):
+        D = matrix(sets)
+        fast = ag.weights.set_distance(sets, distance)
+        assert isinstance(fast, ag.weights.SetDistance)
+        np.testing.assert_array_equal(fast.pairs(x.ravel(), y.ravel()), D[x.ravel(), y.ravel()])
+        assert fast.max == np.abs(D).max()
+        counts = rng.integers(0, 40, size=(9, len(sets))).astype(float)  # bootstrap-like whole numbers
+        np.testing.assert_allclose(fast.expected(counts), np.einsum("bk,bk->b", counts @ D, counts), rtol=1e-12)
+        weights = counts + 0.5  # not counts: the matrix itself
+        np.testing.assert_allclose(fast.expected(weights), np.einsum("bk,bk->b", weights @ D, weights), rtol=1e-12)
+
+
 def test_multilabel_alpha_matches_nltk():
     from nltk.metrics.agreement import AnnotationTask
     from nltk.metrics.distance import masi_distance

@@ -279,11 +279,15 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = (), ca
     # only an empty cell is missing: a comment or memo reading "NA", "n/a" or "null" is someone's words
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for col in dtypes:
-        df[col] = df[col].fillna("")
-        if categorical:
-            codes, uniques = pd.factorize(df[col].to_numpy(dtype=object), sort=True)
-            restored = _restore_series(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
-            df[col] = pd.Categorical.from_codes(codes, categories=pd.Index(restored, dtype=object))
+        if not categorical:
+            df[col] = df[col].fillna("")
+            continue
+        codes, uniques = pd.factorize(df[col].to_numpy(dtype=object), sort=True, use_na_sentinel=False)
+        uniques = _restore_series(pd.Series(uniques, dtype=object).fillna("")).to_numpy(dtype=object)
+        order = np.argsort(uniques.astype(str), kind="stable")  # "" (an empty cell) sorts first
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        df[col] = pd.Categorical.from_codes(rank[codes], categories=pd.Index(uniques[order], dtype=object))
     for col in _text_columns(df):
         if not (categorical and col in dtypes):
             df[col] = _restore_series(df[col])

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import InputError
-from .coefficients import _apply, _features, _finish, _prepare
+from .coefficients import _apply, _features, _finish, _prepare, _Prepared
 from .ratings import Ratings, _sort_key
 from .uncertainty import DEFAULT_BOOT, _table, bootstrap_chunks
 from .weights import DISTANCES, agreement_weights, difference
@@ -192,14 +192,19 @@ def _shared(n_units: int, n_boot: int, seed: int, jobs: Sequence) -> tuple[list,
 
 
 class _Sets:
-    """Krippendorff's alpha for sets of codes with one distance, as a job for :func:`_shared`."""
+    """Krippendorff's alpha for sets of codes, for several rating sets and distances over the same units.
 
-    def __init__(self, r: Ratings, distance: str):
-        self.r = r
-        self.prep = _prepare([r], distance=distance)
+    A job for :func:`_shared`: their per-unit features are stacked, so each
+    block of resamples is read once for all of them.
+    """
 
-    def __call__(self, U: np.ndarray) -> dict:
-        return _apply(self.prep, U)[0]
+    def __init__(self, sets: Sequence[tuple[Ratings, str]]):
+        preps = [_prepare([r], distance=d) for r, d in sets]
+        self.prep = _Prepared(np.hstack([p.F for p in preps]), [L for p in preps for L in p.layouts],
+                              [w for p in preps for w in p.widths], [m for p in preps for m in p.multilabel])
+
+    def __call__(self, U: np.ndarray) -> list[dict]:
+        return _apply(self.prep, U)
 
 
 def _one(values: dict, i: int | None = None) -> dict[str, float]:
@@ -246,18 +251,17 @@ def _round_tables(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int, s
     pair_units = {ab: coded.pair_units(*ab) for ab in all_pairs}
     shared = [ab for ab in all_pairs if len(pair_units[ab]) == N and (pair_units[ab] == np.arange(N)).all()]
     r_sets = coded.sets()
-    binary = _BinaryCodes(coded.X[:len(code_ids)], [everyone, *shared])
-    jobs = [binary] + [_Sets(r_sets, d) for d in distances]
-    masi = {ab: _Sets(coded.sets(None, ab), "masi") for ab in shared}
-    jobs += list(masi.values())
+    pair_sets = {ab: coded.sets(None, ab) for ab in shared}
+    jobs = [_BinaryCodes(coded.X[:len(code_ids)], [everyone, *shared]),
+            _Sets([(r_sets, d) for d in distances] + [(pair_sets[ab], "masi") for ab in shared])]
     points, boots = _shared(N, n_boot, seed, jobs)
-    view = lambda j: (points[0][j], boots[0][j] if boots else None)  # noqa: E731
-
-    per_code, pooled = _code_tables(coded, None, everyone, code_ids, *view(0), n_boot, seed)
+    boots = boots or [None, None]
+    per_code, pooled = _code_tables(coded, None, everyone, code_ids, points[0][0],
+                                    boots[0][0] if boots[0] else None, n_boot, seed)
     by_code_t = pd.concat(per_code, ignore_index=True) if per_code else pd.DataFrame()
     frames = []
     for i, distance in enumerate(distances):
-        t = _table(r_sets, _one(points[1 + i]), boots[1 + i] if boots else None, n_boot, seed)
+        t = _table(r_sets, _one(points[1][i]), boots[1][i] if boots[1] else None, n_boot, seed)
         frames.append(t[t["coefficient"] == "krippendorff_alpha"].assign(
             coefficient=f"krippendorff_alpha_{distance}", scope="sets of codes per unit"))
     pooled["n_units"] = N
@@ -268,18 +272,18 @@ def _round_tables(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int, s
     pair_frames = []
     for ab in all_pairs:
         if ab in shared:
-            j = 1 + shared.index(ab)
-            codes_pts, codes_boot = points[0][j], boots[0][j] if boots else None
-            m = 1 + len(distances) + shared.index(ab)
-            r_pair, masi_pt, masi_boot = masi[ab].r, points[m], boots[m] if boots else None
+            j = shared.index(ab)
+            codes_pts, codes_boot = points[0][1 + j], boots[0][1 + j] if boots[0] else None
+            m = len(distances) + j
+            r_pair, masi_pt, masi_boot = pair_sets[ab], points[1][m], boots[1][m] if boots[1] else None
             units = None
         else:  # a pair that did not code every unit of the round: its own units and resamples
             units = pair_units[ab]
             sub = coded.X[:len(code_ids)][:, units][:, :, list(ab)]
             r_pair = coded.sets(units, ab)
-            p, bt = _shared(len(units), n_boot, seed, [_BinaryCodes(sub, [(0, 1)]), _Sets(r_pair, "masi")])
+            p, bt = _shared(len(units), n_boot, seed, [_BinaryCodes(sub, [(0, 1)]), _Sets([(r_pair, "masi")])])
             codes_pts, codes_boot = p[0][0], bt[0][0] if bt else None
-            masi_pt, masi_boot = p[1], bt[1] if bt else None
+            masi_pt, masi_boot = p[1][0], bt[1][0] if bt else None
         tables, pooled_ab = _code_tables(coded, units, ab, code_ids, codes_pts, codes_boot, n_boot, seed)
         keep = [t[t["coefficient"].isin(["cohen_kappa", "percent_agreement"])].drop(columns="prevalence")
                 for t in tables]
@@ -376,16 +380,18 @@ def disagreements(codings: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({c: codings[c].take(rows).to_numpy(dtype=object) for c in ("round", "code_id", "unit_id")})
     out["n_coders"], out["n_applied"] = n_coders[split], n_applied[split]
     coder_rank, coder_names = pd.factorize(codings["coder"], sort=True)
-    coder_names = np.asarray(coder_names, dtype=object)
+    # which coders applied / did not apply the code, per split cell, as rows of a boolean matrix; each
+    # distinct row is spelled out once
+    at = np.full(len(n_coders), -1, dtype=np.int64)
+    at[split] = np.arange(int(split.sum()))
     mine = np.flatnonzero(split[cell])
-    mine = mine[np.lexsort((coder_rank[mine], applied[mine], cell[mine]))]
-    groups = np.flatnonzero(np.diff(cell[mine]) | np.diff(applied[mine])) + 1
-    names = {1: {}, 0: {}}
-    for chunk in np.split(mine, groups):
-        names[int(applied[chunk[0]])][int(cell[chunk[0]])] = ", ".join(coder_names[coder_rank[chunk]])
-    kept = np.flatnonzero(split)
-    out["applied_by"] = [names[1].get(c, np.nan) for c in kept]
-    out["not_applied_by"] = [names[0].get(c, np.nan) for c in kept]
+    for value, column in ((1, "applied_by"), (0, "not_applied_by")):
+        rows_v = mine[applied[mine] == value]
+        who = np.zeros((int(split.sum()), len(coder_names)), dtype=bool)
+        who[at[cell[rows_v]], coder_rank[rows_v]] = True
+        patterns, inverse = np.unique(who, axis=0, return_inverse=True)
+        names = np.array([", ".join(coder_names[p]) for p in patterns], dtype=object)
+        out[column] = names[inverse.ravel()]
     return out[cols]
 
 

@@ -54,8 +54,11 @@ def _weight_blocks(n_units: int, n_boot: int, seed: int, step: int) -> tuple[np.
 def bootstrap_chunks(n_units: int, n_boot: int, seed: int):
     """:func:`bootstrap_weights` in row blocks of at most :data:`CHUNK_CELLS` cells (same draws, bounded memory)."""
     step = max(1, min(n_boot, CHUNK_CELLS // max(n_units, 1)))
+    buffer = np.empty((n_units, step))  # reused: a fresh 64 MB array per block costs as much in page faults
     for block in _weight_blocks(n_units, n_boot, seed, step):
-        yield block.astype(np.float64).T  # resamples × units, column-major
+        U = buffer[:, :block.shape[1]]
+        np.copyto(U, block)
+        yield U.T  # resamples × units, column-major; valid until the next block
 
 
 def _point_and_bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, seed: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -221,53 +222,39 @@ class SetDistance:
     """
 
     def __init__(self, sets: Sequence[frozenset], distance: str, masi_m: Sequence[float] = MASI_M):
+        from scipy import sparse
+
         self.sets, self.distance, self.masi_m = list(sets), distance, masi_m
         labels = sorted({x for s in self.sets for x in s}, key=str)
         pos = {x: j for j, x in enumerate(labels)}
-        masks = [sum(1 << pos[x] for x in s) for s in self.sets]
-        self.size = np.array([len(s) for s in self.sets], dtype=np.int64)
-        n_words = max(1, (len(labels) + 63) // 64)
-        self.bits = np.array([[(m >> (64 * w)) & (2 ** 64 - 1) for w in range(n_words)] for m in masks],
-                             dtype=np.uint64).reshape(len(masks), n_words)
+        members = np.zeros((len(self.sets), len(labels)), dtype=np.int64)
+        members[[k for k, s in enumerate(self.sets) for _ in s], [pos[x] for s in self.sets for x in s]] = 1
+        self.size = members.sum(1)
+        self.mask = members @ np.left_shift(1, np.arange(len(labels), dtype=np.int64))  # at most 63 labels
         top = int(self.size.max(initial=0))
-        self.g = np.full((top + 1, top + 1, top + 1), np.nan)
-        for a in range(top + 1):
-            for b in range(top + 1):
-                for i in range(min(a, b) + 1):
-                    self.g[a, b, i] = self._one(a, b, i)
-        # each category's subsets (submask enumeration), numbered in order of first appearance
-        index: dict[int, int] = {}
-        rows, cols = [], []
-        for k, m in enumerate(masks):
-            sub = m
-            while True:
-                rows.append(k)
-                cols.append(index.setdefault(sub, len(index)))
-                if sub == 0:
-                    break
-                sub = (sub - 1) & m
-        self.subset_size = np.array([t.bit_count() for t in index], dtype=np.int64)
-        from scipy import sparse
-
-        self.Z = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(masks), len(index)))
+        self.g = _set_distance_table(top, distance, tuple(masi_m))
+        # every subset of every category, as bit masks: selector j picks the set bits of a category
+        rows, subs = [], []
+        for s in range(top + 1):
+            group = np.flatnonzero(self.size == s)
+            if not len(group):
+                continue
+            bits = np.sort(np.where(members[group] == 1, np.arange(len(labels)), len(labels) + 1), 1)[:, :s]
+            pick = (np.arange(2 ** s)[:, None] >> np.arange(s)) & 1  # selectors × bits
+            subs.append((pick[None, :, :] << bits[:, None, :]).sum(-1).ravel())
+            rows.append(np.repeat(group, 2 ** s))
+        rows, subs = np.concatenate(rows), np.concatenate(subs)
+        uniq, cols = np.unique(subs, return_inverse=True)
+        self.subset_size = np.bitwise_count(uniq).astype(np.int64)
+        self.Z = sparse.csr_matrix((np.ones(len(rows)), (rows, cols.ravel())), shape=(len(self.sets), len(uniq)))
         self._by_size = {int(s): (np.flatnonzero(self.size == s), self.Z[self.size == s].T.tocsr())
                          for s in np.unique(self.size)}
         self._of_size = [np.flatnonzero(self.subset_size == j) for j in range(top + 1)]
-        self.max = float(np.nanmax(np.abs(self.g[self._triples(np.ones((1, len(masks))))[0] > 0]), initial=0.0))
-
-    def _one(self, a: int, b: int, i: int) -> float:
-        """The distance between a set of ``a`` and a set of ``b`` codes sharing ``i``."""
-        A = frozenset(range(a))
-        if a == b == i:  # the same set
-            sets = [A]
-        else:
-            sets = [A, frozenset(range(a - i, a - i + b))]
-        D = masi_distance_matrix(sets, self.masi_m) if self.distance == "masi" else jaccard_distance_matrix(sets)
-        return float(D[0, -1])
+        self.max = float(np.nanmax(np.abs(self.g[self._triples(np.ones((1, len(self.sets))))[0] > 0]), initial=0.0))
 
     def pairs(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``delta[x, y]`` for arrays of category indices."""
-        inter = np.bitwise_count(self.bits[x] & self.bits[y]).sum(-1).astype(np.int64)
+        inter = np.bitwise_count(self.mask[x] & self.mask[y]).astype(np.int64)
         return self.g[self.size[x], self.size[y], inter]
 
     def _triples(self, n: np.ndarray) -> np.ndarray:
@@ -312,11 +299,31 @@ class SetDistance:
         return jaccard_distance_matrix(self.sets)
 
 
+@lru_cache(maxsize=8)
+def _set_distance_table(top: int, distance: str, masi_m: tuple[float, ...]) -> np.ndarray:
+    """``g[a, b, i]``: the distance between a set of ``a`` and a set of ``b`` codes sharing ``i`` (NaN: impossible).
+
+    Each value comes from :func:`masi_distance_matrix` / :func:`jaccard_distance_matrix` on two
+    representative sets, so it is computed exactly as the matrix computes it.
+    """
+    g = np.full((top + 1, top + 1, top + 1), np.nan)
+    for a in range(top + 1):
+        for b in range(top + 1):
+            for i in range(min(a, b) + 1):
+                A = frozenset(range(a))
+                pair = [A] if a == b == i else [A, frozenset(range(a - i, a - i + b))]  # identical, or not
+                D = masi_distance_matrix(pair, masi_m) if distance == "masi" else jaccard_distance_matrix(pair)
+                g[a, b, i] = D[0, -1]
+    return g
+
+
 def set_distance(sets: Sequence[frozenset], distance: str, masi_m: Sequence[float] = MASI_M) -> SetDistance | np.ndarray:
-    """:class:`SetDistance` for ``sets``, or the dense matrix where subsets would be too many."""
+    """:class:`SetDistance` for ``sets``, or the dense matrix where subsets would be too many (or the
+    sets are drawn from more than 63 codes, beyond one 64-bit mask)."""
     if distance not in DISTANCES:
         raise InputError(f"distance '{distance}': use masi or jaccard")
-    if sum(2 ** len(s) for s in sets) > MAX_SUBSETS or len(set(sets)) != len(sets):
+    if (sum(2 ** len(s) for s in sets) > MAX_SUBSETS or len(set(sets)) != len(sets)
+            or len({x for s in sets for x in s}) > 63):
         return difference(sets, distance=distance, masi_m=masi_m)
     return SetDistance(sets, distance, masi_m)
 
