@@ -74,8 +74,10 @@ class _Coded:
             patterns = patterns[:, None]
         else:
             patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
-        cats = [frozenset(names[w * 63 + b] for w in range(p.shape[0]) for b in range(63) if (int(p[w]) >> b) & 1)
-                for p in patterns]
+        on = (patterns[:, :, None] >> np.arange(63)) & 1  # patterns × words × bits
+        on = on.reshape(len(patterns), -1)[:, :len(names)].astype(bool)
+        names = np.array(names, dtype=object)
+        cats = [frozenset(names[row]) for row in on]
         order = sorted(range(len(cats)), key=lambda i: _sort_key(cats[i]))
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -200,6 +202,9 @@ class _Sets:
 
     def __init__(self, sets: Sequence[tuple[Ratings, str]]):
         preps = [_prepare([r], distance=d) for r, d in sets]
+        first: dict[int, object] = {}
+        for (r, _), prep in zip(sets, preps):  # one rating set under two distances: count its categories once
+            prep.multilabel[0] = first.setdefault(id(r), prep.multilabel[0])
         self.prep = _Prepared(np.hstack([p.F for p in preps]), [L for p in preps for L in p.layouts],
                               [w for p in preps for w in p.widths], [m for p in preps for m in p.multilabel])
 

@@ -339,8 +339,11 @@ def _apply(prep: _Prepared, U: np.ndarray) -> list[dict[str, np.ndarray]]:
     """Coefficients for resampling weights ``U`` (resamples × units): one matrix product for all sets."""
     S_all = U @ prep.F
     out, start = [], 0
+    sums: dict[int, np.ndarray] = {}  # a rating set prepared under several distances shares its counts
     for width, L, ml in zip(prep.widths, prep.layouts, prep.multilabel):
-        extra = {"n_k": _category_sums(U, ml)} if ml is not None else None
+        if ml is not None and id(ml) not in sums:
+            sums[id(ml)] = _category_sums(U, ml)
+        extra = {"n_k": sums[id(ml)]} if ml is not None else None
         out.append(_finish(S_all[:, start:start + width], L, extra))
         start += width
     return out

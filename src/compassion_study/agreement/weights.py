@@ -222,17 +222,48 @@ class SetDistance:
     """
 
     def __init__(self, sets: Sequence[frozenset], distance: str, masi_m: Sequence[float] = MASI_M):
+        self.sets, self.distance, self.masi_m = list(sets), distance, masi_m
+        self.sub = _subsets(tuple(self.sets))
+        self.g = _set_distance_table(self.sub.top, distance, tuple(masi_m))
+        self.max = float(np.nanmax(np.abs(self.g[self.sub.triples(np.ones((1, len(self.sets))))[0] > 0]),
+                                   initial=0.0))
+
+    def pairs(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``delta[x, y]`` for arrays of category indices."""
+        size, mask = self.sub.size, self.sub.mask
+        return self.g[size[x], size[y], np.bitwise_count(mask[x] & mask[y]).astype(np.int64)]
+
+    def expected(self, n_k: np.ndarray) -> np.ndarray:
+        """``sum_kl n_k n_l delta_kl`` per row of ``n_k`` (resamples × categories)."""
+        whole = np.rint(n_k)
+        top = self.sub.top
+        total = float(np.abs(whole).sum(-1).max(initial=0.0))
+        if not np.array_equal(whole, n_k) or (whole < 0).any() or math.comb(top, top // 2) * total ** 2 >= 2.0 ** 52:
+            D = self.matrix()  # weights that are not counts (or sums beyond exact floats): the plain quadratic form
+            return np.einsum("bk,bk->b", n_k @ D, n_k)
+        W = self.sub.triples(whole)
+        return np.einsum("bsti,sti->b", W, np.nan_to_num(self.g)) if len(whole) else np.zeros(0)
+
+    def matrix(self) -> np.ndarray:
+        """The dense categories × categories distances (as :func:`difference`)."""
+        if self.distance == "masi":
+            return masi_distance_matrix(self.sets, self.masi_m)
+        return jaccard_distance_matrix(self.sets)
+
+
+class _Subsets:
+    """The subset structure of a list of sets of codes, shared by every distance over them (see :class:`SetDistance`)."""
+
+    def __init__(self, sets: tuple[frozenset, ...]):
         from scipy import sparse
 
-        self.sets, self.distance, self.masi_m = list(sets), distance, masi_m
-        labels = sorted({x for s in self.sets for x in s}, key=str)
+        labels = sorted({x for s in sets for x in s}, key=str)
         pos = {x: j for j, x in enumerate(labels)}
-        members = np.zeros((len(self.sets), len(labels)), dtype=np.int64)
-        members[[k for k, s in enumerate(self.sets) for _ in s], [pos[x] for s in self.sets for x in s]] = 1
+        members = np.zeros((len(sets), len(labels)), dtype=np.int64)
+        members[[k for k, s in enumerate(sets) for _ in s], [pos[x] for s in sets for x in s]] = 1
         self.size = members.sum(1)
         self.mask = members @ np.left_shift(1, np.arange(len(labels), dtype=np.int64))  # at most 63 labels
-        top = int(self.size.max(initial=0))
-        self.g = _set_distance_table(top, distance, tuple(masi_m))
+        self.top = top = int(self.size.max(initial=0))
         # every subset of every category, as bit masks: selector j picks the set bits of a category
         rows, subs = [], []
         for s in range(top + 1):
@@ -245,28 +276,33 @@ class SetDistance:
             rows.append(np.repeat(group, 2 ** s))
         rows, subs = np.concatenate(rows), np.concatenate(subs)
         uniq, cols = np.unique(subs, return_inverse=True)
-        self.subset_size = np.bitwise_count(uniq).astype(np.int64)
-        self.Z = sparse.csr_matrix((np.ones(len(rows)), (rows, cols.ravel())), shape=(len(self.sets), len(uniq)))
-        self._by_size = {int(s): (np.flatnonzero(self.size == s), self.Z[self.size == s].T.tocsr())
-                         for s in np.unique(self.size)}
-        self._of_size = [np.flatnonzero(self.subset_size == j) for j in range(top + 1)]
-        self.max = float(np.nanmax(np.abs(self.g[self._triples(np.ones((1, len(self.sets))))[0] > 0]), initial=0.0))
+        subset_size = np.bitwise_count(uniq).astype(np.int64)
+        Z = sparse.csr_matrix((np.ones(len(rows)), (rows, cols.ravel())), shape=(len(sets), len(uniq)))
+        self.n_subsets = Z.shape[1]
+        self._by_size = {int(s): (np.flatnonzero(self.size == s), Z[self.size == s].T.tocsr()) for s in np.unique(self.size)}
+        self._of_size = [np.flatnonzero(subset_size == j) for j in range(top + 1)]
+        self._memo: tuple[bytes, np.ndarray] | None = None
 
-    def pairs(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``delta[x, y]`` for arrays of category indices."""
-        inter = np.bitwise_count(self.mask[x] & self.mask[y]).astype(np.int64)
-        return self.g[self.size[x], self.size[y], inter]
-
-    def _triples(self, n: np.ndarray) -> np.ndarray:
+    def triples(self, n: np.ndarray) -> np.ndarray:
         """``W[b, s, t, i]``: sum of ``n_k n_l`` over category pairs of sizes ``s``, ``t`` meeting in ``i`` codes.
 
-        ``n`` holds whole numbers small enough (see :meth:`expected`) that every sum here is an integer
-        below 2**53, so float64 arithmetic is exact and the alternating inversion loses nothing.
+        ``n`` holds whole numbers small enough (see :meth:`SetDistance.expected`) that every sum here is
+        an integer below 2**53, so float64 arithmetic is exact and the alternating inversion loses
+        nothing.  The last result is kept: MASI and Jaccard alpha ask for the same counts in turn.
         """
-        top = self.g.shape[0] - 1
-        B = n.shape[0]
+        key = n.tobytes() + repr(n.shape).encode()
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        step = max(1, 2 ** 22 // ((self.top + 1) * self.n_subsets))  # m below: ~32 MB at a time
+        W = np.concatenate([self._triples(n[i:i + step]) for i in range(0, len(n), step)]) if len(n) else \
+            np.zeros((0,) + (self.top + 1,) * 3)
+        self._memo = (key, W)
+        return W
+
+    def _triples(self, n: np.ndarray) -> np.ndarray:
+        top, B = self.top, n.shape[0]
         # m[s, b, T]: per resample, the total count of the categories of size s that contain subset T
-        m = np.zeros((top + 1, B, self.Z.shape[1]))
+        m = np.zeros((top + 1, B, self.n_subsets))
         for s, (rows, ZT) in self._by_size.items():
             m[s] = (ZT @ np.ascontiguousarray(n[:, rows].T)).T
         V = np.zeros((B, top + 1, top + 1, top + 1))
@@ -279,24 +315,10 @@ class SetDistance:
                 W[..., i] += (-1) ** (j - i) * math.comb(j, i) * V[..., j]
         return W
 
-    def expected(self, n_k: np.ndarray) -> np.ndarray:
-        """``sum_kl n_k n_l delta_kl`` per row of ``n_k`` (resamples × categories)."""
-        whole = np.rint(n_k)
-        top = self.g.shape[0] - 1
-        total = float(np.abs(whole).sum(-1).max(initial=0.0))
-        if not np.array_equal(whole, n_k) or (whole < 0).any() or math.comb(top, top // 2) * total ** 2 >= 2.0 ** 52:
-            D = self.matrix()  # weights that are not counts (or sums beyond exact floats): the plain quadratic form
-            return np.einsum("bk,bk->b", n_k @ D, n_k)
-        g = np.nan_to_num(self.g)  # impossible triples have no pairs
-        step = max(1, 2 ** 22 // (self.g.shape[0] * self.Z.shape[1]))  # m: sizes × resamples × subsets, ~32 MB
-        return np.concatenate([np.einsum("bsti,sti->b", self._triples(whole[i:i + step]), g)
-                               for i in range(0, len(whole), step)]) if len(whole) else np.zeros(0)
 
-    def matrix(self) -> np.ndarray:
-        """The dense categories × categories distances (as :func:`difference`)."""
-        if self.distance == "masi":
-            return masi_distance_matrix(self.sets, self.masi_m)
-        return jaccard_distance_matrix(self.sets)
+@lru_cache(maxsize=4)
+def _subsets(sets: tuple[frozenset, ...]) -> _Subsets:
+    return _Subsets(sets)
 
 
 @lru_cache(maxsize=8)
