@@ -271,23 +271,29 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = (), ca
     categorical : bool
         Return the ``text`` columns as categoricals with sorted categories:
         for long tables of a few repeated ids (``codings.csv``: 48 rows per
-        unit), each column is hashed once here and restored per distinct
-        value, and later factorising is integer work.
+        unit), the parser builds the categories, neutralised text is
+        restored once per distinct value, and later factorising is integer
+        work.
     """
     present = pd.read_csv(path, nrows=0).columns
-    dtypes = {c: (object if categorical else str) for c in text if c in present}
+    dtypes = {c: ("category" if categorical else str) for c in text if c in present}
     # only an empty cell is missing: a comment or memo reading "NA", "n/a" or "null" is someone's words
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for col in dtypes:
         if not categorical:
             df[col] = df[col].fillna("")
             continue
-        codes, uniques = pd.factorize(df[col].to_numpy(dtype=object), sort=True, use_na_sentinel=False)
-        uniques = _restore_series(pd.Series(uniques, dtype=object).fillna("")).to_numpy(dtype=object)
-        order = np.argsort(uniques.astype(str), kind="stable")  # "" (an empty cell) sorts first
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        df[col] = pd.Categorical.from_codes(rank[codes], categories=pd.Index(uniques[order], dtype=object))
+        codes = df[col].cat.codes.to_numpy(dtype=np.int64)
+        uniques = np.append(df[col].cat.categories.to_numpy(dtype=object), "")  # the last: an empty cell
+        uniques = _restore_series(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+        codes[codes < 0] = len(uniques) - 1
+        order = np.argsort(uniques.astype(str), kind="stable")  # sorted as Python sorts str
+        used = np.zeros(len(uniques), dtype=bool)
+        used[codes] = True
+        keep = order[used[order]]  # categories that occur, sorted
+        new = np.full(len(uniques), -1, dtype=np.int64)
+        new[keep] = np.arange(len(keep))
+        df[col] = pd.Categorical.from_codes(new[codes], categories=pd.Index(uniques[keep], dtype=object))
     for col in _text_columns(df):
         if not (categorical and col in dtypes):
             df[col] = _restore_series(df[col])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -38,27 +37,57 @@ def bootstrap_weights(n_units: int, n_boot: int, seed: int) -> np.ndarray:
     return _weights(np.random.default_rng(seed), n_units, n_boot).astype(float)
 
 
-@lru_cache(maxsize=2)
-def _weight_blocks(n_units: int, n_boot: int, seed: int, step: int) -> tuple[np.ndarray, ...]:
-    # Kept as small integers: a study's per-code, pairwise and overall tables
-    # all resample the same units with the same seed, so the draws are made once.
+#: The last two series of resamples drawn (key -> blocks): a study's per-code, pairwise and overall tables
+#: resample the same units with the same seed, so the draws are made once.
+_DRAWN: dict[tuple, tuple[np.ndarray, ...]] = {}
+
+
+def _block(rng: np.random.Generator, n_units: int, n: int) -> np.ndarray:
+    w = _weights(rng, n_units, n)
+    # kept as small integers, units × resamples: the sparse products take U.T, which is then contiguous
+    return np.ascontiguousarray((w.astype(np.uint8) if w.max() < 256 else w).T)
+
+
+def _weight_blocks(n_units: int, n_boot: int, seed: int, step: int):
+    """The resamples in blocks of ``step``, drawn one block ahead on a second thread.
+
+    Drawing (numpy releases the GIL while it fills the draws) then overlaps
+    the products that use the block before; the draws are the same as in
+    one thread, since one worker makes them in order from one generator.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = (n_units, n_boot, seed, step)
+    if key in _DRAWN:
+        yield from _DRAWN[key]
+        return
     rng = np.random.default_rng(seed)
+    sizes = [min(step, n_boot - start) for start in range(0, n_boot, step)]
     blocks = []
-    for start in range(0, n_boot, step):
-        w = _weights(rng, n_units, min(step, n_boot - start))
-        # stored units × resamples: the sparse products take U.T, which is then contiguous
-        blocks.append(np.ascontiguousarray((w.astype(np.uint8) if w.max() < 256 else w).T))
-    return tuple(blocks)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(_block, rng, n_units, sizes[0]) if sizes else None
+        for i in range(len(sizes)):
+            block = ahead.result()
+            if i + 1 < len(sizes):
+                ahead = pool.submit(_block, rng, n_units, sizes[i + 1])
+            blocks.append(block)
+            yield block
+    _DRAWN[key] = tuple(blocks)
+    while len(_DRAWN) > 2:
+        del _DRAWN[next(iter(_DRAWN))]
 
 
 def bootstrap_chunks(n_units: int, n_boot: int, seed: int):
-    """:func:`bootstrap_weights` in row blocks of at most :data:`CHUNK_CELLS` cells (same draws, bounded memory)."""
+    """:func:`bootstrap_weights` in row blocks of at most :data:`CHUNK_CELLS` cells (same draws, bounded memory).
+
+    Each block is a view of one reused buffer, valid until the next block is asked for.
+    """
     step = max(1, min(n_boot, CHUNK_CELLS // max(n_units, 1)))
     buffer = np.empty((n_units, step))  # reused: a fresh 64 MB array per block costs as much in page faults
     for block in _weight_blocks(n_units, n_boot, seed, step):
         U = buffer[:, :block.shape[1]]
         np.copyto(U, block)
-        yield U.T  # resamples × units, column-major; valid until the next block
+        yield U.T  # resamples × units, column-major
 
 
 def _point_and_bootstrap(sets: Sequence[Ratings], n_units: int, n_boot: int, seed: int,
