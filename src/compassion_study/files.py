@@ -226,7 +226,8 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 def _needs_quotes(values: list[str]) -> bool:
     """Whether the csv module would quote any of ``values`` (a comma, quote or line break in it)."""
-    return any(ch in v for v in set(values) for ch in ',"\n\r')
+    joined = "\x00".join(set(values))  # four substring searches in C instead of four per value
+    return any(ch in joined for ch in ',"\n\r')
 
 
 def _plain_columns(df: pd.DataFrame) -> list[list] | None:
