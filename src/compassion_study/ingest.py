@@ -690,7 +690,7 @@ def read_notes_logged(inputs: Iterable[str | Path], mapping: comment_tables.Mapp
         log.extend((p.source, "", n, "", role, text) for n, (role, text) in sorted(p.roles.items()))
         log.extend((p.source, *cell) for cell in p.cells)
     df = pd.DataFrame(columns)
-    df["unit_id"] = unit_ids(df["text"])
+    df["unit_id"] = unit_ids(df["text"].tolist())
     return df[COLUMNS].reset_index(drop=True), pd.DataFrame(log, columns=LOG_COLUMNS)
 
 
