@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from scipy import sparse
 
 from ..errors import InputError
@@ -240,7 +239,7 @@ def _code_tables(coded: _Coded, units: np.ndarray | None, coders: Sequence[int],
         t.insert(5, "prevalence", float((r.X == 1).sum() / rated.sum()) if rated.any() else np.nan)
         per_code.append(t)
     K, N, R = X.shape
-    pooled = Ratings(X.reshape(K * N, R), [0, 1], list(range(K * N)), coder_ids)
+    pooled = Ratings(X.reshape(K * N, R), [0, 1], coders=coder_ids)  # items, not units: no unit ids
     return per_code, _table(pooled, _one(points[1]), boots[1] if boots else None, n_boot, seed)
 
 
