@@ -14,6 +14,7 @@ alt text.  A PDF is printed with headless Chromium where it is installed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -152,7 +153,10 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
     params = {"root": str(paths.root), **(parameters or {})}
     sockets = tempfile.mkdtemp(prefix="cs-kernel-")
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
-    km.start_kernel(cwd=str(paths.notebooks))
+    from .figures import CACHE_ENV, CACHE_FOLDER
+
+    # charts the figures stage drew from the same data are shown, not drawn again (figures._themed)
+    km.start_kernel(cwd=str(paths.notebooks), env={**os.environ, CACHE_ENV: str(paths.figures / CACHE_FOLDER)})
     results = []
     client = None
     try:
