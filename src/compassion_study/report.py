@@ -25,8 +25,32 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
+
+
+def _import_nbformat():
+    """``import nbformat`` without ``rfc3987_syntax``.
+
+    nbformat imports jsonschema, whose format checkers build 38 lark grammars
+    for ``rfc3987_syntax`` when it is installed: about 1.4 s of the report's
+    start-up on the 2-core machine, for IRI format checks that notebook
+    validation never asks for (nbformat validates without a format checker).
+    The module is hidden only while jsonschema is first imported.
+    """
+    import sys
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import nbformat
+        return nbformat
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import fail: the checker is skipped
+    try:
+        import nbformat
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return nbformat
+
+
+nbformat = _import_nbformat()
 
 from . import files, provenance
 from .errors import InputError
@@ -543,9 +567,6 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     running = settings.title + (" · ILLUSTRATIVE coding" if illustrative else "")
     html = render(cells, settings.title, running=running)
     files.write_text(paths.report_html, html)
-    from . import docx_report
-
-    files.write_bytes(paths.report_docx, docx_report.render(html, settings.title, running))
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
     # the processed tables the sections read, so that a report older than its data is detected
     data = sorted(p for p in paths.processed.glob("*.csv"))
@@ -559,16 +580,25 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
                                       "pdf": paths.relative(paths.report_pdf) if printed else None,
                                       **dict(parameters or {})})
 
-    record(False)  # the HTML is complete and recorded even if printing fails
     files.remove(paths.report_pdf)  # a PDF of an earlier report must not pass for a print of this one
-    if pdf:
-        try:
-            printed = bool(write_pdf(paths.report_html, paths.report_pdf))
-        except RuntimeError as exc:
-            raise RuntimeError(f"{paths.relative(paths.report_pdf)}: not printed ({exc}); "
-                               f"{paths.relative(paths.report_html)} is complete") from None
-        if printed:
-            record(True)
+    # Chromium prints the HTML (in its own process) while the Word file is laid out here: both need only
+    # the finished HTML, and the thread merely waits for Chromium
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        printing = pool.submit(write_pdf, paths.report_html, paths.report_pdf) if pdf else None
+        from . import docx_report
+
+        files.write_bytes(paths.report_docx, docx_report.render(html, settings.title, running))
+        record(False)  # the HTML and DOCX are complete and recorded even if printing fails
+        if printing is not None:
+            try:
+                printed = bool(printing.result())
+            except RuntimeError as exc:
+                raise RuntimeError(f"{paths.relative(paths.report_pdf)}: not printed ({exc}); "
+                                   f"{paths.relative(paths.report_html)} is complete") from None
+            if printed:
+                record(True)
     return paths.report_html
 
 
