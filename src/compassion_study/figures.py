@@ -244,6 +244,10 @@ class Table:
     caption: str = ""
     percent: tuple[str, ...] = ()
     digits: int = 3
+    #: Rows of a longer table that are shown; the rest are in :attr:`full` (see :func:`table`).
+    limit: int | None = None
+    #: The whole table as a CSV file in a folder beside the report, linked when rows are left out.
+    full: Path | None = None
 
     def formatted(self) -> pd.DataFrame:
         """The cells as shown: shares as percentages, floats to ``digits``, booleans as yes/no, readable headers."""
@@ -269,6 +273,8 @@ class Table:
         if self.data.empty:  # a header with no rows reads as a fault; say there is nothing
             what = f"{escape(self.caption)}: " if self.caption else ""
             return f'<p class="cs-empty"><em>{what}nothing to show.</em></p>'
+        if self.limit is not None and len(self.data) > self.limit:
+            return self._capped_html()
         shown = self.formatted()
         heads = [escape(str(c)) for c in shown.columns]
         cells = [["" if pd.isna(v) else str(v) for v in row] for row in shown.itertuples(index=False)]
@@ -283,6 +289,30 @@ class Table:
                 f"<tbody>{body}</tbody></table>"
                 f'<p class="cs-download"><a download="table.csv" href="data:text/csv;base64,{data}">'
                 "Download this table (CSV)</a></p>")
+
+
+    def _capped_html(self) -> str:
+        """The first :attr:`limit` rows, a note saying how many there are, and a link to :attr:`full`.
+
+        Only the rows shown are formatted and embedded, so the report's size and
+        build time do not grow with the study beyond what a reader can read.
+        """
+        n = len(self.data)
+        head = Table(self.data.head(self.limit), self.caption, self.percent, self.digits)._repr_html_()
+        head = head[:head.rindex('<p class="cs-download">')]  # the link to every row replaces the one to the rows shown
+        note = f"Showing the first {self.limit:,} of {n:,} rows"
+        if self.full is None:
+            return head + f'<p class="cs-capped"><em>{escape(note)}.</em></p>'
+        href = f"{self.full.parent.name}/{self.full.name}"
+        return (head + f'<p class="cs-capped"><em>{escape(note)}; every row is in <code>{escape(href)}</code> beside '
+                "this report.</em></p>"
+                f'<p class="cs-download"><a download="{escape(self.full.name)}" href="{escape(href)}">'
+                f"Download the full table (CSV, {n:,} rows)</a></p>")
+
+
+#: Rows shown of a table that grows with the number of units (the appendix of quotes, the disputed cells):
+#: what a reader can read; the rest is in the CSV file linked under the table.
+ROWS_SHOWN = 500
 
 
 @dataclass
@@ -409,7 +439,8 @@ def header(name) -> str:
 
 
 def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("share",), digits: int = 3,
-          tag: str = "", labels: dict | None = None) -> Table:
+          tag: str = "", labels: dict | None = None, limit: int | None = None,
+          full: str | Path | None = None) -> Table:
     """Wrap ``data`` for display in a notebook and the report.
 
     Parameters
@@ -425,6 +456,12 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
         the caption, so that no table of such numbers can be copied out without it.
     labels : dict, optional
         Code id -> label: a ``code_id`` column shows labels instead of ids.
+    limit : int, optional
+        Show at most this many rows (e.g. :data:`ROWS_SHOWN`), with a note of how many there are.
+    full : str or Path, optional
+        With ``limit``: where the whole table (as shown, every row) is written as CSV when rows are left
+        out, a file in a folder beside the report (``reports/tables/NAME.csv``), linked under the table.
+        Nothing is written for a table within the limit.
     """
     data = data.reset_index(drop=True)
     if "round" in data.columns and len(data) > 1 and data["round"].nunique() == 1:
@@ -437,7 +474,11 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
     if "coefficient" in data.columns:  # coefficients by name, as in the text
         data = data.assign(coefficient=data["coefficient"].map(lambda c: HEADERS.get(c, c)))
     caption = f"{caption} ({tag})" if tag and caption else (f"({tag})" if tag else caption)
-    return Table(data, caption, tuple(c for c in percent if c in data.columns), digits)
+    shown = Table(data, caption, tuple(c for c in percent if c in data.columns), digits, limit,
+                  Path(full) if full is not None else None)
+    if limit is not None and full is not None and len(data) > limit:
+        files.write_text(Path(full), shown.csv())
+    return shown
 
 
 @_themed

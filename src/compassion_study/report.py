@@ -559,6 +559,9 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     notebooks, left_out = available_sections(paths, notebooks)
     waiting = [(SECTION_TITLES.get(n, n), status.section_waiting(paths, SECTIONS.get(n, ()))) for n in left_out]
     cells = [_html_cell(front_matter(paths, units, waiting))]
+    # full CSVs of long tables (figures.table's ``full``) are written afresh by the notebooks that cap them
+    for old in sorted((paths.reports / "tables").glob("*.csv")):
+        files.remove(old)
     for nb in execute_many(notebooks, paths, parameters):
         cells.extend(_output_cells(nb))
     cells.append(_html_cell(provenance_html(paths)))
