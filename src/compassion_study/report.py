@@ -228,30 +228,30 @@ WARM_UP = ("import compassion_study.figures, compassion_study.narrative, compass
 
 
 class Kernel:
-    """A started report kernel: its manager, its socket folder, and the client that sent the warm-up.
+    """A started report kernel: its manager and its socket folder.
 
     :meth:`close` stops the kernel at once (it has nothing to save) and removes the sockets; it may be
     called more than once.
     """
 
-    def __init__(self, km, sockets: str, warm):
-        self.km, self.sockets, self.warm = km, sockets, warm
+    def __init__(self, km, sockets: str):
+        self.km, self.sockets = km, sockets
 
     def close(self) -> None:
-        if self.warm is not None:
-            self.warm.stop_channels()
-            self.warm = None
         if self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
         shutil.rmtree(self.sockets, ignore_errors=True)
 
 
 def start_kernel(paths: Paths) -> Kernel:
-    """Start the report's kernel and ask it to import the heavy modules (:data:`WARM_UP`) without waiting.
+    """Start the report's kernel, which imports the heavy modules (:data:`WARM_UP`) as it starts.
 
-    The kernel works through the imports while the caller goes on; the first
-    notebook's cells queue behind them.  Charts the figures stage drew from
-    the same data are shown, not drawn again (``figures._themed``): the
+    The imports run in the kernel's start-up (ipykernel's ``exec_lines``),
+    while the caller goes on writing the front page and reading the
+    notebooks; the first cell waits only for what is left of them.  (A
+    second client sending the imports as a request made the notebook
+    client's start-up time out under pytest.)  Charts the figures stage drew
+    from the same data are shown, not drawn again (``figures._themed``): the
     kernel is told where their renderings are.
     """
     from jupyter_client.manager import KernelManager
@@ -261,17 +261,13 @@ def start_kernel(paths: Paths) -> Kernel:
     # A local IPC socket, not TCP: nothing listens on a network port.
     sockets = tempfile.mkdtemp(prefix="cs-kernel-")  # never in the project folder
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
-    km.start_kernel(cwd=str(paths.notebooks), env={**os.environ, CACHE_ENV: str(paths.figures / CACHE_FOLDER)})
-    kernel = Kernel(km, sockets, None)
     try:
-        warm = km.client()
-        warm.start_channels()
-        kernel.warm = warm
-        warm.execute(WARM_UP, silent=True, store_history=False)
+        km.start_kernel(cwd=str(paths.notebooks), env={**os.environ, CACHE_ENV: str(paths.figures / CACHE_FOLDER)},
+                        extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"])
     except Exception:
-        kernel.close()
+        shutil.rmtree(sockets, ignore_errors=True)
         raise
-    return kernel
+    return Kernel(km, sockets)
 
 
 def _output_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
