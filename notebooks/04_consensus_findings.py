@@ -65,7 +65,8 @@ cs.figures.table(cs.consensus.adjudication_outcomes(consensus, cs.sheets.read_co
 # %%
 cs.figures.table(cs.consensus.disputed_table(consensus, cs.sheets.read_codings(paths), units,
                                              cs.consensus.read_memos(paths)).drop(columns="unit_id"),
-                 caption="Disputed cells, decisions and coders' memos", tag=tag, labels=labels)
+                 caption="Disputed cells, decisions and coders' memos", tag=tag, labels=labels,
+                 limit=cs.figures.ROWS_SHOWN, full=paths.reports / "tables" / "disputed_cells.csv")
 
 # %% [markdown]
 # Every table below carries each code's reliability verdict from the

@@ -75,7 +75,8 @@ cs.figures.table(cs.analysis.read_findings(paths, "collocations"), digits=2, cap
 # ### Keywords in context
 
 # %%
-cs.figures.table(cs.text.kwic_terms(units, kwic_terms), caption="Keywords in context")
+cs.figures.table(cs.text.kwic_terms(units, kwic_terms), caption="Keywords in context",
+                 limit=cs.figures.ROWS_SHOWN, full=paths.reports / "tables" / "keywords_in_context.csv")
 
 # %% [markdown]
 # ### Does the codebook's language match the data? The lexicon auto-coder

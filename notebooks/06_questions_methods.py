@@ -31,7 +31,8 @@ paths = Paths.from_root(root)
 units = cs.ingest.read_units(paths.units)
 
 # %%
-cs.figures.table(cs.analysis.questions(units), caption="Questions put to the speaker or facilitator")
+cs.figures.table(cs.analysis.questions(units), caption="Questions put to the speaker or facilitator",
+                 limit=cs.figures.ROWS_SHOWN, full=paths.reports / "tables" / "questions.csv")
 
 # %% [markdown]
 # ## Methods

@@ -77,3 +77,20 @@ def test_tables_never_show_negative_zero():
                             "ci_low": [-0.001], "ci_high": [0.9], "interpretation": ["moderate"], "prevalence": [0.2]})
     # issue 15: no band beside a point estimate (reliability is judged on the interval, in the verdict table)
     assert analysis.agreement_summary(by_code)["cohen_kappa"].iloc[0] == "0.50 [0.00, 0.90]"
+
+
+def test_a_long_table_shows_its_first_rows_and_links_every_row(tmp_path):
+    """A table that grows with the units (the appendix of quotes, the disputed cells) shows ``limit`` rows,
+    says how many there are and links a CSV of every row; a table within the limit is unchanged."""
+    import pandas as pd
+
+    from compassion_study import figures
+
+    data = pd.DataFrame({"unit_id": [f"u{i}" for i in range(12)], "text": [f"quote {i}" for i in range(12)]})
+    full = tmp_path / "reports" / "tables" / "quotes.csv"
+    short = figures.table(data, caption="Quotes", limit=12, full=full)
+    assert short._repr_html_() == figures.table(data, caption="Quotes")._repr_html_() and not full.exists()
+    html = figures.table(data, caption="Quotes", limit=5, full=full)._repr_html_()
+    assert html.count("<tr>") == 6 and "quote 4" in html and "quote 5" not in html
+    assert "Showing the first 5 of 12 rows" in html and 'href="tables/quotes.csv"' in html
+    assert full.read_text(encoding="utf-8") == figures.table(data, caption="Quotes").csv()

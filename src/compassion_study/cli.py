@@ -412,7 +412,15 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
-    """Every stage, in order; a stage that cannot run yet says what it is waiting for."""
+    """Every stage, in order; a stage that cannot run yet says what it is waiting for.
+
+    The costly stages (:data:`provenance.SKIPPABLE`: agreement, analysis,
+    figures) are skipped when nothing they read has changed since they last
+    ran and their outputs are still the ones recorded
+    (:func:`provenance.unchanged`): a re-run then writes the same bytes it
+    would have written, in a fraction of the time.  ``--rebuild`` runs them
+    all.  The report is always built.
+    """
     from . import files, status, study
 
     settings = study.load(paths)
@@ -453,11 +461,21 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
             for stale in status.stale_outputs(paths, name):
                 files.remove(stale)  # an older run's result must not pass for this one's
             provenance.forget(paths, name)
+            provenance.remember(paths, name, None)
             continue
+        digest = None
+        if name in provenance.SKIPPABLE:
+            digest = provenance.fingerprint(paths, name, {"bootstrap": boot, "seed": seed, "compare": list(compare)})
+            if not getattr(args, "rebuild", False) and provenance.unchanged(paths, name, digest):
+                say(f"[{i}/{len(status.STAGES)}] {name}: up to date (inputs and outputs unchanged)")
+                continue
+            provenance.remember(paths, name, None)  # a run stopped inside the stage must not pass for a finished one
         say(f"[{i}/{len(status.STAGES)}] {name}")
         code = steps[name]()
         if code:
             return code
+        if digest is not None:
+            provenance.remember(paths, name, digest)
         if name == "ingest" and settings.compare:  # a misnamed part is found now, not after coding
             from .analysis import part
             from .ingest import read_units
@@ -687,6 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--parameters", "-p", metavar="JSON", help="notebook parameters as a JSON object, e.g. '{\"seed\": 7}'")
         p.add_argument("--pdf", action="store_true", help="also print reports/report.pdf with headless Chromium")
         if name == "run":
+            p.add_argument("--rebuild", action="store_true", help="run every stage, also those whose inputs, "
+                           "settings and outputs are unchanged since they last ran (skipped otherwise)")
             p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples (default: study.yaml, else 1000)")
             p.add_argument("--seed", type=_count, help="bootstrap random seed (default: study.yaml, else 0)")
         p.set_defaults(func=func)

@@ -10,7 +10,12 @@ SVG metadata, so two runs give identical bytes.
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import io
+import json
+import os
+import pickle
 import re
 import textwrap
 from collections.abc import Callable
@@ -57,17 +62,31 @@ PNG_DPI = 300
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 
 
+#: Environment variable naming the folder of report renderings the figures stage saved
+#: (:func:`write_all`); the report's kernel is started with it set (``report.execute_many``).
+CACHE_ENV = "COMPASSION_STUDY_FIGURE_CACHE"
+#: The folder, under ``reports/figures/``, holding those renderings: one JSON file per chart, named by its key.
+CACHE_FOLDER = ".report"
+
+
 @dataclass
 class Chart:
     """A finished figure with its file name and alt text.
 
     Displays in a notebook (and so in the report) as an ``<img>`` with alt
-    text and a caption.
+    text and a caption.  A chart the figures stage already rendered for the
+    report is shown from that rendering (``html``) and has no ``figure``.
     """
 
     name: str
-    figure: Figure
+    figure: Figure | None
     alt: str
+    #: The figure's report rendering, when it was read from the figures stage's cache.
+    html: str | None = None
+    #: Digest of the builder and its arguments (see :func:`_chart_key`); empty for a chart built by hand.
+    key: str = ""
+    #: The name the builder gave it (a caller may rename a chart; a renamed one is not reused under the old key).
+    built_name: str = ""
 
     @property
     def title(self) -> str:
@@ -89,6 +108,8 @@ class Chart:
     REPORT_DPI = 150
 
     def _repr_html_(self) -> str:
+        if self.html is not None:
+            return self.html
         svg = base64.b64encode(self.to_bytes("svg")).decode("ascii")
         buf = io.BytesIO()
         with plt.rc_context(STYLE):
@@ -112,12 +133,71 @@ def _new(width: float, height: float) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def _themed(build: Callable[..., Chart]) -> Callable[..., Chart]:
-    """Build the figure under the shared style."""
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """This package's code and matplotlib's version: a rendering made by other code is never reused."""
+    from .provenance import _source_digest
 
-    def wrapper(*args, **kwargs) -> Chart:
+    return f"{_source_digest()}:{matplotlib.__version__}"
+
+
+def _digest_value(h, value) -> None:
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        h.update(repr((type(value).__name__, list(map(str, frame.columns)), list(map(str, frame.dtypes)),
+                       list(map(str, frame.index.names)), frame.shape)).encode("utf-8"))
+        # pandas' own row hashes: fixed key, so the same table gives the same digest in any process
+        h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    else:
+        h.update(repr(value).encode("utf-8"))
+    h.update(b"\0")
+
+
+def _chart_key(name: str, args: tuple, kwargs: dict) -> str:
+    """Digest of a chart builder's name, its arguments (tables by content) and the code that draws it.
+
+    Two calls with the same key draw the same bytes, so the report's kernel
+    can show what the figures stage drew for a call with the same key.
+    """
+    h = hashlib.sha256(f"{name}\0{_code_digest()}\0".encode("utf-8"))
+    for value in args:
+        _digest_value(h, value)
+    for k in sorted(kwargs):
+        h.update(k.encode("utf-8") + b"=")
+        _digest_value(h, kwargs[k])
+    return h.hexdigest()
+
+
+def _cached(key: str) -> Chart | None:
+    """The figures stage's rendering for ``key``, where the report's kernel was told where to look."""
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        return None
+    try:
+        entry = json.loads((Path(folder) / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not drawn by the figures stage (other arguments, a notebook parameter): drawn here
+    return Chart(entry["name"], None, entry["alt"], html=entry["html"], key=key, built_name=entry["name"])
+
+
+def _themed(build: Callable[..., Chart]) -> Callable[..., Chart | Note]:
+    """Build the figure under the shared style, or take it from the figures stage's renderings.
+
+    In the report's kernel, a chart the figures stage already drew from the
+    same data (same :func:`_chart_key`) is not drawn again: drawing and
+    saving the SVG and PNG took about 1 s a chart.
+    """
+
+    def wrapper(*args, **kwargs) -> Chart | Note:
+        key = _chart_key(build.__name__, args, kwargs)
+        cached = _cached(key)
+        if cached is not None:
+            return cached
         with plt.rc_context(STYLE):
-            return build(*args, **kwargs)
+            chart = build(*args, **kwargs)
+        if isinstance(chart, Chart):
+            chart.key, chart.built_name = key, chart.name
+        return chart
 
     wrapper.__doc__, wrapper.__name__ = build.__doc__, build.__name__
     return wrapper
@@ -164,6 +244,10 @@ class Table:
     caption: str = ""
     percent: tuple[str, ...] = ()
     digits: int = 3
+    #: Rows of a longer table that are shown; the rest are in :attr:`full` (see :func:`table`).
+    limit: int | None = None
+    #: The whole table as a CSV file in a folder beside the report, linked when rows are left out.
+    full: Path | None = None
 
     def formatted(self) -> pd.DataFrame:
         """The cells as shown: shares as percentages, floats to ``digits``, booleans as yes/no, readable headers."""
@@ -189,6 +273,8 @@ class Table:
         if self.data.empty:  # a header with no rows reads as a fault; say there is nothing
             what = f"{escape(self.caption)}: " if self.caption else ""
             return f'<p class="cs-empty"><em>{what}nothing to show.</em></p>'
+        if self.limit is not None and len(self.data) > self.limit:
+            return self._capped_html()
         shown = self.formatted()
         heads = [escape(str(c)) for c in shown.columns]
         cells = [["" if pd.isna(v) else str(v) for v in row] for row in shown.itertuples(index=False)]
@@ -203,6 +289,30 @@ class Table:
                 f"<tbody>{body}</tbody></table>"
                 f'<p class="cs-download"><a download="table.csv" href="data:text/csv;base64,{data}">'
                 "Download this table (CSV)</a></p>")
+
+
+    def _capped_html(self) -> str:
+        """The first :attr:`limit` rows, a note saying how many there are, and a link to :attr:`full`.
+
+        Only the rows shown are formatted and embedded, so the report's size and
+        build time do not grow with the study beyond what a reader can read.
+        """
+        n = len(self.data)
+        head = Table(self.data.head(self.limit), self.caption, self.percent, self.digits)._repr_html_()
+        head = head[:head.rindex('<p class="cs-download">')]  # the link to every row replaces the one to the rows shown
+        note = f"Showing the first {self.limit:,} of {n:,} rows"
+        if self.full is None:
+            return head + f'<p class="cs-capped"><em>{escape(note)}.</em></p>'
+        href = f"{self.full.parent.name}/{self.full.name}"
+        return (head + f'<p class="cs-capped"><em>{escape(note)}; every row is in <code>{escape(href)}</code> beside '
+                "this report.</em></p>"
+                f'<p class="cs-download"><a download="{escape(self.full.name)}" href="{escape(href)}">'
+                f"Download the full table (CSV, {n:,} rows)</a></p>")
+
+
+#: Rows shown of a table that grows with the number of units (the appendix of quotes, the disputed cells):
+#: what a reader can read; the rest is in the CSV file linked under the table.
+ROWS_SHOWN = 500
 
 
 @dataclass
@@ -329,7 +439,8 @@ def header(name) -> str:
 
 
 def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("share",), digits: int = 3,
-          tag: str = "", labels: dict | None = None) -> Table:
+          tag: str = "", labels: dict | None = None, limit: int | None = None,
+          full: str | Path | None = None) -> Table:
     """Wrap ``data`` for display in a notebook and the report.
 
     Parameters
@@ -345,6 +456,12 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
         the caption, so that no table of such numbers can be copied out without it.
     labels : dict, optional
         Code id -> label: a ``code_id`` column shows labels instead of ids.
+    limit : int, optional
+        Show at most this many rows (e.g. :data:`ROWS_SHOWN`), with a note of how many there are.
+    full : str or Path, optional
+        With ``limit``: where the whole table (as shown, every row) is written as CSV when rows are left
+        out, a file in a folder beside the report (``reports/tables/NAME.csv``), linked under the table.
+        Nothing is written for a table within the limit.
     """
     data = data.reset_index(drop=True)
     if "round" in data.columns and len(data) > 1 and data["round"].nunique() == 1:
@@ -357,7 +474,11 @@ def table(data: pd.DataFrame, caption: str = "", percent: tuple[str, ...] = ("sh
     if "coefficient" in data.columns:  # coefficients by name, as in the text
         data = data.assign(coefficient=data["coefficient"].map(lambda c: HEADERS.get(c, c)))
     caption = f"{caption} ({tag})" if tag and caption else (f"({tag})" if tag else caption)
-    return Table(data, caption, tuple(c for c in percent if c in data.columns), digits)
+    shown = Table(data, caption, tuple(c for c in percent if c in data.columns), digits, limit,
+                  Path(full) if full is not None else None)
+    if limit is not None and full is not None and len(data) > limit:
+        files.write_text(Path(full), shown.csv())
+    return shown
 
 
 @_themed
@@ -618,13 +739,45 @@ def charts(paths: Paths) -> list[Chart]:
     return out
 
 
+def _report_rendering(chart: Chart, blob: bytes) -> str:
+    """The chart's report HTML, drawn on a fresh copy of its figure (``blob``, the figure pickled before any draw).
+
+    Constrained layout moves artists by fractions of a point from one draw
+    to the next, so the SVG saved after the 300-dpi PNG is not byte-identical
+    to one drawn first.  The report has always shown a first drawing; an
+    unpickled copy is that first drawing, at a tenth of the cost of building
+    the figure again in the kernel.
+    """
+    fresh = Chart(chart.name, pickle.loads(blob), chart.alt)  # noqa: S301 - our own bytes, from this process
+    try:
+        return fresh._repr_html_()
+    finally:
+        fresh.figure.clear()
+
+
 def write_all(paths: Paths | None = None) -> list[Path]:
-    """Stage: processed data -> ``reports/figures/*.png|svg``."""
+    """Stage: processed data -> ``reports/figures/*.png|svg``, and the report's renderings of them.
+
+    Besides the files, each chart's report HTML (inline SVG, 150-dpi PNG
+    link) is kept in ``reports/figures/.report/<key>.json``, named by the
+    digest of the builder and its arguments (:func:`_chart_key`): the
+    report's kernel shows it instead of drawing the chart a second time.
+    The renderings are a cache, not results: they are not in the manifest,
+    and a missing one is drawn in the kernel.
+    """
     paths = paths or Paths.from_root()
     written: list[Path] = []
     inputs = [p for p in (paths.units, paths.codings, paths.agreement_by_code, paths.agreement_pairwise,
                           paths.consensus, *[paths.findings(n) for n in analysis.FINDINGS]) if p.is_file()]
+    cache = paths.figures / CACHE_FOLDER
+    for old in sorted(cache.glob("*.json")) if cache.is_dir() else []:
+        files.remove(old)
     for chart in charts(paths):
+        blob = pickle.dumps(chart.figure)
         written.extend(chart.save(paths.figures))
+        if chart.key and chart.name == chart.built_name:
+            entry = {"name": chart.name, "alt": chart.alt, "html": _report_rendering(chart, blob)}
+            files.write_text(cache / f"{chart.key}.json", json.dumps(entry, sort_keys=True) + "\n")
+        chart.figure.clear()
     provenance.record(paths, "figures", inputs=inputs, outputs=written)
     return written

@@ -114,3 +114,92 @@ def record(
     manifest["versions"] = versions()
     files.write_text(paths.manifest, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return entry
+
+
+# --------------------------------------------------------------------------- skipping unchanged stages
+
+#: Processed files each skippable stage, or a stage after it, writes: never part of that stage's fingerprint
+#: (they are its results, not its inputs). Every other processed CSV counts as an input, which is
+#: conservative: a stage re-runs when anything that could have fed it changed.
+_DOWNSTREAM = {
+    "agreement": ("agreement_", "disagreements", "consensus", "findings_"),
+    "analysis": ("findings_",),
+    "figures": (),
+}
+#: Stages that ``run`` skips when their fingerprint and outputs are unchanged: the costly ones (agreement
+#: grows with units x resamples, the analysis bootstraps shares, figures draw and save every chart).
+SKIPPABLE = tuple(_DOWNSTREAM)
+#: Where the fingerprints are kept: beside the manifest, not in it, so that the manifest (and the
+#: report's provenance table built from it) stays byte-identical to a build that never skipped.
+_FINGERPRINTS = ".run-fingerprints.json"
+
+
+def _source_digest() -> str:
+    """SHA-256 of this package's code and templates: a changed module (an editable install) re-runs every stage."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json", ".txt") and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def fingerprint(paths: Paths, stage: str, parameters: Mapping[str, Any] | None = None) -> str:
+    """A digest of everything ``stage`` could read: ``study.yaml``, the codebooks, the processed tables of
+    earlier stages, ``parameters``, the package's code and the dependencies' versions.
+
+    Parameters
+    ----------
+    paths : Paths
+    stage : str
+        One of :data:`SKIPPABLE`.
+    parameters : mapping, optional
+        The options the stage is run with (JSON-serialisable), e.g. resamples and seed.
+    """
+    import hashlib
+
+    later = _DOWNSTREAM[stage]
+    inputs = [paths.study_file, *sorted(paths.codebooks.glob("*")),
+              *sorted(p for p in paths.processed.glob("*.csv") if not p.name.startswith(later))]
+    payload = {"stage": stage, "inputs": file_entries(paths, inputs), "parameters": dict(parameters or {}),
+               "code": _source_digest(), "versions": versions()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _fingerprints(paths: Paths) -> dict[str, str]:
+    try:
+        data = json.loads((paths.processed / _FINGERPRINTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def unchanged(paths: Paths, stage: str, digest: str) -> bool:
+    """True if ``stage`` last ran on inputs with this ``digest`` and its recorded outputs are all there, unedited.
+
+    Outputs are checked by hash against the manifest, so a deleted or edited
+    result (or one a stopped run left half-written) makes the stage run again.
+    """
+    if _fingerprints(paths).get(stage) != digest:
+        return False
+    entry = load(paths).get("stages", {}).get(stage)
+    if not entry or not entry.get("outputs"):
+        return False
+    for item in entry["outputs"]:
+        path = paths.root / item["path"]
+        if not path.is_file() or files.sha256(path) != item["sha256"]:
+            return False
+    return True
+
+
+def remember(paths: Paths, stage: str, digest: str | None) -> None:
+    """Store (or with ``None`` drop) ``stage``'s fingerprint after it ran (or when it must run next time)."""
+    data = _fingerprints(paths)
+    if digest is None:
+        if data.pop(stage, None) is None:
+            return
+    else:
+        data[stage] = digest
+    files.write_text(paths.processed / _FINGERPRINTS, json.dumps(data, indent=2, sort_keys=True) + "\n")

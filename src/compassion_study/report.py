@@ -14,6 +14,7 @@ alt text.  A PDF is printed with headless Chromium where it is installed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,8 +25,32 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
+
+
+def _import_nbformat():
+    """``import nbformat`` without ``rfc3987_syntax``.
+
+    nbformat imports jsonschema, whose format checkers build 38 lark grammars
+    for ``rfc3987_syntax`` when it is installed: about 1.4 s of the report's
+    start-up on the 2-core machine, for IRI format checks that notebook
+    validation never asks for (nbformat validates without a format checker).
+    The module is hidden only while jsonschema is first imported.
+    """
+    import sys
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import nbformat
+        return nbformat
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import fail: the checker is skipped
+    try:
+        import nbformat
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return nbformat
+
+
+nbformat = _import_nbformat()
 
 from . import files, provenance
 from .errors import InputError
@@ -127,8 +152,8 @@ def execute(name: str, paths: Paths, parameters: Mapping[str, Any] | None = None
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, Any] | None = None
-                 ) -> list[nbformat.NotebookNode]:
+def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, Any] | None = None,
+                 kernel: "Kernel | None" = None) -> list[nbformat.NotebookNode]:
     """Execute several notebooks in one kernel, its namespace reset between them.
 
     The report's notebooks share one kernel, so Python, pandas, matplotlib and
@@ -138,24 +163,25 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
     does; :func:`execute` (a fresh kernel) remains the reference, and the
     tests run every notebook both ways.
 
+    ``kernel`` is one :func:`start_kernel` started earlier (it is closed
+    here); by default a new one is started.
+
     Raises
     ------
     InputError
         When a cell fails; the message names the notebook, the cell and the error.
     """
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from papermill.parameterize import parameterize_notebook
 
-    check_parameters(paths, names, parameters)
-    params = {"root": str(paths.root), **(parameters or {})}
-    sockets = tempfile.mkdtemp(prefix="cs-kernel-")
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
-    km.start_kernel(cwd=str(paths.notebooks))
+    kernel = kernel or start_kernel(paths)
+    km = kernel.km
     results = []
     client = None
     try:
+        check_parameters(paths, names, parameters)
+        params = {"root": str(paths.root), **(parameters or {})}
         for name in names:
             source = paths.notebooks / f"{name}.py"
             if not source.is_file():
@@ -166,7 +192,7 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
                 cell.metadata.setdefault("tags", [])
             nb = parameterize_notebook(nb, params)
             # every notebook starts from an empty namespace, as in a fresh kernel
-            nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", metadata={"tags": ["reset"]}))
+            nb.cells.insert(0, nbformat.v4.new_code_cell(RESET, metadata={"tags": ["reset"]}))
             # one client for every notebook: its channels to the kernel are opened once, not per notebook
             if client is None:
                 client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
@@ -184,10 +210,64 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
     finally:
         if client is not None and client.kc is not None:
             client.kc.stop_channels()
-        # the kernel has nothing to save: stopped at once rather than asked and waited for
-        km.shutdown_kernel(now=True)
-        shutil.rmtree(sockets, ignore_errors=True)
+        kernel.close()
     return results
+
+
+#: The cell run before each notebook: its variables removed, as ``%reset -f`` would, but without the
+#: ``gc.collect()`` of IPython's reset (0.15–0.25 s a notebook, for memory the next notebook reuses anyway).
+RESET = ("_cs_ip = get_ipython()\n"
+         "[_cs_ip.user_ns.pop(_cs_k) for _cs_k in list(_cs_ip.user_ns)\n"
+         " if not _cs_k.startswith('_') and _cs_k not in _cs_ip.user_ns_hidden]\n"
+         "del _cs_ip")
+#: Imported in the report's kernel as soon as it starts, while this process prepares the front page and
+#: reads the notebooks: the first cells would otherwise wait for them (matplotlib about 1 s, NLTK with
+#: scipy.stats about 1 s).
+WARM_UP = ("import compassion_study.figures, compassion_study.narrative, compassion_study.analysis, "
+           "compassion_study.text, nltk")
+
+
+class Kernel:
+    """A started report kernel: its manager and its socket folder.
+
+    :meth:`close` stops the kernel at once (it has nothing to save) and removes the sockets; it may be
+    called more than once.
+    """
+
+    def __init__(self, km, sockets: str):
+        self.km, self.sockets = km, sockets
+
+    def close(self) -> None:
+        if self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+def start_kernel(paths: Paths) -> Kernel:
+    """Start the report's kernel, which imports the heavy modules (:data:`WARM_UP`) as it starts.
+
+    The imports run in the kernel's start-up (ipykernel's ``exec_lines``),
+    while the caller goes on writing the front page and reading the
+    notebooks; the first cell waits only for what is left of them.  (A
+    second client sending the imports as a request made the notebook
+    client's start-up time out under pytest.)  Charts the figures stage drew
+    from the same data are shown, not drawn again (``figures._themed``): the
+    kernel is told where their renderings are.
+    """
+    from jupyter_client.manager import KernelManager
+
+    from .figures import CACHE_ENV, CACHE_FOLDER
+
+    # A local IPC socket, not TCP: nothing listens on a network port.
+    sockets = tempfile.mkdtemp(prefix="cs-kernel-")  # never in the project folder
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "ipc"))
+    try:
+        km.start_kernel(cwd=str(paths.notebooks), env={**os.environ, CACHE_ENV: str(paths.figures / CACHE_FOLDER)},
+                        extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"])
+    except Exception:
+        shutil.rmtree(sockets, ignore_errors=True)
+        raise
+    return Kernel(km, sockets)
 
 
 def _output_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -525,13 +605,22 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     from . import status, study
 
     paths = paths or Paths.from_root()
-    settings = study.load(paths)
-    units = read_units(paths.units)
-    check_parameters(paths, notebooks, parameters)
-    notebooks, left_out = available_sections(paths, notebooks)
-    waiting = [(SECTION_TITLES.get(n, n), status.section_waiting(paths, SECTIONS.get(n, ()))) for n in left_out]
-    cells = [_html_cell(front_matter(paths, units, waiting))]
-    for nb in execute_many(notebooks, paths, parameters):
+    # started first: it imports the heavy modules while the front page is written here
+    kernel = start_kernel(paths)
+    try:
+        settings = study.load(paths)
+        units = read_units(paths.units)
+        check_parameters(paths, notebooks, parameters)
+        notebooks, left_out = available_sections(paths, notebooks)
+        waiting = [(SECTION_TITLES.get(n, n), status.section_waiting(paths, SECTIONS.get(n, ()))) for n in left_out]
+        cells = [_html_cell(front_matter(paths, units, waiting))]
+        # full CSVs of long tables (figures.table's ``full``) are written afresh by the notebooks that cap them
+        for old in sorted((paths.reports / "tables").glob("*.csv")):
+            files.remove(old)
+        executed = execute_many(notebooks, paths, parameters, kernel=kernel)
+    finally:
+        kernel.close()
+    for nb in executed:
         cells.extend(_output_cells(nb))
     cells.append(_html_cell(provenance_html(paths)))
     rounds = _rounds(paths)
@@ -539,9 +628,6 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
     running = settings.title + (" · ILLUSTRATIVE coding" if illustrative else "")
     html = render(cells, settings.title, running=running)
     files.write_text(paths.report_html, html)
-    from . import docx_report
-
-    files.write_bytes(paths.report_docx, docx_report.render(html, settings.title, running))
     sources = [paths.notebooks / f"{n}.py" for n in notebooks]
     # the processed tables the sections read, so that a report older than its data is detected
     data = sorted(p for p in paths.processed.glob("*.csv"))
@@ -555,16 +641,25 @@ def build(paths: Paths | None = None, parameters: Mapping[str, Any] | None = Non
                                       "pdf": paths.relative(paths.report_pdf) if printed else None,
                                       **dict(parameters or {})})
 
-    record(False)  # the HTML is complete and recorded even if printing fails
     files.remove(paths.report_pdf)  # a PDF of an earlier report must not pass for a print of this one
-    if pdf:
-        try:
-            printed = bool(write_pdf(paths.report_html, paths.report_pdf))
-        except RuntimeError as exc:
-            raise RuntimeError(f"{paths.relative(paths.report_pdf)}: not printed ({exc}); "
-                               f"{paths.relative(paths.report_html)} is complete") from None
-        if printed:
-            record(True)
+    # Chromium prints the HTML (in its own process) while the Word file is laid out here: both need only
+    # the finished HTML, and the thread merely waits for Chromium
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        printing = pool.submit(write_pdf, paths.report_html, paths.report_pdf) if pdf else None
+        from . import docx_report
+
+        files.write_bytes(paths.report_docx, docx_report.render(html, settings.title, running))
+        record(False)  # the HTML and DOCX are complete and recorded even if printing fails
+        if printing is not None:
+            try:
+                printed = bool(printing.result())
+            except RuntimeError as exc:
+                raise RuntimeError(f"{paths.relative(paths.report_pdf)}: not printed ({exc}); "
+                                   f"{paths.relative(paths.report_html)} is complete") from None
+            if printed:
+                record(True)
     return paths.report_html
 
 

@@ -42,4 +42,5 @@ cs.figures.illustrative_note(rounds)
 # %%
 cs.figures.table(cs.analysis.mark_reliability(
     cs.analysis.exemplars(consensus, units, len(units), book.ids)[["code_id", "rank", "basis", "part", "theme", "text"]],
-    verdicts), caption="Every coded quote, by code", tag=cs.figures.data_tag(paths), labels=book.labels)
+    verdicts), caption="Every coded quote, by code", tag=cs.figures.data_tag(paths), labels=book.labels,
+    limit=cs.figures.ROWS_SHOWN, full=paths.reports / "tables" / "coded_quotes.csv")
