@@ -468,11 +468,36 @@ class Tab:
     assigned: list[str] | None = None  # unit ids from the hidden Assignment sheet
     instructions_coder: str | None = None
     colours: list[list[str | None]] | None = None  # each cell's fill (RRGGBB), where the format keeps fills
+    plain: bool = False  # every cell is text (a CSV): no formula cells
+
+
+@dataclass
+class Marks:
+    """One tab's codings in short form: the coded units (in the order of the notes) by the codes' 0/1 marks.
+
+    The long table (one row per unit and code) of a 100,000-unit tab has
+    1.6 million rows, which cost more to pass back from a worker process
+    than to build; :meth:`frame` builds it where it is written.
+    """
+
+    round: str
+    coder: str
+    unit_ids: np.ndarray
+    code_ids: list[str]
+    marks: np.ndarray  # int8, units x codes
+
+    def frame(self) -> pd.DataFrame:
+        """The ``codings.csv`` rows (:data:`CODINGS_COLUMNS`): units in order, codes in codebook order."""
+        return pd.DataFrame({
+            "round": self.round, "coder": self.coder, "unit_id": np.repeat(self.unit_ids, len(self.code_ids)),
+            "code_id": np.tile(np.array(self.code_ids, dtype=object), len(self.unit_ids)),
+            "applied": self.marks.ravel().astype(np.int64)}, columns=CODINGS_COLUMNS)
 
 
 @dataclass
 class Result:
-    codings: list[tuple] = field(default_factory=list)
+    #: per tab, in the order of ``rounds``: :class:`Marks`, or a DataFrame of codings (QDA projects)
+    codings: list = field(default_factory=list)
     rounds: list[dict] = field(default_factory=list)
     memos: list[tuple] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -506,10 +531,10 @@ def _read_workbook(path: Path, kind: str) -> list[Tab]:
 
 
 def _read_csv(path: Path) -> list[Tab]:
-    grid = files.read_text_table(path)
+    grid = files.read_text_grid(path)
     m = _FILE_NAME.match(path.stem)
     sheet = (m.group("sheet") if m and m.group("sheet") else "Coding")
-    return [Tab(path, sheet, grid)]
+    return [Tab(path, sheet, grid, plain=True)]
 
 
 def read_tabs(path: Path) -> list[Tab]:
@@ -685,8 +710,9 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     n_before = len(problems)
     seen: dict[str, int] = {}
     coded_ids: list[str] = []
-    coded_marks: list[list[int]] = []
-    memos_out, coded = [], 0
+    coded_marks: list = []
+    memos_out: list[tuple[int, tuple]] = []  # (row, memo), put in row order at the end
+    coded = 0
     code_cols = [(cid, col[cid]) for cid in book.ids]
     cache: dict[object, bool | None] = {}
     bad_marks: dict[str, list[str]] = {}  # each undocumented mark once, with the cells holding it
@@ -707,7 +733,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     width = len(header) + 1
     assigned = set(tab.assigned) if tab.assigned is not None else None
     half_done: list[int] = []  # rows with 0s or a memo but no applied mark and no "no code applies"
-    for r in range(HEADER_ROW, len(grid)):
+
+    def check_row(r: int) -> None:
+        """Every check of one unit row, one by one; for the rows :func:`_clean_rows` does not vouch for."""
+        nonlocal coded
         if len(grid[r]) > len(header):
             beyond = [j for j in range(len(header), len(grid[r])) if _as_text(grid[r][j]).strip()]
             if beyond:
@@ -719,17 +748,17 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if not uid:
             if any(_as_text(values(j)).strip() for _, j in code_cols) or _as_text(values(col[NO_CODE])).strip():
                 problems.append(f"{at(r, col['unit_id'])}: row has marks but no unit_id")
-            continue
+            return
         if uid not in text_of:
             problems.append(f"{at(r, col['unit_id'])}: unknown unit '{uid}' (not in units.csv)")
-            continue
+            return
         if uid in seen:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' appears twice (also row {seen[uid] + 1})")
-            continue
+            return
         if assigned is not None and uid not in assigned:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' was not assigned to '{coder}' in this round "
                             "(a row copied from another coder's workbook?); delete the row")
-            continue
+            return
         seen[uid] = r
         if CHECK in col and _as_text(values(col[CHECK])).strip() != uid:
             moved.append(r)
@@ -757,36 +786,52 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if none_mark is None:
             bad_marks.setdefault(f"a formula ({str(v)[:40]})" if isinstance(v, _Formula) else visible(v),
                                  []).append(at(r, col[NO_CODE]))
-            continue
+            return
         if none_mark and applied:
             problems.append(f"{at(r, col[NO_CODE])}: '{NO_CODE}' is marked but so are {', '.join(applied)}")
-            continue
+            return
+        memo = ""
         if MEMO in col:
             raw_memo = values(col[MEMO])
             if isinstance(raw_memo, _Formula):
                 problems.append(f"{at(r, col[MEMO])}: the memo was typed as a formula ({str(raw_memo)[:40]}), which the "
                                 f"spreadsheet turns into an error value; type it as text, starting with an apostrophe "
                                 f"('{str(raw_memo)[:40]})")
-                continue
+                return
             memo = _as_text(raw_memo).strip()
             bad = _CONTROL.search(memo)
             if bad:
                 problems.append(f"{at(r, col[MEMO])}: memo holds control character U+{ord(bad.group()):04X}; "
                                 "delete it")
-                continue
+                return
             if memo:
-                memos_out.append((round_, coder, uid, memo))
+                memos_out.append((r, (round_, coder, uid, memo)))
         if not applied and not none_mark:
             # a 0 typed in every code says "no code applies" as plainly as the column does
             if all(_as_text(values(j)).strip() for _, j in code_cols):
                 none_mark = True
             else:
-                if any(_as_text(values(j)).strip() for _, j in code_cols) or (MEMO in col and memo):
+                if any(_as_text(values(j)).strip() for _, j in code_cols) or memo:
                     half_done.append(r)
-                continue  # not coded yet: missing, never zeros
+                return  # not coded yet: missing, never zeros
         coded += 1
         coded_ids.append(uid)
-        coded_marks.append(vector)
+        coded_marks.append(np.array([vector], dtype=np.int8))
+
+    clean = _clean_rows(tab, header, col, code_cols, units, assigned)
+    if clean is None:
+        slow = range(HEADER_ROW, len(grid))
+    else:
+        rows, uids, marks, memos, keep = clean
+        slow = (HEADER_ROW + np.flatnonzero(~keep)).tolist()
+        seen.update(zip(uids.tolist(), (HEADER_ROW + np.flatnonzero(keep)).tolist()))
+        coded_ids.extend(uids[rows].tolist())
+        coded_marks.append(marks[rows])
+        coded += int(rows.sum())
+        memos_out.extend((int(r), (round_, coder, u, m)) for r, u, m in memos)
+    for r in slow:
+        check_row(r)
+    memos_out.sort(key=lambda item: item[0])
     for what, cells in bad_marks.items():
         places = cells[0] if len(cells) == 1 else f"{cells[0]} and {len(cells) - 1} other cell(s): " + ", ".join(
             c.rsplit(" › ", 1)[-1] for c in cells[1:8]) + (" …" if len(cells) > 8 else "")
@@ -815,17 +860,116 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     n_codes = len(book.ids)
     # units in the order of the notes (a sheet sorted by whole rows is fine), codes in codebook order
     order = np.argsort(pd.Index(units["unit_id"]).get_indexer(coded_ids), kind="stable")
-    marks = np.array(coded_marks, dtype=np.int8).reshape(-1, n_codes)[order]
+    marks = (np.concatenate(coded_marks) if coded_marks else np.zeros((0, n_codes), dtype=np.int8))[order]
     coded_ids = np.array(coded_ids, dtype=object)[order]
-    result.codings.append(pd.DataFrame({
-        "round": round_, "coder": coder, "unit_id": np.repeat(coded_ids, n_codes),
-        "code_id": np.tile(np.array(book.ids, dtype=object), len(coded_ids)), "applied": marks.ravel().astype(np.int64)}))
-    result.memos.extend(memos_out)
+    result.codings.append(Marks(round_, coder, coded_ids, list(book.ids), marks))
+    result.memos.extend(m for _, m in memos_out)
     result.rounds.append({
         "round": round_, "coder": coder, "source": tab.file, "sheet": sheet,
         "codebook_version": version, "illustrative": info.get("status", ("", 0))[0].upper() == ILLUSTRATIVE,
         "units_assigned": len(seen), "units_coded": coded,
     })
+
+
+def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: list[tuple[str, int]],
+                units: pd.DataFrame, assigned: set[str] | None):
+    """The unit rows of a Coding tab that pass every check, found column by column.
+
+    A returned workbook is mostly rows that need no message: a known,
+    assigned unit met once, its comment as exported, documented marks, no
+    clash with "no code applies", a plain memo, the check cell and stripes
+    in place.  Those are vouched for here with array operations; every other
+    row (and any row this cannot judge: a formula or a NaN in a cell that
+    is read, text beyond the header) is left to :func:`parse_tab`'s
+    row-by-row checks, so that each problem and warning reads and is
+    ordered exactly as one pass over the rows gives it.
+
+    Returns
+    -------
+    tuple or None
+        ``(coded, uids, marks, memos, keep)``: ``keep`` marks the body rows
+        vouched for (rows from :data:`HEADER_ROW` on); ``uids`` their unit
+        ids, ``coded`` which of them are coded (a mark, "no code applies",
+        or a value in every code cell), ``marks`` their 0/1 code marks,
+        ``memos`` ``(row, unit id, memo)`` for those with a memo.  None
+        when the columns cannot be laid out cheaply (a header far wider
+        than the codebook), so that every row takes the slow path.
+    """
+    grid = tab.grid
+    n = len(grid) - HEADER_ROW
+    used = [col["unit_id"], col["comment"], *(j for _, j in code_cols),
+            *(col[k] for k in (NO_CODE, MEMO, CHECK) if k in col)]
+    if n <= 0 or max(used) > 4 * len(used) + 16:
+        return None
+    matrix = isinstance(grid, np.ndarray)  # a CSV read whole by files.read_text_grid
+
+    def cells(j: int) -> np.ndarray:
+        if matrix:
+            return grid[HEADER_ROW:, j] if j < grid.shape[1] else np.full(n, None, dtype=object)
+        return np.fromiter((row[j] if j < len(row) else None for row in grid[HEADER_ROW:]), dtype=object, count=n)
+
+    def texts(values: np.ndarray) -> np.ndarray:  # _as_text of each cell, stripped
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":
+            return np.fromiter((v.strip() for v in values), dtype=object, count=n)
+        return np.fromiter((_as_text(v).strip() for v in values), dtype=object, count=n)
+
+    columns = {j: cells(j) for j in set(used)}
+    doubtful = np.zeros(n, dtype=bool)  # cells whose value the factorised shortcuts cannot stand for
+    if matrix:
+        beyond = grid[HEADER_ROW:, len(header):]
+        doubtful |= (beyond != "").any(axis=1) if beyond.size else False
+    else:
+        doubtful |= np.fromiter(map(len, grid[HEADER_ROW:]), dtype=np.int64, count=n) > len(header)
+    if not tab.plain:  # cells of .xlsx and .ods can be numbers and formulas; a CSV's are text
+        for values in columns.values():
+            doubtful |= pd.isna(values) & np.not_equal(values, None)  # NaN: an undocumented mark, not a blank
+            # factorize takes "=1" and Formula("=1") alike: formulas are judged row by row
+            doubtful |= np.fromiter((type(v) is _Formula for v in values), dtype=bool, count=n)
+
+    uids = texts(columns[col["unit_id"]])
+    where_unit = pd.Index(units["unit_id"]).get_indexer(uids)
+    keep = ~doubtful & (where_unit >= 0) & ~pd.Series(uids).duplicated(keep=False).to_numpy()
+    if assigned is not None:
+        keep &= pd.Series(uids).isin(assigned).to_numpy()
+    if CHECK in col:
+        keep &= texts(columns[col[CHECK]]) == uids
+    if tab.colours is not None:
+        shades = tab.colours[HEADER_ROW:]
+        other = np.array(STRIPES[::-1] * (n // 2 + 1), dtype=object)[:len(shades)]  # the next rows' colour
+        for j in [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]:
+            shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
+            keep[:len(shade)] &= shade != other
+    comments = columns[col["comment"]]
+    if pd.api.types.infer_dtype(comments, skipna=False) != "string":
+        comments = np.fromiter(map(_as_text, comments), dtype=object, count=n)
+    keep &= comments == units["text"].to_numpy(dtype=object)[where_unit]
+
+    marks = np.zeros((n, len(code_cols)), dtype=np.int8)
+    filled = np.ones(n, dtype=bool)  # a value in every code cell
+    some = np.zeros(n, dtype=bool)  # a value in any code cell
+    for k, (_, j) in enumerate(code_cols):
+        codes, uniques = pd.factorize(columns[j])  # None (and NaN, refused above) are -1
+        mark = np.array([*map(parse_mark, uniques), False], dtype=object)[codes]
+        value = np.array([bool(_as_text(u).strip()) for u in uniques] + [False])[codes]
+        keep &= mark != None  # noqa: E711 (elementwise)
+        marks[:, k] = mark == True  # noqa: E712
+        filled &= value
+        some |= value
+    codes, uniques = pd.factorize(columns[col[NO_CODE]])
+    none = np.array([*map(parse_mark, uniques), False], dtype=object)[codes]
+    keep &= none != None  # noqa: E711
+    none = none == True  # noqa: E712
+    applied = marks.any(axis=1)
+    keep &= ~(applied & none)
+    memo = texts(columns[col[MEMO]]) if MEMO in col else np.full(n, "", dtype=object)
+    has_memo = memo != ""
+    for i in np.flatnonzero(has_memo & keep):
+        if _CONTROL.search(memo[i]):
+            keep[i] = False
+    coded = applied | none | filled
+    keep &= coded | ~(some | has_memo)  # a half-done row is warned about row by row
+    memos = [(HEADER_ROW + i, uids[i], memo[i]) for i in np.flatnonzero(keep & has_memo)]
+    return coded[keep], uids[keep], marks[keep], memos, keep
 
 
 def moved_marks(label: str, sheet: str, by_check: list[int], by_stripe: list[int], what: str = "marks") -> list[str]:
@@ -876,17 +1020,19 @@ def _other_sheet_csv(path: Path) -> str | None:
     if path.suffix.lower() != ".csv" or not path.is_file():
         return None
     try:
-        head = files.read_text_table(path)[:1]
+        head = files.read_text_table(path, max_rows=1)
     except (InputError, OSError):
         return None  # read_tabs reports it
     first = [c.strip().casefold() for c in (head[0] if head else [])]
-    if first[:1] == ["compassion_study coding workbook"]:
-        return "Instructions"
-    if first[:2] == ["id", "label"]:
-        return "Codebook"
-    if first[:2] == ["coder", "unit_id"]:
-        return "Assignment"
-    return None
+    sheet = ("Instructions" if first[:1] == ["compassion_study coding workbook"] else
+             "Codebook" if first[:2] == ["id", "label"] else "Assignment" if first[:2] == ["coder", "unit_id"] else None)
+    if sheet is None:  # most files: a Coding sheet, read in full by read_tabs (the first row told enough)
+        return None
+    try:
+        files.read_text_table(path)
+    except (InputError, OSError):
+        return None
+    return sheet
 
 
 def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
@@ -926,6 +1072,14 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
     return result
 
 
+_SHARED: tuple | None = None  # what every job of read_returned reads (set only while it runs)
+
+
+def _read_shared(path: Path, expected: str | None) -> Result:
+    units, books, project = _SHARED
+    return _read_one(path, units, books, expected, project)
+
+
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
                   round_: str | None = None, raw_coding: Path | None = None, project: dict | None = None) -> Result:
     """Read and check returned coding files; ``result.problems`` lists every problem.
@@ -940,9 +1094,16 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
         expected = round_
         if expected is None and raw_coding is not None and path.resolve().parent.parent == raw_coding.resolve():
             expected = path.resolve().parent.name
-        jobs.append((path, units, books, expected, project))
+        jobs.append((path, expected))
     size = sum(p.stat().st_size for p, *_ in jobs if p.is_file())
-    for one in workbooks.in_parallel(_read_one, jobs, worth_it=size >= PARALLEL_BYTES):
+    # the units, codebooks and project reach forked workers as they are, not pickled once per file
+    global _SHARED
+    _SHARED = (units, books, project)
+    try:
+        done = workbooks.in_parallel(_read_shared, jobs, worth_it=size >= PARALLEL_BYTES)
+    finally:
+        _SHARED = None
+    for one in done:
         for name in ("problems", "warnings", "codings", "memos", "rounds"):
             getattr(result, name).extend(getattr(one, name))
     seen: dict[tuple[str, str], str] = {}
@@ -968,8 +1129,7 @@ def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataF
     # each tab's codings are already in the order of the notes and the codebook (parse_tab): put the tabs in
     # (round, coder) order; one tab per round and coder, as read_returned refuses duplicates
     tabs = sorted(range(len(result.rounds)), key=lambda i: (result.rounds[i]["round"], result.rounds[i]["coder"]))
-    codings = (pd.concat([result.codings[i] for i in tabs], ignore_index=True) if result.codings
-               else pd.DataFrame(columns=CODINGS_COLUMNS))
+    codings = _long([result.codings[i] for i in tabs])
     rounds = pd.DataFrame(result.rounds)
     if len(rounds):
         rounds["sha256"] = [files.sha256(p) for p in rounds["source"]]
@@ -980,6 +1140,25 @@ def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataF
     memos["_u"] = unit_index.get_indexer(memos["unit_id"])
     memos = memos.sort_values(["round", "coder", "_u"], kind="stable").drop(columns="_u")
     return codings.reset_index(drop=True), rounds.reset_index(drop=True), memos.reset_index(drop=True)
+
+
+def _long(codings: list) -> pd.DataFrame:
+    """One table of the codings of several tabs (:class:`Marks` or DataFrames), in the order given."""
+    if not codings:
+        return pd.DataFrame(columns=CODINGS_COLUMNS)
+    if not all(isinstance(c, Marks) for c in codings):
+        return pd.concat([c.frame() if isinstance(c, Marks) else c for c in codings], ignore_index=True)
+    # column by column: a million-row table is built once rather than per tab and again when joined
+    # (object columns: pandas' own string type would check each of millions of values on the way in)
+    sizes = [len(c.unit_ids) * len(c.code_ids) for c in codings]
+    text = lambda values: pd.Series(values, dtype=object)  # noqa: E731
+    return pd.DataFrame({
+        "round": text(np.repeat(np.array([c.round for c in codings], dtype=object), sizes)),
+        "coder": text(np.repeat(np.array([c.coder for c in codings], dtype=object), sizes)),
+        "unit_id": text(np.concatenate([np.repeat(c.unit_ids.astype(object), len(c.code_ids)) for c in codings])),
+        "code_id": text(np.concatenate([np.tile(np.array(c.code_ids, dtype=object), len(c.unit_ids))
+                                        for c in codings])),
+        "applied": np.concatenate([c.marks.ravel() for c in codings]).astype(np.int64)}, columns=CODINGS_COLUMNS)
 
 
 def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None, columns: list[str]) -> pd.DataFrame:
@@ -993,8 +1172,11 @@ def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None,
         old = files.read_csv(path, text=[c for c in columns if c not in ("applied", "units_assigned", "units_coded", "illustrative")])
         keys = pd.MultiIndex.from_arrays([old["round"].astype(str), old["coder"].astype(str)])
         old = old[~keys.isin(list(replaced))]
-        new = pd.concat([old, new], ignore_index=True) if len(old) else new
-    return new.iloc[np.lexsort(_round_coder_keys(new))].reset_index(drop=True)[columns]
+        if len(old):
+            new = pd.concat([old, new], ignore_index=True)
+        # new rows come in (round, coder) order already (_frames); put the kept ones among them
+        return new.iloc[np.lexsort(_round_coder_keys(new))].reset_index(drop=True)[columns]
+    return new.reset_index(drop=True)[columns]
 
 
 def _round_coder_keys(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
