@@ -72,11 +72,19 @@ META_ROW, HEADER_ROW = 1, 2  # 1-based spreadsheet rows
 META_KEYS = ("round", "coder", "codebook", "units", "status")
 ILLUSTRATIVE = "ILLUSTRATIVE"
 
-#: Largest returned file read (bytes), and largest uncompressed zip content.
+#: Largest returned file read (bytes), and largest uncompressed zip content, for any round: the floors of
+#: :func:`size_limits`, which raises both for a study of many units.
 MAX_BYTES = 50 * 1024 * 1024
 #: returned files larger than this in all are read in two processes (about 7,000 rows of coding)
 PARALLEL_BYTES = 1024 * 1024
 MAX_UNZIPPED = 500 * 1024 * 1024
+#: What one unit row may take beyond its text, in a returned file and unzipped: ids, marks, memo, check, markup
+#: (a 100,000-unit round of 16 codes takes about 120 and 750 bytes a row).
+ROW_BYTES, ROW_UNZIPPED = 512, 2048
+#: Coding tabs one file may hold (a shared workbook has one per coder)
+MAX_TABS = 4
+#: Ceilings of :func:`size_limits` whatever units.csv holds.
+CEILING_BYTES, CEILING_UNZIPPED = 2 * 1024 ** 3, 8 * 1024 ** 3
 SUFFIXES = (".xlsx", ".ods", ".csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u00ad"
@@ -537,8 +545,46 @@ def _read_csv(path: Path) -> list[Tab]:
     return [Tab(path, sheet, grid, plain=True)]
 
 
-def read_tabs(path: Path) -> list[Tab]:
+def size_limits(units: pd.DataFrame | None) -> tuple[int, int]:
+    """Largest returned file, and largest uncompressed content of an .xlsx/.ods, for a study's units.
+
+    A returned file holds, on each of up to :data:`MAX_TABS` Coding tabs,
+    one row per unit: its comment, prompt, section and theme (counted twice,
+    for quoting and markup), plus :data:`ROW_BYTES` (:data:`ROW_UNZIPPED`
+    unzipped) for everything else.  Every round gets at least
+    :data:`MAX_BYTES` and :data:`MAX_UNZIPPED`; no round more than
+    :data:`CEILING_BYTES` and :data:`CEILING_UNZIPPED`.  So a 300,000-unit
+    workbook (about 50 MB, 360 MB unzipped) is read, while the limits,
+    bounded by the study's own units, still stop a file far larger than
+    any coder's return before it is read.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame or None
+        ``units.csv`` (None: the floors).
+
+    Returns
+    -------
+    tuple of int
+        ``(max_bytes, max_unzipped)``.
+    """
+    if units is None or not len(units):
+        return MAX_BYTES, MAX_UNZIPPED
+    shown = sum(len("".join(units[c].astype(str)).encode("utf-8")) for c in ("text", "prompt", "section", "theme")
+                if c in units)
+    n = len(units)
+    return (min(CEILING_BYTES, max(MAX_BYTES, MAX_TABS * (ROW_BYTES * n + 2 * shown))),
+            min(CEILING_UNZIPPED, max(MAX_UNZIPPED, MAX_TABS * (ROW_UNZIPPED * n + 2 * shown))))
+
+
+def read_tabs(path: Path, limits: tuple[int, int] | None = None) -> list[Tab]:
     """Read every Coding tab of a returned file.
+
+    Parameters
+    ----------
+    path : Path
+    limits : tuple of int, optional
+        ``(max_bytes, max_unzipped)`` from :func:`size_limits` (default: the floors).
 
     Raises
     ------
@@ -547,11 +593,13 @@ def read_tabs(path: Path) -> list[Tab]:
     """
     label = path.name
     suffix = path.suffix.lower()
-    files.check_input(path, SUFFIXES, MAX_BYTES, label, "return .xlsx, .ods or .csv")
+    max_bytes, max_unzipped = limits or (MAX_BYTES, MAX_UNZIPPED)
+    files.check_input(path, SUFFIXES, max_bytes, label, "return .xlsx, .ods or .csv",
+                      "" if max_bytes == MAX_BYTES else " (the limit grows with the study's units)")
     if suffix == ".csv":
         tabs = _read_csv(path)
     else:
-        why = files.zip_problem(path, MAX_UNZIPPED)
+        why = files.zip_problem(path, max_unzipped)
         if why:
             raise InputError(f"{label}: {why}")
         kind = office_kind(path) or suffix[1:]  # an .ods saved under an .xlsx name is read as what it is
@@ -1015,11 +1063,12 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _other_sheet_csv(path: Path) -> str | None:
+def _other_sheet_csv(path: Path, max_bytes: int = MAX_BYTES) -> str | None:
     """The name of the exported sheet a CSV holds if it is not a Coding sheet (Instructions, Codebook, Assignment)."""
     if path.suffix.lower() != ".csv" or not path.is_file():
         return None
     try:
+        files.check_input(path, None, max_bytes, path.name)  # an oversized file is not read (read_tabs says why)
         head = files.read_text_table(path, max_rows=1)
     except (InputError, OSError):
         return None  # read_tabs reports it
@@ -1036,7 +1085,7 @@ def _other_sheet_csv(path: Path) -> str | None:
 
 
 def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
-              project: dict | None = None) -> Result:
+              project: dict | None = None, limits: tuple[int, int] | None = None) -> Result:
     """Read and check one returned file (a job of :func:`read_returned`, possibly in another process).
 
     A ``.qdpx`` (a project coded in a QDA program) is read by :func:`compassion_study.qda.read_project` with
@@ -1057,13 +1106,13 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
             result.codings.extend(got["codings"])
             result.rounds.extend(got["rounds"])
         return result
-    other = _other_sheet_csv(path)
+    other = _other_sheet_csv(path, (limits or (MAX_BYTES,))[0])
     if other:
         result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
                                "every sheet as its own CSV); skipped")
         return result
     try:
-        tabs = read_tabs(path)
+        tabs = read_tabs(path, limits)
     except InputError as exc:
         result.problems.extend(exc.problems)
         return result
@@ -1076,8 +1125,8 @@ _SHARED: tuple | None = None  # what every job of read_returned reads (set only 
 
 
 def _read_shared(path: Path, expected: str | None) -> Result:
-    units, books, project = _SHARED
-    return _read_one(path, units, books, expected, project)
+    units, books, project, limits = _SHARED
+    return _read_one(path, units, books, expected, project, limits)
 
 
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
@@ -1098,7 +1147,7 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
     size = sum(p.stat().st_size for p, *_ in jobs if p.is_file())
     # the units, codebooks and project reach forked workers as they are, not pickled once per file
     global _SHARED
-    _SHARED = (units, books, project)
+    _SHARED = (units, books, project, size_limits(units))
     try:
         done = workbooks.in_parallel(_read_shared, jobs, worth_it=size >= PARALLEL_BYTES)
     finally:
