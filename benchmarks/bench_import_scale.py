@@ -108,7 +108,7 @@ def write_coder_csvs(folder: Path, units: pd.DataFrame, version: str, ids: list[
         for j, cid in enumerate(ids):
             body[cid] = np.where(m[:, j] == 1, "1", "")
         body[sheets.NO_CODE] = np.where(m.sum(1) == 0, "1", "")
-        body[sheets.MEMO] = ""
+        body[sheets.MEMO] = np.where(np.arange(len(units)) % 97 == g, "=unsure, see codebook", "")
         meta = ["round", "round-1", "coder", f"coder{g + 1}", "codebook", version, "units", str(len(units)),
                 "status", "coding"]
         with open(folder / f"round-1_coder{g + 1} - Coding.csv", "w", encoding="utf-8", newline="") as fh:

@@ -419,3 +419,16 @@ def test_rows_checked_column_by_column_read_as_row_by_row(ready, tmp_path, monke
     assert fast.memos == slow.memos and fast.rounds == slow.rounds
     assert sheets._long(fast.codings).equals(sheets._long(slow.codings))
     assert bool(fast.problems) == problems and (problems or len(fast.memos) == 3 and fast.warnings)
+
+
+def test_codings_written_from_marks_are_the_general_writers_bytes():
+    def marks(ids, codes=("a", "b", "c")):
+        rng = np.random.default_rng(len(ids))
+        return sheets.Marks("round-1", "alice", np.array(ids, dtype=object), list(codes),
+                            rng.integers(0, 2, (len(ids), len(codes))).astype(np.int8))
+
+    tabs = [marks(["u1", "=u2", "'u3", "+4", "u5"]), marks(["u1", "u9"], ("-x", "@y"))]
+    tabs[1].coder = "bob"
+    assert sheets._codings_csv(tabs) == files.csv_bytes(sheets._long(tabs))
+    assert sheets._codings_csv([marks(["u1", "a,b"])]) is None  # quoted: the general writer
+    assert sheets._codings_csv([marks([])]) is None

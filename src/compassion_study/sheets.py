@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1173,12 +1174,17 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
     return result
 
 
+def _in_order(result: Result) -> tuple[list, list[dict]]:
+    """Each tab's codings and rounds entry, in (round, coder) order."""
+    tabs = sorted(range(len(result.rounds)), key=lambda i: (result.rounds[i]["round"], result.rounds[i]["coder"]))
+    return [result.codings[i] for i in tabs], [result.rounds[i] for i in tabs]
+
+
 def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
     unit_index = pd.Index(units["unit_id"])
     # each tab's codings are already in the order of the notes and the codebook (parse_tab): put the tabs in
     # (round, coder) order; one tab per round and coder, as read_returned refuses duplicates
-    tabs = sorted(range(len(result.rounds)), key=lambda i: (result.rounds[i]["round"], result.rounds[i]["coder"]))
-    codings = _long([result.codings[i] for i in tabs])
+    codings = _long(_in_order(result)[0])
     rounds = pd.DataFrame(result.rounds)
     if len(rounds):
         rounds["sha256"] = [files.sha256(p) for p in rounds["source"]]
@@ -1208,6 +1214,31 @@ def _long(codings: list) -> pd.DataFrame:
         "code_id": text(np.concatenate([np.tile(np.array(c.code_ids, dtype=object), len(c.unit_ids))
                                         for c in codings])),
         "applied": np.concatenate([c.marks.ravel() for c in codings]).astype(np.int64)}, columns=CODINGS_COLUMNS)
+
+
+def _codings_csv(codings: list) -> bytes | None:
+    """``files.csv_bytes(_long(codings))`` built from each tab's marks; None where that needs the general writer.
+
+    Writing a 4.8-million-row ``codings.csv`` through the general writer
+    converts and checks every cell; here each unit id and code is
+    neutralised once and a row is its unit's start joined to its code's
+    end.  None for tabs that are not :class:`Marks`, for no rows, and for
+    any value the csv module would quote.
+    """
+    if not codings or not all(isinstance(c, Marks) for c in codings) or not sum(len(c.unit_ids) for c in codings):
+        return None
+    for c in codings:
+        if files._needs_quotes([c.round, c.coder, *c.code_ids, *c.unit_ids.tolist()]):
+            return None
+    lines = [",".join(CODINGS_COLUMNS)]
+    for c in codings:
+        k = len(c.code_ids)
+        start = f"{files.neutralise(c.round)},{files.neutralise(c.coder)},"
+        heads = np.array([start + files.neutralise(u) + "," for u in c.unit_ids.tolist()], dtype=object)
+        ends = np.array([[f"{files.neutralise(cid)},{a}" for cid in c.code_ids] for a in (0, 1)], dtype=object)
+        lines.extend(map(operator.add, np.repeat(heads, k).tolist(),
+                         ends[c.marks.ravel(), np.tile(np.arange(k), len(heads))].tolist()))
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None, columns: list[str]) -> pd.DataFrame:
@@ -1365,8 +1396,10 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
         raise InputError([f"round '{rnd}': coded with several codebook versions: " + "; ".join(
             f"{r.coder} {r.codebook_version} ({r.source})" for r in rounds[rounds["round"] == rnd].itertuples())
             for rnd in mixed.index[mixed > 1]], summary="import rejected; nothing was written:")
+    # a whole new codings.csv (nothing kept from before) is written straight from the tabs' marks
+    fresh = None if paths.codings.is_file() and imported is not None else _codings_csv(_in_order(result)[0])
     outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
-               files.write_csv(codings, paths.codings)]
+               files.write_bytes(paths.codings, fresh) if fresh is not None else files.write_csv(codings, paths.codings)]
     used = sorted({books[v].path for v in rounds["codebook_version"]})
     provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
                       parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
