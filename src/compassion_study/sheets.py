@@ -1206,14 +1206,15 @@ def _long(codings: list) -> pd.DataFrame:
     # column by column: a million-row table is built once rather than per tab and again when joined
     # (object columns: pandas' own string type would check each of millions of values on the way in)
     sizes = [len(c.unit_ids) * len(c.code_ids) for c in codings]
-    text = lambda values: pd.Series(values, dtype=object)  # noqa: E731
+    text = lambda values: pd.Series(values, dtype=object, copy=False)  # noqa: E731
     return pd.DataFrame({
         "round": text(np.repeat(np.array([c.round for c in codings], dtype=object), sizes)),
         "coder": text(np.repeat(np.array([c.coder for c in codings], dtype=object), sizes)),
         "unit_id": text(np.concatenate([np.repeat(c.unit_ids.astype(object), len(c.code_ids)) for c in codings])),
         "code_id": text(np.concatenate([np.tile(np.array(c.code_ids, dtype=object), len(c.unit_ids))
                                         for c in codings])),
-        "applied": np.concatenate([c.marks.ravel() for c in codings]).astype(np.int64)}, columns=CODINGS_COLUMNS)
+        "applied": np.concatenate([c.marks.ravel() for c in codings]).astype(np.int64)}, columns=CODINGS_COLUMNS,
+        copy=False)
 
 
 def _codings_csv(codings: list) -> bytes | None:
