@@ -396,6 +396,7 @@ def _varied_tab(ready, tmp_path, problems: bool) -> sheets.Tab:
             grid[r][j] = value
     grid.append([])
     tab.grid = grid
+    tab.colours.extend([["FFFFFF"] * width] * 3)  # fills of empty rows a reader dropped from the grid
     return tab
 
 

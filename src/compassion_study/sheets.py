@@ -983,7 +983,7 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
     if CHECK in col:
         keep &= texts(columns[col[CHECK]]) == uids
     if tab.colours is not None:
-        shades = tab.colours[HEADER_ROW:]
+        shades = tab.colours[HEADER_ROW:len(grid)]  # (fills of trailing empty rows may outlast the grid)
         other = np.array(STRIPES[::-1] * (n // 2 + 1), dtype=object)[:len(shades)]  # the next rows' colour
         for j in [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]:
             shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
