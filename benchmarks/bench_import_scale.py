@@ -60,16 +60,19 @@ def run(cmd: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def write_notes(path: Path, n_units: int) -> None:
+def write_notes(folder: Path, n_units: int) -> None:
+    """Notes files of at most 100,000 comments each (ingest refuses a notes file over 50 MB)."""
     texts = comments(n_units, 40, seed=3, vocab=vocabulary())
-    lines = ["Synthetic scale workshop", "What gets in the way?"]
-    for i, text in enumerate(texts):
-        if i == n_units // 2:
-            lines.append("What helps?")
-        if i % 50 == 0:
-            lines.append(f"· Theme {i // 50 + 1}")
-        lines.append(f"· {text}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for part, start in enumerate(range(0, n_units, 100_000)):
+        chunk = texts[start:start + 100_000]
+        lines = ["Synthetic scale workshop", "What gets in the way?"]
+        for i, text in enumerate(chunk):
+            if i == len(chunk) // 2:
+                lines.append("What helps?")
+            if i % 50 == 0:
+                lines.append(f"· Theme {i // 50 + 1}")
+            lines.append(f"· {text}")
+        (folder / f"scale-{part + 1:02d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def write_codebook(root: Path, units: pd.DataFrame, n_codes: int) -> tuple[str, list[str]]:
@@ -172,7 +175,7 @@ def main() -> int:
         base = Path(tmp) / "csv"
         (base / "data/raw/notes").mkdir(parents=True)
         (base / "data/raw/codebook").mkdir(parents=True)
-        write_notes(base / "data/raw/notes/scale.txt", args.units)
+        write_notes(base / "data/raw/notes", args.units)
         run([*cli, "--root", str(base), "ingest"])
         from compassion_study.ingest import read_units
 
