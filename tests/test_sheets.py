@@ -248,8 +248,23 @@ def test_problems_in_several_files_are_reported_together(ready):
 
 def test_oversized_file_is_refused(ready, monkeypatch, capsys):
     monkeypatch.setattr(sheets, "MAX_BYTES", 1000)
+    monkeypatch.setattr(sheets, "MAX_TABS", 0)  # no allowance for the study's units: the floor is the limit
     status = main(["--root", str(ready.root), "import", "--round", "round-1", str(BAD / "round-1_alice_bad-mark.xlsx")])
     assert status == 1 and "over the 1,000-byte limit" in capsys.readouterr().err
+
+
+def test_size_limit_grows_with_the_units_between_floor_and_ceiling(monkeypatch):
+    def units(n, words=40):
+        return pd.DataFrame({"unit_id": [f"u{i}" for i in range(n)], "text": ["word " * words] * n,
+                             "prompt": "What helps?", "section": "", "theme": "Theme 1"})
+
+    assert sheets.size_limits(None) == sheets.size_limits(units(10)) == (sheets.MAX_BYTES, sheets.MAX_UNZIPPED)
+    big, unzipped = sheets.size_limits(units(300_000))
+    # a 300,000-unit workbook is about 50 MB (CSV: 111 MB), 360 MB unzipped; four coders' tabs fit
+    assert 4 * 111e6 < big <= sheets.CEILING_BYTES and 4 * 360e6 < unzipped <= sheets.CEILING_UNZIPPED
+    monkeypatch.setattr(sheets, "CEILING_BYTES", big - 1)
+    monkeypatch.setattr(sheets, "CEILING_UNZIPPED", unzipped - 1)
+    assert sheets.size_limits(units(300_000)) == (big - 1, unzipped - 1)
 
 
 def test_same_coder_twice_in_a_round_is_an_error(ready, tmp_path):
@@ -351,3 +366,70 @@ def test_codebook_sheet_rows_are_tall_enough_for_their_wrapped_text(project, tmp
         # a 15-point line holds about 1.1 characters per unit of column width
         assert h >= 15 * -(-len(definition) // int(1.1 * width)) >= 30, (r[0].value, h)
     assert len(set(heights)) > 1
+
+
+def _varied_tab(ready, tmp_path, problems: bool) -> sheets.Tab:
+    """alice's exported Coding tab with rows of every kind the import tells apart."""
+    from compassion_study.spreadsheets import Formula
+
+    path = sheets.export(ready, "round-1", ["alice"], out=tmp_path / "varied")[0]
+    tab = sheets.read_tabs(path)[0]
+    width = len(tab.grid[sheets.HEADER_ROW - 1])
+    grid = [list(row) + [None] * (width - len(row)) for row in tab.grid]
+    first, n_codes = len(sheets.FIXED), width - len(sheets.FIXED) - 3
+    none, memo, check = first + n_codes, first + n_codes + 1, first + n_codes + 2
+    edits = {2: {first: "1"}, 3: {first + 1: "x", memo: "unsure"}, 4: {none: 1.0},
+             5: {first + j: 0.0 for j in range(n_codes)}, 6: {first: "0"}, 7: {memo: "only a memo"},
+             8: {first + 2: True}, 9: {first + 3: "1.0"}, 10: {first: " X\u200b"}, 11: {first: "no", none: "yes"},
+             12: {first + 1: "✓", memo: "  padded  "}}
+    if problems:
+        edits |= {13: {first: "maybe"}, 14: {first: Formula("=1")}, 15: {memo: Formula("=A1")},
+                  16: {memo: "a\x07b"}, 17: {none: "1", first: "1"}, 18: {1: "edited"},
+                  19: {check: grid[20][0]}, 21: {0: grid[2][0], first: "1"}, 22: {0: "zzz"},
+                  23: {0: "", first: "1"}, 24: {first: float("nan")}, 25: {first: Formula("=1"), none: "1"}}
+        shade = tab.colours[26]
+        shade.extend([None] * (width - len(shade)))
+        shade[first + 4] = sheets.STRIPES[(26 - sheets.HEADER_ROW + 1) % 2]  # the next row's colour
+        grid[27].append("stray")
+    for r, cells in edits.items():
+        for j, value in cells.items():
+            grid[r][j] = value
+    grid.append([])
+    tab.grid = grid
+    tab.colours.extend([["FFFFFF"] * width] * 3)  # fills of empty rows a reader dropped from the grid
+    return tab
+
+
+@pytest.mark.parametrize("problems", [False, True])
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_rows_checked_column_by_column_read_as_row_by_row(ready, tmp_path, monkeypatch, problems, kind):
+    from compassion_study.spreadsheets import as_text
+
+    units = ingest.read_units(ready.units)
+    books = {b.full_version: b for b in map(codebook.load, codebook.available(ready))}
+    tab = _varied_tab(ready, tmp_path, problems)
+    if kind == "csv":  # as a CSV download: text only, a rectangle, no fills
+        width = max(map(len, tab.grid))
+        tab = sheets.Tab(tab.file, tab.sheet, np.array([[as_text(v) for v in row] + [""] * (width - len(row))
+                                                         for row in tab.grid], dtype=object), plain=True)
+    fast, slow = sheets.Result(), sheets.Result()
+    sheets.parse_tab(tab, units, books, "round-1", fast)
+    monkeypatch.setattr(sheets, "_clean_rows", lambda *args: None)
+    sheets.parse_tab(tab, units, books, "round-1", slow)
+    assert fast.problems == slow.problems and fast.warnings == slow.warnings
+    assert fast.memos == slow.memos and fast.rounds == slow.rounds
+    assert sheets._long(fast.codings).equals(sheets._long(slow.codings))
+    assert bool(fast.problems) == problems and (problems or len(fast.memos) == 3 and fast.warnings)
+
+
+def test_codings_written_from_marks_are_the_general_writers_bytes():
+    def marks(ids, codes=("a", "b", "c")):
+        rng = np.random.default_rng(len(ids))
+        return sheets.Marks("round-1", "alice", np.array(ids, dtype=object), list(codes),
+                            rng.integers(0, 2, (len(ids), len(codes))).astype(np.int8))
+
+    tabs = [marks(["u1", "=u2", "'u3", "+4", "u5"]), marks(["u1", "u9"], ("-x", "@y"))]
+    tabs[1].coder = "bob"
+    assert sheets._codings_csv(tabs) == files.csv_bytes(sheets._long(tabs))
+    assert sheets._codings_csv([marks(["u1", "a,b"])]) is None  # quoted: the general writer
+    assert sheets._codings_csv([marks([])]) is None

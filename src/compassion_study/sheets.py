@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,11 +73,19 @@ META_ROW, HEADER_ROW = 1, 2  # 1-based spreadsheet rows
 META_KEYS = ("round", "coder", "codebook", "units", "status")
 ILLUSTRATIVE = "ILLUSTRATIVE"
 
-#: Largest returned file read (bytes), and largest uncompressed zip content.
+#: Largest returned file read (bytes), and largest uncompressed zip content, for any round: the floors of
+#: :func:`size_limits`, which raises both for a study of many units.
 MAX_BYTES = 50 * 1024 * 1024
 #: returned files larger than this in all are read in two processes (about 7,000 rows of coding)
 PARALLEL_BYTES = 1024 * 1024
 MAX_UNZIPPED = 500 * 1024 * 1024
+#: What one unit row may take beyond its text, in a returned file and unzipped: ids, marks, memo, check, markup
+#: (a 100,000-unit round of 16 codes takes about 120 and 750 bytes a row).
+ROW_BYTES, ROW_UNZIPPED = 512, 2048
+#: Coding tabs one file may hold (a shared workbook has one per coder)
+MAX_TABS = 4
+#: Ceilings of :func:`size_limits` whatever units.csv holds.
+CEILING_BYTES, CEILING_UNZIPPED = 2 * 1024 ** 3, 8 * 1024 ** 3
 SUFFIXES = (".xlsx", ".ods", ".csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00a0\u00ad"
@@ -468,11 +477,36 @@ class Tab:
     assigned: list[str] | None = None  # unit ids from the hidden Assignment sheet
     instructions_coder: str | None = None
     colours: list[list[str | None]] | None = None  # each cell's fill (RRGGBB), where the format keeps fills
+    plain: bool = False  # every cell is text (a CSV): no formula cells
+
+
+@dataclass
+class Marks:
+    """One tab's codings in short form: the coded units (in the order of the notes) by the codes' 0/1 marks.
+
+    The long table (one row per unit and code) of a 100,000-unit tab has
+    1.6 million rows, which cost more to pass back from a worker process
+    than to build; :meth:`frame` builds it where it is written.
+    """
+
+    round: str
+    coder: str
+    unit_ids: np.ndarray
+    code_ids: list[str]
+    marks: np.ndarray  # int8, units x codes
+
+    def frame(self) -> pd.DataFrame:
+        """The ``codings.csv`` rows (:data:`CODINGS_COLUMNS`): units in order, codes in codebook order."""
+        return pd.DataFrame({
+            "round": self.round, "coder": self.coder, "unit_id": np.repeat(self.unit_ids, len(self.code_ids)),
+            "code_id": np.tile(np.array(self.code_ids, dtype=object), len(self.unit_ids)),
+            "applied": self.marks.ravel().astype(np.int64)}, columns=CODINGS_COLUMNS)
 
 
 @dataclass
 class Result:
-    codings: list[tuple] = field(default_factory=list)
+    #: per tab, in the order of ``rounds``: :class:`Marks`, or a DataFrame of codings (QDA projects)
+    codings: list = field(default_factory=list)
     rounds: list[dict] = field(default_factory=list)
     memos: list[tuple] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -506,14 +540,52 @@ def _read_workbook(path: Path, kind: str) -> list[Tab]:
 
 
 def _read_csv(path: Path) -> list[Tab]:
-    grid = files.read_text_table(path)
+    grid = files.read_text_grid(path)
     m = _FILE_NAME.match(path.stem)
     sheet = (m.group("sheet") if m and m.group("sheet") else "Coding")
-    return [Tab(path, sheet, grid)]
+    return [Tab(path, sheet, grid, plain=True)]
 
 
-def read_tabs(path: Path) -> list[Tab]:
+def size_limits(units: pd.DataFrame | None) -> tuple[int, int]:
+    """Largest returned file, and largest uncompressed content of an .xlsx/.ods, for a study's units.
+
+    A returned file holds, on each of up to :data:`MAX_TABS` Coding tabs,
+    one row per unit: its comment, prompt, section and theme (counted twice,
+    for quoting and markup), plus :data:`ROW_BYTES` (:data:`ROW_UNZIPPED`
+    unzipped) for everything else.  Every round gets at least
+    :data:`MAX_BYTES` and :data:`MAX_UNZIPPED`; no round more than
+    :data:`CEILING_BYTES` and :data:`CEILING_UNZIPPED`.  So a 300,000-unit
+    workbook (about 50 MB, 360 MB unzipped) is read, while the limits,
+    bounded by the study's own units, still stop a file far larger than
+    any coder's return before it is read.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame or None
+        ``units.csv`` (None: the floors).
+
+    Returns
+    -------
+    tuple of int
+        ``(max_bytes, max_unzipped)``.
+    """
+    if units is None or not len(units):
+        return MAX_BYTES, MAX_UNZIPPED
+    shown = sum(len("".join(units[c].astype(str)).encode("utf-8")) for c in ("text", "prompt", "section", "theme")
+                if c in units)
+    n = len(units)
+    return (min(CEILING_BYTES, max(MAX_BYTES, MAX_TABS * (ROW_BYTES * n + 2 * shown))),
+            min(CEILING_UNZIPPED, max(MAX_UNZIPPED, MAX_TABS * (ROW_UNZIPPED * n + 2 * shown))))
+
+
+def read_tabs(path: Path, limits: tuple[int, int] | None = None) -> list[Tab]:
     """Read every Coding tab of a returned file.
+
+    Parameters
+    ----------
+    path : Path
+    limits : tuple of int, optional
+        ``(max_bytes, max_unzipped)`` from :func:`size_limits` (default: the floors).
 
     Raises
     ------
@@ -522,11 +594,13 @@ def read_tabs(path: Path) -> list[Tab]:
     """
     label = path.name
     suffix = path.suffix.lower()
-    files.check_input(path, SUFFIXES, MAX_BYTES, label, "return .xlsx, .ods or .csv")
+    max_bytes, max_unzipped = limits or (MAX_BYTES, MAX_UNZIPPED)
+    files.check_input(path, SUFFIXES, max_bytes, label, "return .xlsx, .ods or .csv",
+                      "" if max_bytes == MAX_BYTES else " (the limit grows with the study's units)")
     if suffix == ".csv":
         tabs = _read_csv(path)
     else:
-        why = files.zip_problem(path, MAX_UNZIPPED)
+        why = files.zip_problem(path, max_unzipped)
         if why:
             raise InputError(f"{label}: {why}")
         kind = office_kind(path) or suffix[1:]  # an .ods saved under an .xlsx name is read as what it is
@@ -685,8 +759,9 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     n_before = len(problems)
     seen: dict[str, int] = {}
     coded_ids: list[str] = []
-    coded_marks: list[list[int]] = []
-    memos_out, coded = [], 0
+    coded_marks: list = []
+    memos_out: list[tuple[int, tuple]] = []  # (row, memo), put in row order at the end
+    coded = 0
     code_cols = [(cid, col[cid]) for cid in book.ids]
     cache: dict[object, bool | None] = {}
     bad_marks: dict[str, list[str]] = {}  # each undocumented mark once, with the cells holding it
@@ -707,7 +782,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     width = len(header) + 1
     assigned = set(tab.assigned) if tab.assigned is not None else None
     half_done: list[int] = []  # rows with 0s or a memo but no applied mark and no "no code applies"
-    for r in range(HEADER_ROW, len(grid)):
+
+    def check_row(r: int) -> None:
+        """Every check of one unit row, one by one; for the rows :func:`_clean_rows` does not vouch for."""
+        nonlocal coded
         if len(grid[r]) > len(header):
             beyond = [j for j in range(len(header), len(grid[r])) if _as_text(grid[r][j]).strip()]
             if beyond:
@@ -719,17 +797,17 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if not uid:
             if any(_as_text(values(j)).strip() for _, j in code_cols) or _as_text(values(col[NO_CODE])).strip():
                 problems.append(f"{at(r, col['unit_id'])}: row has marks but no unit_id")
-            continue
+            return
         if uid not in text_of:
             problems.append(f"{at(r, col['unit_id'])}: unknown unit '{uid}' (not in units.csv)")
-            continue
+            return
         if uid in seen:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' appears twice (also row {seen[uid] + 1})")
-            continue
+            return
         if assigned is not None and uid not in assigned:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' was not assigned to '{coder}' in this round "
                             "(a row copied from another coder's workbook?); delete the row")
-            continue
+            return
         seen[uid] = r
         if CHECK in col and _as_text(values(col[CHECK])).strip() != uid:
             moved.append(r)
@@ -757,36 +835,52 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         if none_mark is None:
             bad_marks.setdefault(f"a formula ({str(v)[:40]})" if isinstance(v, _Formula) else visible(v),
                                  []).append(at(r, col[NO_CODE]))
-            continue
+            return
         if none_mark and applied:
             problems.append(f"{at(r, col[NO_CODE])}: '{NO_CODE}' is marked but so are {', '.join(applied)}")
-            continue
+            return
+        memo = ""
         if MEMO in col:
             raw_memo = values(col[MEMO])
             if isinstance(raw_memo, _Formula):
                 problems.append(f"{at(r, col[MEMO])}: the memo was typed as a formula ({str(raw_memo)[:40]}), which the "
                                 f"spreadsheet turns into an error value; type it as text, starting with an apostrophe "
                                 f"('{str(raw_memo)[:40]})")
-                continue
+                return
             memo = _as_text(raw_memo).strip()
             bad = _CONTROL.search(memo)
             if bad:
                 problems.append(f"{at(r, col[MEMO])}: memo holds control character U+{ord(bad.group()):04X}; "
                                 "delete it")
-                continue
+                return
             if memo:
-                memos_out.append((round_, coder, uid, memo))
+                memos_out.append((r, (round_, coder, uid, memo)))
         if not applied and not none_mark:
             # a 0 typed in every code says "no code applies" as plainly as the column does
             if all(_as_text(values(j)).strip() for _, j in code_cols):
                 none_mark = True
             else:
-                if any(_as_text(values(j)).strip() for _, j in code_cols) or (MEMO in col and memo):
+                if any(_as_text(values(j)).strip() for _, j in code_cols) or memo:
                     half_done.append(r)
-                continue  # not coded yet: missing, never zeros
+                return  # not coded yet: missing, never zeros
         coded += 1
         coded_ids.append(uid)
-        coded_marks.append(vector)
+        coded_marks.append(np.array([vector], dtype=np.int8))
+
+    clean = _clean_rows(tab, header, col, code_cols, units, assigned)
+    if clean is None:
+        slow = range(HEADER_ROW, len(grid))
+    else:
+        rows, uids, marks, memos, keep = clean
+        slow = (HEADER_ROW + np.flatnonzero(~keep)).tolist()
+        seen.update(zip(uids.tolist(), (HEADER_ROW + np.flatnonzero(keep)).tolist()))
+        coded_ids.extend(uids[rows].tolist())
+        coded_marks.append(marks[rows])
+        coded += int(rows.sum())
+        memos_out.extend((int(r), (round_, coder, u, m)) for r, u, m in memos)
+    for r in slow:
+        check_row(r)
+    memos_out.sort(key=lambda item: item[0])
     for what, cells in bad_marks.items():
         places = cells[0] if len(cells) == 1 else f"{cells[0]} and {len(cells) - 1} other cell(s): " + ", ".join(
             c.rsplit(" › ", 1)[-1] for c in cells[1:8]) + (" …" if len(cells) > 8 else "")
@@ -815,17 +909,116 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     n_codes = len(book.ids)
     # units in the order of the notes (a sheet sorted by whole rows is fine), codes in codebook order
     order = np.argsort(pd.Index(units["unit_id"]).get_indexer(coded_ids), kind="stable")
-    marks = np.array(coded_marks, dtype=np.int8).reshape(-1, n_codes)[order]
+    marks = (np.concatenate(coded_marks) if coded_marks else np.zeros((0, n_codes), dtype=np.int8))[order]
     coded_ids = np.array(coded_ids, dtype=object)[order]
-    result.codings.append(pd.DataFrame({
-        "round": round_, "coder": coder, "unit_id": np.repeat(coded_ids, n_codes),
-        "code_id": np.tile(np.array(book.ids, dtype=object), len(coded_ids)), "applied": marks.ravel().astype(np.int64)}))
-    result.memos.extend(memos_out)
+    result.codings.append(Marks(round_, coder, coded_ids, list(book.ids), marks))
+    result.memos.extend(m for _, m in memos_out)
     result.rounds.append({
         "round": round_, "coder": coder, "source": tab.file, "sheet": sheet,
         "codebook_version": version, "illustrative": info.get("status", ("", 0))[0].upper() == ILLUSTRATIVE,
         "units_assigned": len(seen), "units_coded": coded,
     })
+
+
+def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: list[tuple[str, int]],
+                units: pd.DataFrame, assigned: set[str] | None):
+    """The unit rows of a Coding tab that pass every check, found column by column.
+
+    A returned workbook is mostly rows that need no message: a known,
+    assigned unit met once, its comment as exported, documented marks, no
+    clash with "no code applies", a plain memo, the check cell and stripes
+    in place.  Those are vouched for here with array operations; every other
+    row (and any row this cannot judge: a formula or a NaN in a cell that
+    is read, text beyond the header) is left to :func:`parse_tab`'s
+    row-by-row checks, so that each problem and warning reads and is
+    ordered exactly as one pass over the rows gives it.
+
+    Returns
+    -------
+    tuple or None
+        ``(coded, uids, marks, memos, keep)``: ``keep`` marks the body rows
+        vouched for (rows from :data:`HEADER_ROW` on); ``uids`` their unit
+        ids, ``coded`` which of them are coded (a mark, "no code applies",
+        or a value in every code cell), ``marks`` their 0/1 code marks,
+        ``memos`` ``(row, unit id, memo)`` for those with a memo.  None
+        when the columns cannot be laid out cheaply (a header far wider
+        than the codebook), so that every row takes the slow path.
+    """
+    grid = tab.grid
+    n = len(grid) - HEADER_ROW
+    used = [col["unit_id"], col["comment"], *(j for _, j in code_cols),
+            *(col[k] for k in (NO_CODE, MEMO, CHECK) if k in col)]
+    if n <= 0 or max(used) > 4 * len(used) + 16:
+        return None
+    matrix = isinstance(grid, np.ndarray)  # a CSV read whole by files.read_text_grid
+
+    def cells(j: int) -> np.ndarray:
+        if matrix:
+            return grid[HEADER_ROW:, j] if j < grid.shape[1] else np.full(n, None, dtype=object)
+        return np.fromiter((row[j] if j < len(row) else None for row in grid[HEADER_ROW:]), dtype=object, count=n)
+
+    def texts(values: np.ndarray) -> np.ndarray:  # _as_text of each cell, stripped
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":
+            return np.fromiter((v.strip() for v in values), dtype=object, count=n)
+        return np.fromiter((_as_text(v).strip() for v in values), dtype=object, count=n)
+
+    columns = {j: cells(j) for j in set(used)}
+    doubtful = np.zeros(n, dtype=bool)  # cells whose value the factorised shortcuts cannot stand for
+    if matrix:
+        beyond = grid[HEADER_ROW:, len(header):]
+        doubtful |= (beyond != "").any(axis=1) if beyond.size else False
+    else:
+        doubtful |= np.fromiter(map(len, grid[HEADER_ROW:]), dtype=np.int64, count=n) > len(header)
+    if not tab.plain:  # cells of .xlsx and .ods can be numbers and formulas; a CSV's are text
+        for values in columns.values():
+            doubtful |= pd.isna(values) & np.not_equal(values, None)  # NaN: an undocumented mark, not a blank
+            # factorize takes "=1" and Formula("=1") alike: formulas are judged row by row
+            doubtful |= np.fromiter((type(v) is _Formula for v in values), dtype=bool, count=n)
+
+    uids = texts(columns[col["unit_id"]])
+    where_unit = pd.Index(units["unit_id"]).get_indexer(uids)
+    keep = ~doubtful & (where_unit >= 0) & ~pd.Series(uids).duplicated(keep=False).to_numpy()
+    if assigned is not None:
+        keep &= pd.Series(uids).isin(assigned).to_numpy()
+    if CHECK in col:
+        keep &= texts(columns[col[CHECK]]) == uids
+    if tab.colours is not None:
+        shades = tab.colours[HEADER_ROW:len(grid)]  # (fills of trailing empty rows may outlast the grid)
+        other = np.array(STRIPES[::-1] * (n // 2 + 1), dtype=object)[:len(shades)]  # the next rows' colour
+        for j in [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]:
+            shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
+            keep[:len(shade)] &= shade != other
+    comments = columns[col["comment"]]
+    if pd.api.types.infer_dtype(comments, skipna=False) != "string":
+        comments = np.fromiter(map(_as_text, comments), dtype=object, count=n)
+    keep &= comments == units["text"].to_numpy(dtype=object)[where_unit]
+
+    marks = np.zeros((n, len(code_cols)), dtype=np.int8)
+    filled = np.ones(n, dtype=bool)  # a value in every code cell
+    some = np.zeros(n, dtype=bool)  # a value in any code cell
+    for k, (_, j) in enumerate(code_cols):
+        codes, uniques = pd.factorize(columns[j])  # None (and NaN, refused above) are -1
+        mark = np.array([*map(parse_mark, uniques), False], dtype=object)[codes]
+        value = np.array([bool(_as_text(u).strip()) for u in uniques] + [False])[codes]
+        keep &= mark != None  # noqa: E711 (elementwise)
+        marks[:, k] = mark == True  # noqa: E712
+        filled &= value
+        some |= value
+    codes, uniques = pd.factorize(columns[col[NO_CODE]])
+    none = np.array([*map(parse_mark, uniques), False], dtype=object)[codes]
+    keep &= none != None  # noqa: E711
+    none = none == True  # noqa: E712
+    applied = marks.any(axis=1)
+    keep &= ~(applied & none)
+    memo = texts(columns[col[MEMO]]) if MEMO in col else np.full(n, "", dtype=object)
+    has_memo = memo != ""
+    for i in np.flatnonzero(has_memo & keep):
+        if _CONTROL.search(memo[i]):
+            keep[i] = False
+    coded = applied | none | filled
+    keep &= coded | ~(some | has_memo)  # a half-done row is warned about row by row
+    memos = [(HEADER_ROW + i, uids[i], memo[i]) for i in np.flatnonzero(keep & has_memo)]
+    return coded[keep], uids[keep], marks[keep], memos, keep
 
 
 def moved_marks(label: str, sheet: str, by_check: list[int], by_stripe: list[int], what: str = "marks") -> list[str]:
@@ -871,26 +1064,29 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _other_sheet_csv(path: Path) -> str | None:
+def _other_sheet_csv(path: Path, max_bytes: int = MAX_BYTES) -> str | None:
     """The name of the exported sheet a CSV holds if it is not a Coding sheet (Instructions, Codebook, Assignment)."""
     if path.suffix.lower() != ".csv" or not path.is_file():
         return None
     try:
-        head = files.read_text_table(path)[:1]
+        files.check_input(path, None, max_bytes, path.name)  # an oversized file is not read (read_tabs says why)
+        head = files.read_text_table(path, max_rows=1)
     except (InputError, OSError):
         return None  # read_tabs reports it
     first = [c.strip().casefold() for c in (head[0] if head else [])]
-    if first[:1] == ["compassion_study coding workbook"]:
-        return "Instructions"
-    if first[:2] == ["id", "label"]:
-        return "Codebook"
-    if first[:2] == ["coder", "unit_id"]:
-        return "Assignment"
-    return None
+    sheet = ("Instructions" if first[:1] == ["compassion_study coding workbook"] else
+             "Codebook" if first[:2] == ["id", "label"] else "Assignment" if first[:2] == ["coder", "unit_id"] else None)
+    if sheet is None:  # most files: a Coding sheet, read in full by read_tabs (the first row told enough)
+        return None
+    try:
+        files.read_text_table(path)
+    except (InputError, OSError):
+        return None
+    return sheet
 
 
 def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
-              project: dict | None = None) -> Result:
+              project: dict | None = None, limits: tuple[int, int] | None = None) -> Result:
     """Read and check one returned file (a job of :func:`read_returned`, possibly in another process).
 
     A ``.qdpx`` (a project coded in a QDA program) is read by :func:`compassion_study.qda.read_project` with
@@ -911,19 +1107,27 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
             result.codings.extend(got["codings"])
             result.rounds.extend(got["rounds"])
         return result
-    other = _other_sheet_csv(path)
+    other = _other_sheet_csv(path, (limits or (MAX_BYTES,))[0])
     if other:
         result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
                                "every sheet as its own CSV); skipped")
         return result
     try:
-        tabs = read_tabs(path)
+        tabs = read_tabs(path, limits)
     except InputError as exc:
         result.problems.extend(exc.problems)
         return result
     for tab in tabs:
         parse_tab(tab, units, books, expected, result)
     return result
+
+
+_SHARED: tuple | None = None  # what every job of read_returned reads (set only while it runs)
+
+
+def _read_shared(path: Path, expected: str | None) -> Result:
+    units, books, project, limits = _SHARED
+    return _read_one(path, units, books, expected, project, limits)
 
 
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
@@ -940,9 +1144,16 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
         expected = round_
         if expected is None and raw_coding is not None and path.resolve().parent.parent == raw_coding.resolve():
             expected = path.resolve().parent.name
-        jobs.append((path, units, books, expected, project))
+        jobs.append((path, expected))
     size = sum(p.stat().st_size for p, *_ in jobs if p.is_file())
-    for one in workbooks.in_parallel(_read_one, jobs, worth_it=size >= PARALLEL_BYTES):
+    # the units, codebooks and project reach forked workers as they are, not pickled once per file
+    global _SHARED
+    _SHARED = (units, books, project, size_limits(units))
+    try:
+        done = workbooks.in_parallel(_read_shared, jobs, worth_it=size >= PARALLEL_BYTES)
+    finally:
+        _SHARED = None
+    for one in done:
         for name in ("problems", "warnings", "codings", "memos", "rounds"):
             getattr(result, name).extend(getattr(one, name))
     seen: dict[tuple[str, str], str] = {}
@@ -963,13 +1174,17 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
     return result
 
 
+def _in_order(result: Result) -> tuple[list, list[dict]]:
+    """Each tab's codings and rounds entry, in (round, coder) order."""
+    tabs = sorted(range(len(result.rounds)), key=lambda i: (result.rounds[i]["round"], result.rounds[i]["coder"]))
+    return [result.codings[i] for i in tabs], [result.rounds[i] for i in tabs]
+
+
 def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
     unit_index = pd.Index(units["unit_id"])
     # each tab's codings are already in the order of the notes and the codebook (parse_tab): put the tabs in
     # (round, coder) order; one tab per round and coder, as read_returned refuses duplicates
-    tabs = sorted(range(len(result.rounds)), key=lambda i: (result.rounds[i]["round"], result.rounds[i]["coder"]))
-    codings = (pd.concat([result.codings[i] for i in tabs], ignore_index=True) if result.codings
-               else pd.DataFrame(columns=CODINGS_COLUMNS))
+    codings = _long(_in_order(result)[0])
     rounds = pd.DataFrame(result.rounds)
     if len(rounds):
         rounds["sha256"] = [files.sha256(p) for p in rounds["source"]]
@@ -980,6 +1195,51 @@ def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataF
     memos["_u"] = unit_index.get_indexer(memos["unit_id"])
     memos = memos.sort_values(["round", "coder", "_u"], kind="stable").drop(columns="_u")
     return codings.reset_index(drop=True), rounds.reset_index(drop=True), memos.reset_index(drop=True)
+
+
+def _long(codings: list) -> pd.DataFrame:
+    """One table of the codings of several tabs (:class:`Marks` or DataFrames), in the order given."""
+    if not codings:
+        return pd.DataFrame(columns=CODINGS_COLUMNS)
+    if not all(isinstance(c, Marks) for c in codings):
+        return pd.concat([c.frame() if isinstance(c, Marks) else c for c in codings], ignore_index=True)
+    # column by column: a million-row table is built once rather than per tab and again when joined
+    # (object columns: pandas' own string type would check each of millions of values on the way in)
+    sizes = [len(c.unit_ids) * len(c.code_ids) for c in codings]
+    text = lambda values: pd.Series(values, dtype=object, copy=False)  # noqa: E731
+    return pd.DataFrame({
+        "round": text(np.repeat(np.array([c.round for c in codings], dtype=object), sizes)),
+        "coder": text(np.repeat(np.array([c.coder for c in codings], dtype=object), sizes)),
+        "unit_id": text(np.concatenate([np.repeat(c.unit_ids.astype(object), len(c.code_ids)) for c in codings])),
+        "code_id": text(np.concatenate([np.tile(np.array(c.code_ids, dtype=object), len(c.unit_ids))
+                                        for c in codings])),
+        "applied": np.concatenate([c.marks.ravel() for c in codings]).astype(np.int64)}, columns=CODINGS_COLUMNS,
+        copy=False)
+
+
+def _codings_csv(codings: list) -> bytes | None:
+    """``files.csv_bytes(_long(codings))`` built from each tab's marks; None where that needs the general writer.
+
+    Writing a 4.8-million-row ``codings.csv`` through the general writer
+    converts and checks every cell; here each unit id and code is
+    neutralised once and a row is its unit's start joined to its code's
+    end.  None for tabs that are not :class:`Marks`, for no rows, and for
+    any value the csv module would quote.
+    """
+    if not codings or not all(isinstance(c, Marks) for c in codings) or not sum(len(c.unit_ids) for c in codings):
+        return None
+    for c in codings:
+        if files._needs_quotes([c.round, c.coder, *c.code_ids, *c.unit_ids.tolist()]):
+            return None
+    lines = [",".join(CODINGS_COLUMNS)]
+    for c in codings:
+        k = len(c.code_ids)
+        start = f"{files.neutralise(c.round)},{files.neutralise(c.coder)},"
+        heads = np.array([start + files.neutralise(u) + "," for u in c.unit_ids.tolist()], dtype=object)
+        ends = np.array([[f"{files.neutralise(cid)},{a}" for cid in c.code_ids] for a in (0, 1)], dtype=object)
+        lines.extend(map(operator.add, np.repeat(heads, k).tolist(),
+                         ends[c.marks.ravel(), np.tile(np.arange(k), len(heads))].tolist()))
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None, columns: list[str]) -> pd.DataFrame:
@@ -993,8 +1253,11 @@ def _merge(path: Path, new: pd.DataFrame, replaced: set[tuple[str, str]] | None,
         old = files.read_csv(path, text=[c for c in columns if c not in ("applied", "units_assigned", "units_coded", "illustrative")])
         keys = pd.MultiIndex.from_arrays([old["round"].astype(str), old["coder"].astype(str)])
         old = old[~keys.isin(list(replaced))]
-        new = pd.concat([old, new], ignore_index=True) if len(old) else new
-    return new.iloc[np.lexsort(_round_coder_keys(new))].reset_index(drop=True)[columns]
+        if len(old):
+            new = pd.concat([old, new], ignore_index=True)
+        # new rows come in (round, coder) order already (_frames); put the kept ones among them
+        return new.iloc[np.lexsort(_round_coder_keys(new))].reset_index(drop=True)[columns]
+    return new.reset_index(drop=True)[columns]
 
 
 def _round_coder_keys(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -1134,8 +1397,10 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
         raise InputError([f"round '{rnd}': coded with several codebook versions: " + "; ".join(
             f"{r.coder} {r.codebook_version} ({r.source})" for r in rounds[rounds["round"] == rnd].itertuples())
             for rnd in mixed.index[mixed > 1]], summary="import rejected; nothing was written:")
+    # a whole new codings.csv (nothing kept from before) is written straight from the tabs' marks
+    fresh = None if paths.codings.is_file() and imported is not None else _codings_csv(_in_order(result)[0])
     outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
-               files.write_csv(codings, paths.codings)]
+               files.write_bytes(paths.codings, fresh) if fresh is not None else files.write_csv(codings, paths.codings)]
     used = sorted({books[v].path for v in rounds["codebook_version"]})
     provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
                       parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
