@@ -50,6 +50,7 @@ class _Coded:
     unit_rows: np.ndarray
     coder_rows: np.ndarray
     present: np.ndarray  # indices (into codes) of the codes that have rows
+    code_rows: np.ndarray  # each row's code (index into codes)
 
     def sets(self, units: np.ndarray | None = None, coders: Sequence[int] | None = None) -> Ratings:
         """Each coder's set of codes per unit, for all units and coders or a subset (in the order given)."""
@@ -104,7 +105,7 @@ def _encode(codings: pd.DataFrame, code_ids: Sequence[str]) -> _Coded:
     at = pd.Index(codes).get_indexer(names)
     X = np.full((len(codes), len(units), len(coders)), -1, dtype=np.int8)
     X[at[code_rows], unit_rows, coder_rows] = codings["applied"].to_numpy(dtype=np.int8)
-    return _Coded(X, codes, list(units), list(coders), unit_rows, coder_rows, np.sort(at))
+    return _Coded(X, codes, list(units), list(coders), unit_rows, coder_rows, np.sort(at), at[code_rows])
 
 
 def _patterns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -244,10 +245,14 @@ def _code_tables(coded: _Coded, units: np.ndarray | None, coders: Sequence[int],
 
 
 def _round_tables(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int, seed: int,
-                  distances: Sequence[str] = DISTANCES, pairs: bool = True) -> dict[str, pd.DataFrame]:
-    """One round's per-code, overall and pairwise tables, sharing the reshaping and the resamples."""
+                  distances: Sequence[str] = DISTANCES, pairs: bool = True, coded: _Coded | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """One round's per-code, overall and pairwise tables, sharing the reshaping and the resamples.
+
+    ``coded`` is the round already reshaped by :func:`_encode` with these ``code_ids`` (else it is done here).
+    """
     code_ids = list(code_ids)
-    coded = _encode(codings, code_ids)
+    coded = coded if coded is not None else _encode(codings, code_ids)
     K, N, R = coded.X[:len(code_ids)].shape
     everyone = tuple(range(R))
     # pairs that coded every unit, in the round's order, share its resamples; others draw their own
@@ -355,6 +360,9 @@ def pairwise(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAU
                      n_boot=n_boot, seed=seed, distances=())
 
 
+DISAGREEMENT_COLUMNS = ["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"]
+
+
 def disagreements(codings: pd.DataFrame) -> pd.DataFrame:
     """Unit × code cells where the coders who coded the unit did not all agree.
 
@@ -366,37 +374,40 @@ def disagreements(codings: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``round, code_id, unit_id, n_coders, n_applied, applied_by, not_applied_by``.
     """
-    cols = ["round", "code_id", "unit_id", "n_coders", "n_applied", "applied_by", "not_applied_by"]
-    if codings.empty:
-        return pd.DataFrame(columns=cols)
-    # integer cell ids, so that counting and finding split cells never hash a string twice
-    parts = [pd.factorize(codings[c], sort=False) for c in ("round", "code_id", "unit_id")]
-    cell_key = np.ravel_multi_index(tuple(codes for codes, _ in parts), tuple(len(u) for _, u in parts))
-    cell, _ = pd.factorize(cell_key, sort=False)
-    applied = codings["applied"].to_numpy(dtype=np.int64)
-    n_coders = np.bincount(cell)
-    n_applied = np.bincount(cell, weights=applied).astype(np.int64)
-    split = (n_applied > 0) & (n_applied < n_coders)
-    if not split.any():
-        return pd.DataFrame(columns=cols)
-    first = np.flatnonzero(~pd.Series(cell).duplicated().to_numpy())  # cell c's first row is first[c]
-    rows = first[split]
-    out = pd.DataFrame({c: codings[c].take(rows).to_numpy(dtype=object) for c in ("round", "code_id", "unit_id")})
-    out["n_coders"], out["n_applied"] = n_coders[split], n_applied[split]
-    coder_rank, coder_names = pd.factorize(codings["coder"], sort=True)
-    # which coders applied / did not apply the code, per split cell, as rows of a boolean matrix; each
-    # distinct row is spelled out once
-    at = np.full(len(n_coders), -1, dtype=np.int64)
-    at[split] = np.arange(int(split.sum()))
-    mine = np.flatnonzero(split[cell])
+    groups = codings.groupby("round", sort=True, observed=True).indices if len(codings) else {}
+    return _in_row_order([_split_cells(_encode(codings.iloc[rows], ()), rows, rnd) for rnd, rows in groups.items()])
+
+
+def _split_cells(coded: _Coded, rows: np.ndarray, round_) -> pd.DataFrame:
+    """One round's disagreement cells, with the position in the codings of each cell's first row (``_first``).
+
+    ``rows`` are the positions in the whole codings table of the rows ``coded`` was made from.
+    """
+    X = coded.X
+    n_coders, n_applied = (X >= 0).sum(2), (X == 1).sum(2)
+    k, i = np.nonzero((n_applied > 0) & (n_applied < n_coders))
+    at = np.full(X.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    at[coded.code_rows, coded.unit_rows, coded.coder_rows] = rows
+    out = pd.DataFrame({"round": np.full(len(k), round_, dtype=object),
+                        "code_id": np.array(coded.codes, dtype=object)[k],
+                        "unit_id": np.array(coded.units, dtype=object)[i],
+                        "n_coders": n_coders[k, i].astype(np.int64), "n_applied": n_applied[k, i].astype(np.int64)})
+    names = np.array(coded.coders, dtype=object)
     for value, column in ((1, "applied_by"), (0, "not_applied_by")):
-        rows_v = mine[applied[mine] == value]
-        who = np.zeros((int(split.sum()), len(coder_names)), dtype=bool)
-        who[at[cell[rows_v]], coder_rank[rows_v]] = True
-        patterns, inverse = np.unique(who, axis=0, return_inverse=True)
-        names = np.array([", ".join(coder_names[p]) for p in patterns], dtype=object)
-        out[column] = names[inverse.ravel()]
-    return out[cols]
+        # which coders are on this side, per cell: each distinct pattern is spelled out once
+        patterns, inverse = np.unique(X[k, i] == value, axis=0, return_inverse=True)
+        out[column] = np.array([", ".join(names[p]) for p in patterns], dtype=object)[inverse.ravel()] if len(k) else []
+    out["_first"] = at[k, i].min(1)
+    return out
+
+
+def _in_row_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rounds' disagreement cells as one table, in order of their first row in the codings."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=DISAGREEMENT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).sort_values("_first", kind="stable")
+    return out[DISAGREEMENT_COLUMNS].reset_index(drop=True)
 
 
 VERDICTS = ("reliable", "tentative", "not shown reliable", "undetermined")
@@ -479,13 +490,17 @@ def run(paths=None, n_boot: int = DEFAULT_BOOT, seed: int = 0) -> dict[str, pd.D
         b = cbmod.load(p)
         books[b.full_version] = b
     results: dict[str, list[pd.DataFrame]] = {"by_code": [], "pairwise": [], "overall": []}
-    for rnd, grp in codings.groupby("round", sort=True, observed=True):
+    split = []
+    for rnd, rows in codings.groupby("round", sort=True, observed=True).indices.items():
+        grp = codings.iloc[rows]
         version = rounds.loc[rounds["round"] == rnd, "codebook_version"].iloc[0]
         ids = books[version].ids if version in books else list(dict.fromkeys(grp["code_id"]))
-        for part, table in _round_tables(grp, ids, n_boot, seed).items():
+        coded = _encode(grp, ids)
+        for part, table in _round_tables(grp, ids, n_boot, seed, coded=coded).items():
             results[part].append(table.assign(round=rnd))
+        split.append(_split_cells(coded, rows, rnd))
     out = {k: _ordered(k, v) for k, v in results.items()}
-    out["disagreements"] = disagreements(codings)
+    out["disagreements"] = _in_row_order(split)
     targets = {"by_code": paths.agreement_by_code, "pairwise": paths.agreement_pairwise,
                "overall": paths.agreement_overall, "disagreements": paths.disagreements}
     written = [files.write_csv(out[k], targets[k]) for k in targets]
