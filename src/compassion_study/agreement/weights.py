@@ -277,10 +277,14 @@ class _Subsets:
         rows, subs = np.concatenate(rows), np.concatenate(subs)
         uniq, cols = np.unique(subs, return_inverse=True)
         subset_size = np.bitwise_count(uniq).astype(np.int64)
-        Z = sparse.csr_matrix((np.ones(len(rows)), (rows, cols.ravel())), shape=(len(sets), len(uniq)))
+        by_size = np.argsort(subset_size, kind="stable")  # the subsets of each size side by side
+        place = np.empty(len(uniq), dtype=np.int64)
+        place[by_size] = np.arange(len(uniq))
+        Z = sparse.csr_matrix((np.ones(len(rows)), (rows, place[cols.ravel()])), shape=(len(sets), len(uniq)))
         self.n_subsets = Z.shape[1]
         self._by_size = {int(s): (np.flatnonzero(self.size == s), Z[self.size == s].T.tocsr()) for s in np.unique(self.size)}
-        self._of_size = [np.flatnonzero(subset_size == j) for j in range(top + 1)]
+        bounds = np.searchsorted(subset_size[by_size], np.arange(top + 2))
+        self._of_size = [slice(bounds[j], bounds[j + 1]) for j in range(top + 1)]
         self._memo: tuple[bytes, np.ndarray] | None = None
 
     def triples(self, n: np.ndarray) -> np.ndarray:
@@ -301,13 +305,13 @@ class _Subsets:
 
     def _triples(self, n: np.ndarray) -> np.ndarray:
         top, B = self.top, n.shape[0]
-        # m[s, b, T]: per resample, the total count of the categories of size s that contain subset T
-        m = np.zeros((top + 1, B, self.n_subsets))
+        # m[b, s, T]: per resample, the total count of the categories of size s that contain subset T
+        m = np.zeros((B, top + 1, self.n_subsets))
         for s, (rows, ZT) in self._by_size.items():
-            m[s] = (ZT @ np.ascontiguousarray(n[:, rows].T)).T
+            m[:, s, :] = (ZT @ np.ascontiguousarray(n[:, rows].T)).T
         V = np.zeros((B, top + 1, top + 1, top + 1))
         for j in range(top + 1):
-            part = m[j:, :, self._of_size[j]].transpose(1, 0, 2)  # resamples × sizes >= j × subsets of size j
+            part = np.ascontiguousarray(m[:, j:, self._of_size[j]])  # resamples × sizes >= j × subsets of size j
             V[:, j:, j:, j] = part @ part.transpose(0, 2, 1)
         W = np.zeros_like(V)
         for i in range(top + 1):
