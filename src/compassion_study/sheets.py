@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -571,8 +570,8 @@ def size_limits(units: pd.DataFrame | None) -> tuple[int, int]:
     """
     if units is None or not len(units):
         return MAX_BYTES, MAX_UNZIPPED
-    shown = sum(len("".join(units[c].astype(str)).encode("utf-8")) for c in ("text", "prompt", "section", "theme")
-                if c in units)
+    shown = sum(len("".join(units[c].astype(str).tolist()).encode("utf-8"))
+                for c in ("text", "prompt", "section", "theme") if c in units)
     n = len(units)
     return (min(CEILING_BYTES, max(MAX_BYTES, MAX_TABS * (ROW_BYTES * n + 2 * shown))),
             min(CEILING_UNZIPPED, max(MAX_UNZIPPED, MAX_TABS * (ROW_UNZIPPED * n + 2 * shown))))
@@ -1233,12 +1232,23 @@ def _codings_csv(codings: list) -> bytes | None:
             return None
     lines = [",".join(CODINGS_COLUMNS)]
     for c in codings:
-        k = len(c.code_ids)
+        if not len(c.code_ids):
+            continue
         start = f"{files.neutralise(c.round)},{files.neutralise(c.coder)},"
-        heads = np.array([start + files.neutralise(u) + "," for u in c.unit_ids.tolist()], dtype=object)
-        ends = np.array([[f"{files.neutralise(cid)},{a}" for cid in c.code_ids] for a in (0, 1)], dtype=object)
-        lines.extend(map(operator.add, np.repeat(heads, k).tolist(),
-                         ends[c.marks.ravel(), np.tile(np.arange(k), len(heads))].tolist()))
+        codes = [files.neutralise(cid) for cid in c.code_ids]
+        # a unit's rows differ only in their code and mark: each distinct row of marks is spelled once,
+        # and a unit's block is those endings joined by a line break and the unit's own start
+        marks = np.asarray(c.marks).reshape(len(c.unit_ids), -1)
+        if marks.shape[1] <= 62:  # each row as one integer: a one-dimensional unique is far faster
+            _, first, inverse = np.unique(marks.astype(np.int64) @ np.left_shift(1, np.arange(marks.shape[1])),
+                                          return_index=True, return_inverse=True)
+            patterns = marks[first]
+        else:
+            patterns, inverse = np.unique(marks, axis=0, return_inverse=True)
+        endings = [[f"{cid},{int(a)}" for cid, a in zip(codes, row)] for row in patterns]
+        for unit, p in zip(c.unit_ids.tolist(), inverse.ravel().tolist()):
+            head = start + files.neutralise(unit) + ","
+            lines.append(head + ("\n" + head).join(endings[p]))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
