@@ -23,100 +23,25 @@ median beside its target and exits 1 on a miss.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic import REPO, comments, vocabulary  # noqa: E402
+from _synthetic import coder_marks, write_codebook, write_coder_csvs, write_notes  # noqa: E402
+from _synthetic import measure as run  # noqa: E402
 
 TARGET_IMPORT_S, TARGET_EXPORT_S = 5.0, 10.0
 
 
 def target_mb(n_units: int) -> int:
     return 1024 if n_units <= 100_000 else 4096
-
-
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Wall time (s) and peak resident memory (MB) of one process (and the workers it waited for)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    err = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
-
-
-def write_notes(folder: Path, n_units: int) -> None:
-    """Notes files of at most 100,000 comments each (ingest refuses a notes file over 50 MB)."""
-    texts = comments(n_units, 40, seed=3, vocab=vocabulary())
-    for part, start in enumerate(range(0, n_units, 100_000)):
-        chunk = texts[start:start + 100_000]
-        lines = ["Synthetic scale workshop", "What gets in the way?"]
-        for i, text in enumerate(chunk):
-            if i == len(chunk) // 2:
-                lines.append("What helps?")
-            if i % 50 == 0:
-                lines.append(f"· Theme {i // 50 + 1}")
-            lines.append(f"· {text}")
-        (folder / f"scale-{part + 1:02d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def write_codebook(root: Path, units: pd.DataFrame, n_codes: int) -> tuple[str, list[str]]:
-    from compassion_study import codebook
-
-    book = yaml.safe_load((REPO / "data/raw/codebook/compassionate-leadership-v1.yaml").read_text(encoding="utf-8"))
-    book["codes"] = book["codes"][:n_codes]
-    for code, unit in zip(book["codes"], units.itertuples()):
-        code["example"] = {"unit_id": unit.unit_id, "quote": " ".join(unit.text.split()[:3])}
-    path = root / "data/raw/codebook/bench.yaml"
-    path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
-    return codebook.load(path).full_version, [c["id"] for c in book["codes"]]
-
-
-def coder_marks(n_units: int, n_codes: int, n_coders: int, seed: int = 5) -> list[np.ndarray]:
-    """Each coder's 0/1 marks: up to three codes per unit, 1% of cells flipped per coder."""
-    rng = np.random.default_rng(seed)
-    truth = np.zeros((n_units, n_codes), dtype=np.int8)
-    for _ in range(3):
-        truth[np.arange(n_units), rng.integers(0, n_codes, n_units)] = 1
-    out = []
-    for _ in range(n_coders):
-        marks = truth.copy()
-        marks[rng.random(marks.shape) < 0.01] ^= 1
-        out.append(marks)
-    return out
-
-
-def write_coder_csvs(folder: Path, units: pd.DataFrame, version: str, ids: list[str], marks: list[np.ndarray]) -> None:
-    from compassion_study import sheets
-
-    folder.mkdir(parents=True)
-    for g, m in enumerate(marks):
-        body = pd.DataFrame({"unit_id": units["unit_id"], "prompt": units["prompt"], "section": units["section"],
-                             "theme": units["theme"], "comment": units["text"]})
-        for j, cid in enumerate(ids):
-            body[cid] = np.where(m[:, j] == 1, "1", "")
-        body[sheets.NO_CODE] = np.where(m.sum(1) == 0, "1", "")
-        body[sheets.MEMO] = np.where(np.arange(len(units)) % 97 == g, "=unsure, see codebook", "")
-        meta = ["round", "round-1", "coder", f"coder{g + 1}", "codebook", version, "units", str(len(units)),
-                "status", "coding"]
-        with open(folder / f"round-1_coder{g + 1} - Coding.csv", "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(meta + [""] * (body.shape[1] - len(meta))) + "\n")
-            body.to_csv(fh, index=False)
 
 
 def fill_xlsx(source: Path, target: Path, marks: np.ndarray) -> None:

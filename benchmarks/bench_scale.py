@@ -1,7 +1,7 @@
 """Benchmark: every stage of the pipeline at 10k, 30k, 100k and 300k units, and how each one scales.
 
-Synthetic (ILLUSTRATIVE) studies: one notes file of N comments of about 40
-words (2 prompts, breakout themes of 50 comments), 3 coders and 16 codes,
+Synthetic (ILLUSTRATIVE) studies: N comments of about 40 words in notes files
+of up to 100,000 (2 prompts, breakout themes of 50 comments), 3 coders and 16 codes,
 their coding returned as CSV tabs (the Google Sheets route, so that filling
 workbooks does not dominate the run; ``bench_sheets.py`` measures
 workbooks).  Each stage runs as its own process through the real command
@@ -30,88 +30,21 @@ size up to 300,000 units every stage under 4 GB.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic import REPO, comments, vocabulary  # noqa: E402
+from _synthetic import coder_marks, write_codebook, write_coder_csvs, write_notes  # noqa: E402
+from _synthetic import measure as stage  # noqa: E402
 
 STAGES = ("ingest", "import", "agreement", "auto-coding")
 PIPELINE_S = 20.0  # at 100,000 units
 TARGETS_100K = {"agreement": (8.0, 1024), "import": (5.0, None), "export": (10.0, None)}
 MAX_MB = 4096  # every stage, every size up to 300,000 units
-
-
-def stage(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of one command (which must succeed)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    err = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd[3:])} failed:\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
-
-
-def write_notes(path: Path, n_units: int) -> None:
-    texts = comments(n_units, 40, seed=3, vocab=vocabulary())
-    per_theme = 50
-    lines = ["Synthetic scale workshop (ILLUSTRATIVE)", "What gets in the way?"]
-    for i, text in enumerate(texts):
-        if i == n_units // 2:
-            lines.append("What helps?")
-        if i % per_theme == 0:
-            lines.append(f"· Theme {i // per_theme + 1}")
-        lines.append(f"· {text}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def write_codebook(root: Path, units: pd.DataFrame, n_codes: int) -> tuple[str, list[str]]:
-    from compassion_study import codebook
-
-    book = yaml.safe_load((REPO / "data/raw/codebook/compassionate-leadership-v1.yaml").read_text(encoding="utf-8"))
-    book["codes"] = book["codes"][:n_codes]
-    for code, unit in zip(book["codes"], units.itertuples()):
-        code["example"] = {"unit_id": unit.unit_id, "quote": " ".join(unit.text.split()[:3])}
-    (root / "data/raw/codebook/bench.yaml").write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
-    return codebook.load(root / "data/raw/codebook/bench.yaml").full_version, [c["id"] for c in book["codes"]]
-
-
-def write_coder_csvs(root: Path, units: pd.DataFrame, version: str, ids: list[str], n_coders: int, seed: int) -> None:
-    """Each coder's returned Coding tab: 1-3 codes per unit, each mark flipped with probability 1%."""
-    from compassion_study import sheets
-
-    rng = np.random.default_rng(seed)
-    n = len(units)
-    truth = np.zeros((n, len(ids)), dtype=np.int8)
-    for _ in range(3):
-        truth[np.arange(n), rng.integers(0, len(ids), n)] = 1
-    folder = root / "data/raw/coding/round-1"
-    folder.mkdir(parents=True)
-    for g in range(n_coders):
-        marks = truth.copy()
-        marks[rng.random(marks.shape) < 0.01] ^= 1
-        body = pd.DataFrame({"unit_id": units["unit_id"], "prompt": units["prompt"], "section": units["section"],
-                             "theme": units["theme"], "comment": units["text"]})
-        for j, cid in enumerate(ids):
-            body[cid] = np.where(marks[:, j] == 1, "1", "")
-        body[sheets.NO_CODE] = np.where(marks.sum(1) == 0, "1", "")
-        body[sheets.MEMO] = ""
-        meta = ["round", "round-1", "coder", f"coder{g + 1}", "codebook", version, "units", str(n),
-                "status", "ILLUSTRATIVE"]
-        with open(folder / f"round-1_coder{g + 1} - Coding.csv", "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(meta + [""] * (body.shape[1] - len(meta))) + "\n")
-            body.to_csv(fh, index=False)
 
 
 def build(root: Path, n_units: int, n_codes: int, n_coders: int) -> list[str]:
@@ -121,12 +54,12 @@ def build(root: Path, n_units: int, n_codes: int, n_coders: int) -> list[str]:
     (root / "data/raw/notes").mkdir(parents=True)
     (root / "data/raw/codebook").mkdir(parents=True)
     (root / "study.yaml").write_text("title: Synthetic scale study (ILLUSTRATIVE)\n", encoding="utf-8")
-    write_notes(root / "data/raw/notes/scale.txt", n_units)
+    write_notes(root / "data/raw/notes", n_units)
     stage([*cli(root), "ingest"])
     units = read_units(root / "data/processed/units.csv")
     assert len(units) == n_units, len(units)
     version, ids = write_codebook(root, units, n_codes)
-    write_coder_csvs(root, units, version, ids, n_coders, seed=5)
+    write_coder_csvs(root / "data/raw/coding/round-1", units, version, ids, coder_marks(n_units, n_codes, n_coders))
     return [f"coder{g + 1}" for g in range(n_coders)]
 
 
