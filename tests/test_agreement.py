@@ -872,3 +872,36 @@ def test_cells_no_column_names_are_refused_not_dropped(tmp_path, capsys):
     # a blank corner cell (R's write.csv) is still fine
     (tmp_path / "corner.csv").write_text(",A,B\n1,x,x\n2,y,y\n3,x,y\n", encoding="utf-8")
     assert _run_json(capsys, tmp_path / "corner.csv", "--shape", "wide")["n_units"] == 3
+
+
+def test_each_table_alone_equals_the_stage_s_one_pass(tmp_path):
+    """``by_code``, ``pairwise``, ``overall`` and ``disagreements`` called alone give exactly the rows the
+    agreement stage writes from one pass per round (shared resamples; a coder who coded only some units;
+    a second round with two coders)."""
+    rng = np.random.default_rng(11)
+    ids = ["a", "b", "c", "d"]
+    rows = []
+    for rnd, coders in (("r1", ["ann", "ben", "cat"]), ("r2", ["ann", "cat"])):
+        for unit in range(30):
+            for coder in coders:
+                if coder == "cat" and unit % 3 == 0:
+                    continue  # cat left every third unit uncoded
+                marks = rng.random(len(ids)) < 0.3
+                rows += [(rnd, coder, f"u{unit}", cid, int(m)) for cid, m in zip(ids, marks)]
+    codings = pd.DataFrame(rows, columns=["round", "coder", "unit_id", "code_id", "applied"])
+    parts: dict = {"by_code": [], "pairwise": [], "overall": []}
+    for rnd, grp in codings.groupby("round"):
+        for part, table in ag.codings._round_tables(grp, ids, 40, 3).items():
+            parts[part].append(table.assign(round=rnd))
+    together = {part: ag.codings._ordered(part, frames) for part, frames in parts.items()}
+    pd.testing.assert_frame_equal(ag.by_code(codings, ids, 40, 3), together["by_code"])
+    pd.testing.assert_frame_equal(ag.pairwise(codings, ids, 40, 3), together["pairwise"])
+    pd.testing.assert_frame_equal(ag.overall(codings, ids, 40, 3), together["overall"])
+    split = ag.disagreements(codings)
+    assert len(split) and (split["n_applied"] > 0).all() and (split["n_applied"] < split["n_coders"]).all()
+    first = codings.groupby(["round", "code_id", "unit_id"], sort=False).ngroup()  # cells in order of first row
+    order = first.loc[~first.duplicated()].tolist()
+    keys = list(zip(codings["round"], codings["code_id"], codings["unit_id"]))
+    rank = {keys[i]: k for k, i in zip(order, (~first.duplicated()).to_numpy().nonzero()[0])}
+    assert [rank[k] for k in zip(split["round"], split["code_id"], split["unit_id"])] == \
+        sorted(rank[k] for k in zip(split["round"], split["code_id"], split["unit_id"]))

@@ -1232,7 +1232,7 @@ def _codings_csv(codings: list) -> bytes | None:
             return None
     lines = [",".join(CODINGS_COLUMNS)]
     for c in codings:
-        if not len(c.code_ids):
+        if not len(c.code_ids) or not len(c.unit_ids):  # no codes, or nothing coded yet: no rows
             continue
         start = f"{files.neutralise(c.round)},{files.neutralise(c.coder)},"
         codes = [files.neutralise(cid) for cid in c.code_ids]

@@ -206,10 +206,11 @@ class _Sets:
         for (r, _), prep in zip(sets, preps):  # one rating set under two distances: count its categories once
             prep.multilabel[0] = first.setdefault(id(r), prep.multilabel[0])
         self.prep = _Prepared(np.hstack([p.F for p in preps]), [L for p in preps for L in p.layouts],
-                              [w for p in preps for w in p.widths], [m for p in preps for m in p.multilabel])
+                              [w for p in preps for w in p.widths], [m for p in preps for m in p.multilabel]
+                              ) if preps else None
 
     def __call__(self, U: np.ndarray) -> list[dict]:
-        return _apply(self.prep, U)
+        return _apply(self.prep, U) if self.prep is not None else []
 
 
 def _one(values: dict, i: int | None = None) -> dict[str, float]:
