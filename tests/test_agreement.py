@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -905,3 +906,47 @@ def test_each_table_alone_equals_the_stage_s_one_pass(tmp_path):
     rank = {keys[i]: k for k, i in zip(order, (~first.duplicated()).to_numpy().nonzero()[0])}
     assert [rank[k] for k in zip(split["round"], split["code_id"], split["unit_id"])] == \
         sorted(rank[k] for k in zip(split["round"], split["code_id"], split["unit_id"]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_study_tables_equal_the_general_engine_on_random_codings(seed):
+    """The stage's pattern counts and shared resamples against :func:`compute` on each table's own ratings
+    (per-unit features, a matrix product per resample): random codings with 2-4 coders, units some coders
+    left uncoded, a code nobody applied and a code missing from the codebook's list."""
+    rng = np.random.default_rng(seed)
+    ids = ["a", "b", "c", "d", "e"]
+    coders = ["ann", "ben", "cat", "dan"][: rng.integers(2, 5)]
+    rows = []
+    for unit in range(25):
+        for coder in coders:
+            if rng.random() < 0.2:
+                continue
+            marks = (rng.random(len(ids)) < 0.35) & (np.array(ids) != "e")  # "e": never applied
+            rows += [("r1", coder, f"u{unit}", cid, int(m)) for cid, m in zip(ids, marks)]
+    codings = pd.DataFrame(rows, columns=["round", "coder", "unit_id", "code_id", "applied"])
+    listed = ids[:-1]  # "e" is in the codings but not in the codebook's list
+    n_boot, boot_seed = 60, 4
+    cols = ["estimate", "ci_low", "ci_high"]
+    by_code = ag.by_code(codings, listed, n_boot, boot_seed)
+    general = ag.compute(ag.code_ratings(codings, listed)[0], n_boot=n_boot, seed=boot_seed)
+    for cid, table in zip(listed, general):
+        mine = by_code[by_code["code_id"] == cid].reset_index(drop=True)
+        np.testing.assert_allclose(mine[cols].to_numpy(float), table[cols].to_numpy(float), atol=1e-12)
+    overall = ag.overall(codings, listed, n_boot, boot_seed).set_index("coefficient")
+    for distance in ("masi", "jaccard"):
+        table = ag.compute([ag.set_ratings(codings)], distance=distance, n_boot=n_boot, seed=boot_seed)[0]
+        alpha = table.set_index("coefficient").loc["krippendorff_alpha", cols].to_numpy(float)
+        np.testing.assert_allclose(overall.loc[f"krippendorff_alpha_{distance}", cols].to_numpy(float), alpha,
+                                   atol=1e-12)
+    pairwise = ag.pairwise(codings, listed, n_boot, boot_seed)
+    for a, b in itertools.combinations(sorted(coders), 2):
+        pair = codings[codings["coder"].isin([a, b])]
+        mine = pairwise[(pairwise["coder_a"] == a) & (pairwise["coder_b"] == b)]
+        for cid, table in zip(listed, ag.compute(ag.code_ratings(pair, listed)[0], n_boot=n_boot, seed=boot_seed)):
+            got = mine[(mine["code_id"] == cid) & (mine["coefficient"] == "cohen_kappa")][cols].to_numpy(float)
+            want = table[table["coefficient"] == "cohen_kappa"][cols].to_numpy(float)
+            np.testing.assert_allclose(got, want, atol=1e-12)
+        masi = ag.compute([ag.set_ratings(pair)], distance="masi", n_boot=n_boot, seed=boot_seed)[0]
+        got = mine[mine["coefficient"] == "krippendorff_alpha_masi"][cols].to_numpy(float)
+        np.testing.assert_allclose(got, masi[masi["coefficient"] == "krippendorff_alpha"][cols].to_numpy(float),
+                                   atol=1e-12)
