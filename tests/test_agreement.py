@@ -900,12 +900,9 @@ def test_each_table_alone_equals_the_stage_s_one_pass(tmp_path):
     pd.testing.assert_frame_equal(ag.overall(codings, ids, 40, 3), together["overall"])
     split = ag.disagreements(codings)
     assert len(split) and (split["n_applied"] > 0).all() and (split["n_applied"] < split["n_coders"]).all()
-    first = codings.groupby(["round", "code_id", "unit_id"], sort=False).ngroup()  # cells in order of first row
-    order = first.loc[~first.duplicated()].tolist()
-    keys = list(zip(codings["round"], codings["code_id"], codings["unit_id"]))
-    rank = {keys[i]: k for k, i in zip(order, (~first.duplicated()).to_numpy().nonzero()[0])}
-    assert [rank[k] for k in zip(split["round"], split["code_id"], split["unit_id"])] == \
-        sorted(rank[k] for k in zip(split["round"], split["code_id"], split["unit_id"]))
+    cells = list(zip(split["round"], split["code_id"], split["unit_id"]))
+    first_seen = dict.fromkeys(zip(codings["round"], codings["code_id"], codings["unit_id"]))
+    assert cells == [cell for cell in first_seen if cell in set(cells)]  # in order of each cell's first row
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 
+import pandas as pd
 import pytest
 
 from compassion_study import figures
@@ -94,3 +97,13 @@ def test_a_long_table_shows_its_first_rows_and_links_every_row(tmp_path):
     assert html.count("<tr>") == 6 and "quote 4" in html and "quote 5" not in html
     assert "Showing the first 5 of 12 rows" in html and 'href="tables/quotes.csv"' in html
     assert full.read_text(encoding="utf-8") == figures.table(data, caption="Quotes").csv()
+
+
+def test_table_downloads_cannot_run_as_formulas_and_keep_negative_numbers():
+    """A report table's CSV (download link, and the full table of a long one) is opened in a spreadsheet:
+    comment text starting with a formula trigger is neutralised, numbers (shown as text) are not."""
+    data = pd.DataFrame({"text": ['=HYPERLINK("http://x","y")', "-not a number", "ok"], "share": [-0.25, 0.5, 1.0],
+                         "n": [-1, 2, 3]})
+    rows = list(csv.reader(io.StringIO(figures.table(data, caption="t", digits=2).csv())))
+    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("http://x","y")', "'-not a number", "ok"]
+    assert [r[1] for r in rows[1:]] == ["-25%", "50%", "100%"] and [r[2] for r in rows[1:]] == ["-1", "2", "3"]

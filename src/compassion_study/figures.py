@@ -263,8 +263,16 @@ class Table:
         return out
 
     def csv(self) -> str:
-        """The table as shown, as CSV text (what the report's download link holds)."""
-        return self.formatted().to_csv(index=False, lineterminator="\n")
+        """The table as shown, as CSV text (what the report's download link holds).
+
+        Text from the data that a spreadsheet would evaluate (a comment starting with ``=``) is prefixed
+        with an apostrophe (:func:`files.neutralise`); numbers, shown as text here, stay numbers.
+        """
+        out = self.formatted()
+        for i in range(out.shape[1]):
+            if not pd.api.types.is_numeric_dtype(self.data.iloc[:, i]):
+                out.iloc[:, i] = out.iloc[:, i].map(lambda v: files.neutralise(v) if isinstance(v, str) else v)
+        return out.to_csv(index=False, lineterminator="\n")
 
     #: A table holding a cell this long is a table of text: on a phone its rows become cards.
     TEXT_CELL = 60

@@ -36,16 +36,6 @@ class _Layout:
     multilabel: bool
     binary_two: bool
 
-    @property
-    def delta_max(self) -> float | None:
-        if self.delta is None:
-            return None
-        if isinstance(self.delta, SetDistance):
-            return self.delta.max
-        if not hasattr(self, "_delta_max"):
-            self._delta_max = float(np.abs(self.delta).max(initial=0.0))
-        return self._delta_max
-
 
 def _features(r: Ratings, w: np.ndarray, delta: np.ndarray | None) -> tuple[np.ndarray, _Layout]:
     """Per-unit sufficient statistics: every coefficient is a function of their weighted sums."""
@@ -126,19 +116,15 @@ def _unit_disagreement(X: np.ndarray, delta: np.ndarray | SetDistance, r_i: np.n
     return np.where(r_i >= 2, d / np.where(r_i >= 2, r_i - 1, 1), 0.0)
 
 
-def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray, delta_max: float | None = None) -> np.ndarray:
-    """``alpha = 1 - (n - 1) sum o_kl delta_kl / sum n_k n_l delta_kl`` (Krippendorff 2011), rows independent.
-
-    ``delta_max`` is ``max |delta|`` when the caller knows it (a fixed delta over hundreds of sets of codes
-    is scanned once, not once per block of resamples).
-    """
+def _alpha(D_o_num: np.ndarray, n_k: np.ndarray, delta: np.ndarray | SetDistance) -> np.ndarray:
+    """``alpha = 1 - (n - 1) sum o_kl delta_kl / sum n_k n_l delta_kl`` (Krippendorff 2011), rows independent."""
     n = n_k.sum(-1)
     if isinstance(delta, SetDistance):
         D_e_num = delta.expected(n_k)
         scale = n ** 2 * delta.max
     elif delta.ndim == 2:
         D_e_num = np.einsum("bk,bk->b", n_k @ delta, n_k)
-        scale = n ** 2 * (np.abs(delta).max(initial=0.0) if delta_max is None else delta_max)
+        scale = n ** 2 * np.abs(delta).max(initial=0.0)
     else:
         D_e_num = np.einsum("bk,bkl,bl->b", n_k, delta, n_k)
         scale = n ** 2 * np.abs(delta).max(axis=(-1, -2), initial=0.0)
@@ -190,7 +176,7 @@ def _finish(S: np.ndarray, L: _Layout, extra: dict | None = None) -> dict[str, n
     else:
         delta = L.delta
         D_o_num = S[:, c["d"]][:, 0]
-    out["krippendorff_alpha"] = _alpha(D_o_num, n_k, delta, L.delta_max if delta is L.delta else None)
+    out["krippendorff_alpha"] = _alpha(D_o_num, n_k, delta)
     if L.multilabel:
         return out
     with np.errstate(invalid="ignore", divide="ignore"):
