@@ -239,3 +239,20 @@ def test_disputed_table_carries_marks_decision_and_every_memo():
     assert (first["applied_by"], first["not_applied_by"], first["decision"], first["basis"]) == ("ann", "bob", "not applied", "tie")
     assert first["memos"] == "ann: maybe | bob: =unsure"  # every memo, verbatim
     assert out.iloc[1]["memos"] == "" and out.iloc[1]["decision"] == "applied"
+
+
+def test_nltk_loads_without_scipy_stats_and_keeps_fisher():
+    """The auto-coder's nltk import holds back scipy.stats (most of its start-up time), and nltk's Fisher
+    measure, which needs it, still gives scipy's one-sided p-value (Pedersen 1996's use of fisher_exact)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from compassion_study import text; text.stem('caring'); "
+            "print('scipy.stats' in sys.modules); "
+            "from nltk.metrics import association; "
+            "print(float(association.BigramAssocMeasures.fisher(3, (5, 4), 40))); "
+            "from scipy.stats import fisher_exact; "
+            "print(float(fisher_exact([[3, 2], [1, 34]], alternative='less')[1]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False"
+    assert out[1] == out[2] and 0 < float(out[1]) <= 1

@@ -185,7 +185,7 @@ _FIELD = st.text(alphabet=st.sampled_from(list('ab1 ,"\n\r=+-@\'é')), max_size=
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(_FIELD, _FIELD, st.integers(-3, 3)), max_size=8), st.booleans())
 def test_csv_writer_shortcuts_write_exactly_what_pandas_writes(rows, single):
-    """files.csv_bytes writes rows itself (plain joins, or the csv module) for speed; the bytes must be
+    """files.csv_bytes writes rows itself (plain joins, fields quoted one by one) for speed; the bytes must be
     pandas' own, for every mix of commas, quotes, line breaks and formula triggers."""
     import pandas as pd
 

@@ -199,14 +199,14 @@ def cmd_import(args: argparse.Namespace, paths: Paths) -> int:
                            for r in result.rounds)
         say(f"import --check: the files would import ({detail}); nothing was written")
         return 0
-    codings = sheets.import_codings(args.paths or None, round_=args.round, paths=paths,
-                                    coders=coders, overlap=overlap, coder_from=coder_from)
-    for warning in codings.attrs.get("warnings", []):
+    # the table itself is not needed here, only its size
+    _, n_rows, warnings = sheets._import(args.paths or None, args.round, paths, coders, overlap, coder_from)
+    for warning in warnings:
         say(f"warning: {warning}")
     rounds = sheets.read_rounds(paths)
     detail = ", ".join(f"{r.round}/{r.coder}: {r.units_coded} of {r.units_assigned} units coded"
                        for r in rounds.itertuples())
-    say(f"import: {len(codings)} coding rows ({detail}) -> {paths.relative(paths.codings)}")
+    say(f"import: {n_rows} coding rows ({detail}) -> {paths.relative(paths.codings)}")
     return 0
 
 

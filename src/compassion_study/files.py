@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -136,12 +137,40 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+#: Digests taken inside :func:`remembered_digests`, by the file's identity and state; None outside it.
+_DIGESTS: dict[tuple[int, ...], str] | None = None
+
+
+@contextlib.contextmanager
+def remembered_digests():
+    """Within this block, :func:`sha256` reads each unchanged file once.
+
+    A stage records the digest of files it has already hashed (a returned
+    workbook in ``rounds.csv`` and again in the manifest): a file whose
+    device, inode, size, modification and change times are unchanged is
+    not read again.  Scoped to one stage's run, as a file edited in place
+    within the clock's resolution would keep all five.
+    """
+    global _DIGESTS
+    outer, _DIGESTS = _DIGESTS, ({} if _DIGESTS is None else _DIGESTS)
+    try:
+        yield
+    finally:
+        _DIGESTS = outer
+
+
 def sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
+    """Hex SHA-256 of a file's bytes (see :func:`remembered_digests`)."""
     with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if _DIGESTS is not None and key in _DIGESTS:
+            return _DIGESTS[key]
+        h = hashlib.sha256()
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+    if _DIGESTS is not None:
+        _DIGESTS[key] = h.hexdigest()
     return h.hexdigest()
 
 
@@ -216,15 +245,32 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
         out.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
         return buf.getvalue().encode("utf-8")
     columns = [values for values, _ in plain]
-    if len(columns) > 1 and not any(map(_needs_quotes, [list(df.columns), *(distinct for _, distinct in plain)])):
-        # ids, codes and marks (most large tables): no field to quote, so rows are plain joins
-        return ("\n".join(map(",".join, [df.columns, *zip(*columns)])) + "\n").encode("utf-8")
-    # the same bytes as pandas' writer (which ends in this csv module too), without its per-cell conversions
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(df.columns)
-    writer.writerows(zip(*columns))
-    return buf.getvalue().encode("utf-8")
+    if len(columns) < 2:  # the csv module quotes a lone empty field: let it write one-column tables
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(df.columns)
+        writer.writerows(zip(*columns))
+        return buf.getvalue().encode("utf-8")
+    # the same bytes as pandas' writer (which ends in the csv module), without its per-cell conversions: rows
+    # are plain joins, and only the columns holding a value to quote (comments, memos) are quoted field by field
+    header = [_csv_field(str(c)) for c in df.columns]
+    columns = [[_csv_field(v) if _QUOTED.search(v) else v for v in values] if _needs_quotes(distinct) else values
+               for values, distinct in plain]
+    return ("\n".join(map(",".join, [header, *zip(*columns)])) + "\n").encode("utf-8")
+
+
+_QUOTED = re.compile('[,"\n\r]')
+
+
+def _csv_field(value: str) -> str:
+    """``value`` as the csv module writes it in a row of several fields (minimal quoting, ``\\n`` line ends)."""
+    if "\r" in value:  # quoted by some Python versions and not by others: ask this one
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([value, ""])
+        return buf.getvalue()[:-2]
+    if "," in value or '"' in value or "\n" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _needs_quotes(values: list[str]) -> bool:

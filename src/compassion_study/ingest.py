@@ -82,6 +82,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 # Characters str.splitlines() would split a comment at, other than a line
 # break: inside a line they are spacing (Word's Shift+Enter, form feeds).
 _SEPARATORS = dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+_INVISIBLE_OR_SEPARATOR = re.compile("[" + "".join(map(chr, [*_INVISIBLE, *_SEPARATORS])) + "]")
 #: Control characters no notes text has; a spreadsheet cannot hold them either.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -132,7 +133,9 @@ def clean(text: str) -> str:
     """
     if text.isascii() and text.isprintable() and "  " not in text and "[bookmark:" not in text:
         return text.strip()  # nothing below would change it (most lines): skip the work
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_SEPARATORS)
+    text = unicodedata.normalize("NFC", text)
+    if _INVISIBLE_OR_SEPARATOR.search(text):  # rare; translate costs far more than a search
+        text = text.translate(_INVISIBLE).translate(_SEPARATORS)
     text = _RESIDUE.sub("", text)
     text = _PRIVATE_GLYPHS.sub("", text)
     text = _SPACES.sub(" ", text).strip()

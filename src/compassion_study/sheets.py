@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1063,25 +1063,15 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _other_sheet_csv(path: Path, max_bytes: int = MAX_BYTES) -> str | None:
-    """The name of the exported sheet a CSV holds if it is not a Coding sheet (Instructions, Codebook, Assignment)."""
-    if path.suffix.lower() != ".csv" or not path.is_file():
-        return None
-    try:
-        files.check_input(path, None, max_bytes, path.name)  # an oversized file is not read (read_tabs says why)
-        head = files.read_text_table(path, max_rows=1)
-    except (InputError, OSError):
-        return None  # read_tabs reports it
-    first = [c.strip().casefold() for c in (head[0] if head else [])]
-    sheet = ("Instructions" if first[:1] == ["compassion_study coding workbook"] else
-             "Codebook" if first[:2] == ["id", "label"] else "Assignment" if first[:2] == ["coder", "unit_id"] else None)
-    if sheet is None:  # most files: a Coding sheet, read in full by read_tabs (the first row told enough)
-        return None
-    try:
-        files.read_text_table(path)
-    except (InputError, OSError):
-        return None
-    return sheet
+def _other_sheet(first_row) -> str | None:
+    """The name of the exported sheet whose first row this is, if it is not a Coding sheet.
+
+    LibreOffice saves every sheet of a workbook as its own CSV; Instructions,
+    Codebook and Assignment are recognised by their first cells.
+    """
+    first = [_as_text(c).strip().casefold() for c in list(first_row)[:2]]
+    return ("Instructions" if first[:1] == ["compassion_study coding workbook"] else
+            "Codebook" if first[:2] == ["id", "label"] else "Assignment" if first[:2] == ["coder", "unit_id"] else None)
 
 
 def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
@@ -1106,15 +1096,15 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
             result.codings.extend(got["codings"])
             result.rounds.extend(got["rounds"])
         return result
-    other = _other_sheet_csv(path, (limits or (MAX_BYTES,))[0])
-    if other:
-        result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
-                               "every sheet as its own CSV); skipped")
-        return result
     try:
         tabs = read_tabs(path, limits)
     except InputError as exc:
         result.problems.extend(exc.problems)
+        return result
+    other = _other_sheet(tabs[0].grid[0]) if path.suffix.lower() == ".csv" and len(tabs[0].grid) else None
+    if other:
+        result.warnings.append(f"{path.name}: the workbook's {other} sheet, not a Coding sheet (LibreOffice saves "
+                               "every sheet as its own CSV); skipped")
         return result
     for tab in tabs:
         parse_tab(tab, units, books, expected, result)
@@ -1179,11 +1169,9 @@ def _in_order(result: Result) -> tuple[list, list[dict]]:
     return [result.codings[i] for i in tabs], [result.rounds[i] for i in tabs]
 
 
-def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``rounds.csv`` and ``memos.csv`` rows of what was read."""
     unit_index = pd.Index(units["unit_id"])
-    # each tab's codings are already in the order of the notes and the codebook (parse_tab): put the tabs in
-    # (round, coder) order; one tab per round and coder, as read_returned refuses duplicates
-    codings = _long(_in_order(result)[0])
     rounds = pd.DataFrame(result.rounds)
     if len(rounds):
         rounds["sha256"] = [files.sha256(p) for p in rounds["source"]]
@@ -1193,7 +1181,7 @@ def _frames(result: Result, paths: Paths, units: pd.DataFrame) -> tuple[pd.DataF
     memos = pd.DataFrame(result.memos, columns=MEMOS_COLUMNS)
     memos["_u"] = unit_index.get_indexer(memos["unit_id"])
     memos = memos.sort_values(["round", "coder", "_u"], kind="stable").drop(columns="_u")
-    return codings.reset_index(drop=True), rounds.reset_index(drop=True), memos.reset_index(drop=True)
+    return rounds.reset_index(drop=True), memos.reset_index(drop=True)
 
 
 def _long(codings: list) -> pd.DataFrame:
@@ -1390,33 +1378,55 @@ def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | Non
     InputError
         With every problem in every file; nothing is written.
     """
-    paths = paths or Paths.from_root()
-    sources = expand(inputs if inputs else [paths.coding])
-    result, units, books = _check(paths, inputs, round_, {"coders": coders, "overlap": overlap,
-                                                          "coder_from": coder_from})
-    if result.problems:
-        n_files = len({p.split(" › ")[0] for p in result.problems})
-        raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in {n_files} file(s); nothing was written:")
-    codings, rounds, memos = _frames(result, paths, units)
-    imported = set(zip(rounds["round"], rounds["coder"])) if inputs else None
-    codings = _merge(paths.codings, codings, imported, CODINGS_COLUMNS)
-    rounds = _merge(paths.rounds, rounds, imported, ROUNDS_COLUMNS)
-    memos = _merge(paths.processed / "memos.csv", memos, imported, MEMOS_COLUMNS)
-    mixed = rounds.groupby("round")["codebook_version"].nunique()
-    if (mixed > 1).any():  # a coder imported now against others kept from before
-        raise InputError([f"round '{rnd}': coded with several codebook versions: " + "; ".join(
-            f"{r.coder} {r.codebook_version} ({r.source})" for r in rounds[rounds["round"] == rnd].itertuples())
-            for rnd in mixed.index[mixed > 1]], summary="import rejected; nothing was written:")
-    # a whole new codings.csv (nothing kept from before) is written straight from the tabs' marks
-    fresh = None if paths.codings.is_file() and imported is not None else _codings_csv(_in_order(result)[0])
-    outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
-               files.write_bytes(paths.codings, fresh) if fresh is not None else files.write_csv(codings, paths.codings)]
-    used = sorted({books[v].path for v in rounds["codebook_version"]})
-    provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
-                      parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
-                      codebook_version=", ".join(sorted(set(rounds["codebook_version"]))))
-    codings.attrs["warnings"] = result.warnings
+    codings, _, warnings = _import(inputs, round_, paths or Paths.from_root(), coders, overlap, coder_from)
+    codings = codings()
+    codings.attrs["warnings"] = warnings
     return codings
+
+
+def _import(inputs, round_: str | None, paths: Paths, coders: list[str] | None, overlap: str,
+            coder_from: str | None) -> tuple[Callable[[], pd.DataFrame], int, list[str]]:
+    """:func:`import_codings`' work: ``(the codings table, when asked for; its rows; the warnings)``.
+
+    A whole new ``codings.csv`` (nothing kept from before) is written
+    straight from the tabs' marks, and the command line, which only counts
+    its rows, never builds the 4.8-million-row table of a 100,000-unit round.
+    """
+    sources = expand(inputs if inputs else [paths.coding])
+    with files.remembered_digests():
+        result, units, books = _check(paths, inputs, round_, {"coders": coders, "overlap": overlap,
+                                                              "coder_from": coder_from})
+        if result.problems:
+            n_files = len({p.split(" › ")[0] for p in result.problems})
+            raise InputError(result.problems, summary=f"import rejected: {len(result.problems)} problem(s) in "
+                                                      f"{n_files} file(s); nothing was written:")
+        rounds, memos = _frames(result, paths, units)
+        imported = set(zip(rounds["round"], rounds["coder"])) if inputs else None
+        rounds = _merge(paths.rounds, rounds, imported, ROUNDS_COLUMNS)
+        memos = _merge(paths.processed / "memos.csv", memos, imported, MEMOS_COLUMNS)
+        mixed = rounds.groupby("round")["codebook_version"].nunique()
+        if (mixed > 1).any():  # a coder imported now against others kept from before
+            raise InputError([f"round '{rnd}': coded with several codebook versions: " + "; ".join(
+                f"{r.coder} {r.codebook_version} ({r.source})" for r in rounds[rounds["round"] == rnd].itertuples())
+                for rnd in mixed.index[mixed > 1]], summary="import rejected; nothing was written:")
+        # each tab's codings are already in the order of the notes and the codebook (parse_tab): the tabs go
+        # in (round, coder) order; one tab per round and coder, as read_returned refuses duplicates
+        tabs = _in_order(result)[0]
+        fresh = None if paths.codings.is_file() and imported is not None else _codings_csv(tabs)
+        if fresh is None:
+            table = _merge(paths.codings, _long(tabs), imported, CODINGS_COLUMNS)
+            codings, n_rows = (lambda: table), len(table)
+        else:
+            codings = lambda: _long(tabs).reset_index(drop=True)[CODINGS_COLUMNS]  # noqa: E731
+            n_rows = sum(len(c.unit_ids) * len(c.code_ids) for c in tabs)
+        outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
+                   files.write_bytes(paths.codings, fresh) if fresh is not None
+                   else files.write_csv(table, paths.codings)]
+        used = sorted({books[v].path for v in rounds["codebook_version"]})
+        provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
+                          parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
+                          codebook_version=", ".join(sorted(set(rounds["codebook_version"]))))
+    return codings, n_rows, result.warnings
 
 
 def read_codings(paths: Paths, categorical: bool = False) -> pd.DataFrame:

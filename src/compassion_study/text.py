@@ -47,8 +47,40 @@ def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
+def _import_nltk() -> None:
+    """Import nltk without the second it spends importing scipy.stats.
+
+    nltk's package import loads its collocation measures, which import
+    ``scipy.stats`` for one of them (Fisher's exact test) and fall back to a
+    stub when it is missing.  That import is most of an auto-coding run on
+    100,000 units.  Where scipy.stats is not loaded yet, it is held back
+    while nltk loads, and the measure is then pointed at a function that
+    imports it on first use: nltk behaves exactly as before.
+    """
+    import sys
+
+    if "nltk" in sys.modules or "scipy.stats" in sys.modules:
+        import nltk  # noqa: F401
+        return
+    sys.modules["scipy.stats"] = None  # "import scipy.stats" raises ImportError meanwhile
+    try:
+        import nltk  # noqa: F401
+        from nltk.metrics import association
+    finally:
+        if sys.modules.get("scipy.stats", 0) is None:
+            del sys.modules["scipy.stats"]
+
+    def fisher_exact(*args, **kwargs):
+        from scipy.stats import fisher_exact
+
+        return fisher_exact(*args, **kwargs)
+
+    association.fisher_exact = fisher_exact
+
+
 @lru_cache(maxsize=1)
 def _tokenizer():
+    _import_nltk()
     from nltk.tokenize import NLTKWordTokenizer
 
     return NLTKWordTokenizer()
@@ -56,6 +88,7 @@ def _tokenizer():
 
 @lru_cache(maxsize=1)
 def _stemmer():
+    _import_nltk()
     from nltk.stem.snowball import SnowballStemmer
 
     return SnowballStemmer("english")
@@ -87,6 +120,7 @@ def word_frequencies(units: pd.DataFrame, by: str = "part", top: int = 12) -> pd
     pandas.DataFrame
         ``group, rank, word, count, per_1000``.
     """
+    _import_nltk()
     from nltk.probability import FreqDist
 
     from .ingest import part
@@ -135,6 +169,7 @@ def keyness(target: Sequence[str], reference: Sequence[str], min_freq: int = 2) 
         ``ll``; words with combined frequency below ``min_freq`` are dropped.
         ``p`` is from the chi-squared distribution with one degree of freedom.
     """
+    _import_nltk()
     from nltk.probability import FreqDist
 
     fa = FreqDist(t for text in target for t in tokens(text))
@@ -163,6 +198,7 @@ def collocations(texts: Sequence[str], measure: str = "likelihood_ratio", min_fr
     min_freq : int
         Minimum bigram frequency (PMI overrates rare pairs).
     """
+    _import_nltk()
     from nltk.collocations import BigramAssocMeasures, BigramCollocationFinder
 
     if measure not in ("likelihood_ratio", "pmi"):
