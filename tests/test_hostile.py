@@ -68,7 +68,7 @@ def test_understated_dimension_loses_no_row(study):
     assert codings["unit_id"].nunique() == 40
 
 
-@pytest.mark.parametrize("kind", ["xlsx-dimension", "xlsx-row-gap", "ods-repeat", "yaml-alias"])
+@pytest.mark.parametrize("kind", ["xlsx-dimension", "xlsx-row-gap", "xlsx-far-cell", "ods-repeat", "yaml-alias"])
 def test_memory_bombs_finish_quickly_under_a_memory_cap(study, tmp_path, kind):
     if kind == "xlsx-dimension":  # 5 KB claiming 17 billion cells: read in full, as it really is
         bomb = study.root / "round-1_alice.xlsx"
@@ -80,6 +80,12 @@ def test_memory_bombs_finish_quickly_under_a_memory_cap(study, tmp_path, kind):
         _rewrite_sheets(ALICE, bomb, rb'(<row r=")42(")', rb"\g<1>2000000000\2")
         done, seconds = _capped("import", "--round", "round-1", str(bomb), cwd=study.root)
         assert done.returncode == 1 and "more than 1,048,576 rows" in done.stderr, done.stderr
+    elif kind == "xlsx-far-cell":  # one value in the sheet's last cell: calamine would lay out 17 billion cells
+        bomb = study.root / "round-1_alice.xlsx"
+        _rewrite_sheets(ALICE, bomb, rb"</sheetData>",
+                        b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>')
+        done, seconds = _capped("import", "--round", "round-1", str(bomb), cwd=study.root)
+        assert done.returncode == 1 and "text outside the sheet's columns" in done.stderr, done.stderr
     elif kind == "ods-repeat":  # 2 KB claiming 400 million rows: refused before anything expands
         from .test_bad_input import _ods_row_bomb
 

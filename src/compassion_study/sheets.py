@@ -919,6 +919,9 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     })
 
 
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
 def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: list[tuple[str, int]],
                 units: pd.DataFrame, assigned: set[str] | None):
     """The unit rows of a Coding tab that pass every check, found column by column.
@@ -950,11 +953,15 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
     if n <= 0 or max(used) > 4 * len(used) + 16:
         return None
     matrix = isinstance(grid, np.ndarray)  # a CSV read whole by files.read_text_grid
+    if not matrix:  # the read columns of a workbook's rows, laid out once (a missing cell is None)
+        body = np.full((n, max(used) + 1), None, dtype=object)
+        for i, row in enumerate(grid[HEADER_ROW:]):
+            body[i, :len(row)] = row[:body.shape[1]]
 
     def cells(j: int) -> np.ndarray:
         if matrix:
             return grid[HEADER_ROW:, j] if j < grid.shape[1] else np.full(n, None, dtype=object)
-        return np.fromiter((row[j] if j < len(row) else None for row in grid[HEADER_ROW:]), dtype=object, count=n)
+        return body[:, j]
 
     def texts(values: np.ndarray) -> np.ndarray:  # _as_text of each cell, stripped
         if pd.api.types.infer_dtype(values, skipna=False) == "string":
@@ -971,8 +978,9 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
     if not tab.plain:  # cells of .xlsx and .ods can be numbers and formulas; a CSV's are text
         for values in columns.values():
             doubtful |= pd.isna(values) & np.not_equal(values, None)  # NaN: an undocumented mark, not a blank
-            # factorize takes "=1" and Formula("=1") alike: formulas are judged row by row
-            doubtful |= np.fromiter((type(v) is _Formula for v in values), dtype=bool, count=n)
+        # factorize takes "=1" and Formula("=1") alike: formulas are judged row by row
+        read = np.stack(list(columns.values()), axis=1)
+        doubtful |= (_TYPE_OF(read) == _Formula).any(axis=1)
 
     uids = texts(columns[col["unit_id"]])
     where_unit = pd.Index(units["unit_id"]).get_indexer(uids)
@@ -985,7 +993,10 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
         shades = tab.colours[HEADER_ROW:len(grid)]  # (fills of trailing empty rows may outlast the grid)
         other = np.array(STRIPES[::-1] * (n // 2 + 1), dtype=object)[:len(shades)]  # the next rows' colour
         for j in [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]:
-            shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
+            if isinstance(shades, np.ndarray):  # a sheet calamine read: one fill per cell already
+                shade = shades[:, j] if j < shades.shape[1] else np.full(len(shades), None, dtype=object)
+            else:
+                shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
             keep[:len(shade)] &= shade != other
     comments = columns[col["comment"]]
     if pd.api.types.infer_dtype(comments, skipna=False) != "string":
