@@ -205,9 +205,11 @@ FAST_BYTES = 0
 _ITEM = re.compile(rb'<row r="([0-9]{1,10})"|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?'
                    rb'(?: t="(?:s|n|b|inlineStr)")?>(</c>)?')
 #: What in its cells sends a sheet to the exact reader (plain searches, in C): formulas (and anything else
-#: starting "<f"), elements with a namespace prefix, DTDs and CDATA, rows without a number.  Cells of other
-#: types (errors, dates, formula text) or written any other way fail the counts in :func:`_calamine_sheet`.
-_UNUSUAL = (b"<f", b":f>", b":f ", b":f/", b":c ", b":c>", b"<!", b"<row>")
+#: starting "<f"), DTDs and CDATA, and cells or formulas with a namespace prefix (searched for only where the
+#: cells hold a colon).  Cells of other types (errors, dates, formula text) or written any other way fail the
+#: counts in :func:`_calamine_sheet`.
+_UNUSUAL = (b"<f", b"<!")
+_PREFIXED = re.compile(rb"<\w+:[cf][\s>/]")
 
 
 def _calamine_sheet(path: Path, name: str, xml: bytes, fills: list, book: list
@@ -228,14 +230,18 @@ def _calamine_sheet(path: Path, name: str, xml: bytes, fills: list, book: list
     except ImportError:  # pragma: no cover - a dependency; without it every sheet takes the exact path
         return None
     start, end = xml.find(b"<sheetData>"), xml.rfind(b"</sheetData>")
+    if start < 0 or end < start or b"<!" in xml[:start]:
+        return None
     xml = xml[start:end]  # the cells (conditional formats after them hold <formula>s of their own)
-    if start < 0 or end < start or any(token in xml for token in _UNUSUAL):
+    if any(token in xml for token in _UNUSUAL) or ((b":c" in xml or b":f" in xml) and _PREFIXED.search(xml)):
         return None
     items = _ITEM.findall(xml)
-    numbers, letters, digits, styles, closed = (np.array(part) for part in zip(*items)) if items else [[]] * 5
+    if not items:
+        return None
+    numbers, letters, digits, styles, closed = np.array(items, dtype="S10").T
     is_row = numbers != b""
     # every row and every cell that can hold a value is one of the usual ones (else it is read exactly)
-    if not items or is_row.sum() != xml.count(b"<row ") or (~is_row).sum() != xml.count(b"</c>"):
+    if is_row.sum() != xml.count(b"<row ") or (~is_row).sum() != xml.count(b"</c>"):
         return None
     row_numbers = numbers[is_row].astype(np.int64)
     if len(row_numbers) and (row_numbers.min() < 1 or row_numbers.max() > MAX_ROWS
