@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from compassion_study import codebook, files, ingest, sheets
@@ -504,3 +506,29 @@ def test_formula_cells_are_read_by_the_exact_reader(ready, monkeypatch):
     assert used == [None]
     cell = grid[sheets.HEADER_ROW][len(sheets.FIXED)]
     assert isinstance(cell, spreadsheets.Formula) and cell == "=1+0"
+
+
+def _lines_word_by_word(text: str, width: float, size: float) -> int:
+    """sheets.text_lines as first written: a greedy fill, word by word (the reference for its faster form)."""
+    per_line = max(1.0, width * 11 / size * 1.08)
+    lines = 0
+    for paragraph in text.split("\n"):
+        used, n = 0.0, 1
+        for word in paragraph.split():
+            need = len(word) + (1 if used else 0)
+            if used and used + need > per_line:
+                n, used = n + 1, len(word)
+            else:
+                used += need
+            while used > per_line:
+                n, used = n + 1, used - per_line
+        lines += n
+    return max(lines, 1)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcdefgh   \n\t\u00a0")), max_size=150),
+       st.sampled_from([0.5, 1, 2, 3.5, 5.5, 9, 12, 14, 16, 20, 36, 55]), st.sampled_from([9, 11, 14]))
+def test_row_heights_fill_lines_as_word_by_word(text, width, size):
+    """A row's height counts wrapped lines with one search per line; the count is the word-by-word fill's."""
+    assert sheets.text_lines.__wrapped__(text, width, size) == _lines_word_by_word(text, width, size)

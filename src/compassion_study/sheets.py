@@ -242,10 +242,21 @@ def text_lines(text: object, width: float, size: float = 11) -> int:
     too short hides words.
     """
     per_line = max(1.0, width * 11 / size * 1.08)
+    fits = math.floor(per_line)  # most characters (words and single spaces) a line holds
     lines = 0
     for paragraph in str(text or "").split("\n"):
+        words = paragraph.split()
+        joined = " ".join(words)
+        if max(map(len, words), default=0) <= fits:
+            # each line is the longest run of whole words that fits: one search for its last space
+            n, start = 1, 0
+            while len(joined) - start > fits:
+                start = joined.rfind(" ", start, start + fits + 1) + 1
+                n += 1
+            lines += n
+            continue
         used, n = 0.0, 1
-        for word in paragraph.split():
+        for word in words:
             need = len(word) + (1 if used else 0)
             if used and used + need > per_line:
                 n, used = n + 1, len(word)
