@@ -80,7 +80,7 @@ def test_memory_bombs_finish_quickly_under_a_memory_cap(study, tmp_path, kind):
         _rewrite_sheets(ALICE, bomb, rb'(<row r=")42(")', rb"\g<1>2000000000\2")
         done, seconds = _capped("import", "--round", "round-1", str(bomb), cwd=study.root)
         assert done.returncode == 1 and "more than 1,048,576 rows" in done.stderr, done.stderr
-    elif kind == "xlsx-far-cell":  # one value in the sheet's last cell: calamine would lay out 17 billion cells
+    elif kind == "xlsx-far-cell":  # one value in the sheet's last cell: a reader laying out the range needs 17 billion
         bomb = study.root / "round-1_alice.xlsx"
         _rewrite_sheets(ALICE, bomb, rb"</sheetData>",
                         b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>')

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -379,7 +378,6 @@ def _varied_tab(ready, tmp_path, problems: bool) -> sheets.Tab:
     tab = sheets.read_tabs(path)[0]
     width = len(tab.grid[sheets.HEADER_ROW - 1])
     grid = [list(row) + [None] * (width - len(row)) for row in tab.grid]
-    tab.colours = [list(row) for row in tab.colours]  # rows of fills, as the exact reader gives them
     first, n_codes = len(sheets.FIXED), width - len(sheets.FIXED) - 3
     none, memo, check = first + n_codes, first + n_codes + 1, first + n_codes + 2
     edits = {2: {first: "1"}, 3: {first + 1: "x", memo: "unsure"}, 4: {none: 1.0},
@@ -418,13 +416,6 @@ def test_rows_checked_column_by_column_read_as_row_by_row(ready, tmp_path, monke
                                                          for row in tab.grid], dtype=object), plain=True)
     fast, slow = sheets.Result(), sheets.Result()
     sheets.parse_tab(tab, units, books, "round-1", fast)
-    if kind == "xlsx":  # fills as a calamine-read sheet gives them: one per cell, in a 2-D array
-        width = max(map(len, tab.colours))
-        array = dataclasses.replace(tab, colours=np.array([list(r) + [None] * (width - len(r)) for r in tab.colours],
-                                                          dtype=object))
-        by_array = sheets.Result()
-        sheets.parse_tab(array, units, books, "round-1", by_array)
-        assert (by_array.problems, by_array.warnings, by_array.memos) == (fast.problems, fast.warnings, fast.memos)
     monkeypatch.setattr(sheets, "_clean_rows", lambda *args: None)
     sheets.parse_tab(tab, units, books, "round-1", slow)
     assert fast.problems == slow.problems and fast.warnings == slow.warnings
@@ -446,66 +437,24 @@ def test_codings_written_from_marks_are_the_general_writers_bytes():
     assert sheets._codings_csv([marks([])]) is None
 
 
-def test_both_xlsx_readers_give_the_same_grid_and_fills(ready, monkeypatch):
-    """Most returned workbooks are read by calamine (compiled) with fills from the sheet XML; the package's
-    own expat reader reads the rest.  On a filled shared workbook saved by openpyxl (its own attribute order
-    and inline strings) and as exported (XlsxWriter: shared strings), with marks of every kind, numbers,
-    booleans, a carriage return (stored as _x000D_ by Excel) and an escaped _x0041_ (ECMA-376 22.9.2.19),
-    both give the same grid and the same fill in every value cell."""
+def test_xlsx_text_escapes_are_undone(ready):
+    """Excel stores a carriage return in a cell as _x000D_ and a literal "_x0041_" as _x005F_x0041_
+    (ECMA-376 Part 1, 22.9.2.19): the reader gives back what was typed, in shared and inline strings; an
+    escaped half of a surrogate pair (no character) stays as written."""
     from compassion_study import spreadsheets
 
-    exported = sheets.export(ready, "round-2", ["alice", "bob"], shared=True)[0]
-    filled = ready.root / "filled.xlsx"
-    shutil.copy(exported, filled)
-    fill(filled, seed=3)
-    wb = load_workbook(filled)
-    ws = wb["Coding alice"]
-    memo = next(j for j, c in enumerate(ws[sheets.HEADER_ROW], 1) if sheets.header_name(c.value) == sheets.MEMO)
-    ws.cell(sheets.HEADER_ROW + 1, memo).value = "first line\r\nsecond"
-    ws.cell(sheets.HEADER_ROW + 2, memo).value = 0.5
-    ws.cell(sheets.HEADER_ROW + 3, memo).value = True
-    wb.save(filled)
-    escaped = ready.root / "escaped.xlsx"  # an Excel-style escape inside a shared string
-    rewrite_zip(exported, escaped, lambda name, data: data.replace(b"<t>round: round-2</t>",
-                                                                   b"<t>round: round-2_x000D__x005F_x0041_</t>")
-                if name == "xl/sharedStrings.xml" else data)
-    used = []
-    calamine = spreadsheets._calamine_sheet
-    monkeypatch.setattr(spreadsheets, "_calamine_sheet", lambda *a: used.append(calamine(*a)) or used[-1])
-    for path in (exported, filled, escaped):
-        fast_colours, exact_colours = {}, {}
-        fast = spreadsheets.xlsx_sheets(path, path.name, colours=fast_colours)
-        assert all(x is not None for x in used), path.name  # calamine vouched for every sheet
-        monkeypatch.setattr(spreadsheets, "FAST_BYTES", 1 << 40)
-        exact = spreadsheets.xlsx_sheets(path, path.name, colours=exact_colours)
-        monkeypatch.setattr(spreadsheets, "FAST_BYTES", 0)
-        assert fast == exact and fast
-        for name, rows in exact_colours.items():
-            for r, row in enumerate(rows):  # the exact reader's rows stop at their last value cell
-                shades = list(fast_colours[name][r]) if r < len(fast_colours[name]) else []
-                assert shades[:len(row)] == row and not any(shades[len(row):]), (path.name, name, r)
-        used.clear()
-    assert exact["Coding alice"][0][0] == "round: round-2\r_x0041_"
-    grid = spreadsheets.xlsx_sheets(filled, filled.name)["Coding alice"]
-    assert [grid[sheets.HEADER_ROW + k][memo - 1] for k in range(3)] == ["first line\r\nsecond", 0.5, True]
-
-
-def test_formula_cells_are_read_by_the_exact_reader(ready, monkeypatch):
-    """calamine reports a formula's cached result, not the formula: a sheet with one goes to the reader
-    that reports it (as Formula, which the import refuses)."""
-    from compassion_study import spreadsheets
-
-    path = sheets.export(ready, "round-2", ["alice"])[0]
-    wb = load_workbook(path)
-    wb["Coding"].cell(sheets.HEADER_ROW + 1, len(sheets.FIXED) + 1).value = "=1+0"
-    wb.save(path)
-    used = []
-    calamine = spreadsheets._calamine_sheet
-    monkeypatch.setattr(spreadsheets, "_calamine_sheet", lambda *a: used.append(calamine(*a)) or used[-1])
-    grid = spreadsheets.xlsx_sheets(path, path.name, lambda name: name == "Coding")["Coding"]
-    assert used == [None]
-    cell = grid[sheets.HEADER_ROW][len(sheets.FIXED)]
-    assert isinstance(cell, spreadsheets.Formula) and cell == "=1+0"
+    exported = sheets.export(ready, "round-2", ["alice"])[0]
+    escaped = ready.root / "escaped.xlsx"
+    rewrite_zip(exported, escaped, lambda name, data: data.replace(
+        b"<t>round: round-2</t>", b"<t>round: round-2_x000D__x005F_x0041__xD800_</t>")
+        if name == "xl/sharedStrings.xml" else data)
+    grid = spreadsheets.xlsx_sheets(escaped, escaped.name, lambda name: name == "Coding")["Coding"]
+    assert grid[0][0] == "round: round-2\r_x0041__xD800_"
+    wb = load_workbook(exported)
+    wb["Coding"]["A1"] = "round: round-2_x000D_"  # openpyxl writes it as an inline string, unescaped
+    wb.save(escaped)
+    assert spreadsheets.xlsx_sheets(escaped, escaped.name, lambda name: name == "Coding")["Coding"][0][0] \
+        == "round: round-2\r"
 
 
 def _lines_word_by_word(text: str, width: float, size: float) -> int:

@@ -1004,10 +1004,7 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
         shades = tab.colours[HEADER_ROW:len(grid)]  # (fills of trailing empty rows may outlast the grid)
         other = np.array(STRIPES[::-1] * (n // 2 + 1), dtype=object)[:len(shades)]  # the next rows' colour
         for j in [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]:
-            if isinstance(shades, np.ndarray):  # a sheet calamine read: one fill per cell already
-                shade = shades[:, j] if j < shades.shape[1] else np.full(len(shades), None, dtype=object)
-            else:
-                shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
+            shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
             keep[:len(shade)] &= shade != other
     comments = columns[col["comment"]]
     if pd.api.types.infer_dtype(comments, skipna=False) != "string":

@@ -55,11 +55,18 @@ def unescape(text: str) -> str:
     """Undo the ``_xHHHH_`` escapes of an .xlsx string (ECMA-376 Part 1, 22.9.2.19, ST_Xstring).
 
     Excel writes a carriage return typed in a cell as ``_x000D_``, and every
-    writer escapes a literal ``_x0041_`` as ``_x005F_x0041_``.
+    writer escapes a literal ``_x0041_`` as ``_x005F_x0041_``.  An escape
+    of half a surrogate pair stands for no character and is kept as it is
+    written (as the text could not be written to UTF-8 otherwise).
     """
     if "_x" not in text:
         return text
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+    def char(m: re.Match) -> str:
+        code = int(m.group(1), 16)
+        return m.group() if 0xD800 <= code <= 0xDFFF else chr(code)
+
+    return _ESCAPED.sub(char, text)
 
 
 def _expat(label: str):
@@ -174,122 +181,17 @@ def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict 
         chosen = [(n, part) for n, part in sheets if wanted(n)]
         if not chosen:
             return {}
-        shared: list[str] | None = None
+        shared = _shared_strings(z, label)
         fills = _fills(z, label) if colours is not None else []
-        strings = next((n for n in z.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
-        # phonetic guides are left out of a string here; calamine might keep them
-        plain = strings is None or b"rPh" not in z.read(strings)
-        book: list = []  # the calamine workbook, opened once if needed
         out = {}
         for name, part in chosen:
             if part not in z.namelist():
                 raise InputError(f"{label}: sheet '{name}' is missing from the file (damaged workbook)")
-            fast = (_calamine_sheet(path, name, z.read(part), fills, book)
-                    if plain and z.getinfo(part).file_size >= FAST_BYTES else None)
-            if fast is not None:
-                out[name], shades = fast
-            else:
-                shared = _shared_strings(z, label) if shared is None else shared
-                shades = []
-                out[name] = _xlsx_sheet(z, part, label, shared, fills, shades if colours is not None else None)
+            shades: list[list[str | None]] = []
+            out[name] = _xlsx_sheet(z, part, label, shared, fills, shades if colours is not None else None)
             if colours is not None:
                 colours[name] = shades
         return out
-
-
-#: Sheets whose XML is at least this large are read by calamine where :func:`_calamine_sheet` can vouch for it.
-FAST_BYTES = 0
-#: A row's and a cell's start tags as Excel, LibreOffice, XlsxWriter and openpyxl write them: the row's number
-#: first; the cell's reference, style and type, in that order.  A cell closed at once (``<c r="F3" s="12"></c>``,
-#: openpyxl's blank) holds no value.
-_ITEM = re.compile(rb'<row r="([0-9]{1,10})"|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?'
-                   rb'(?: t="(?:s|n|b|inlineStr)")?>(</c>)?')
-#: What in its cells sends a sheet to the exact reader (plain searches, in C): formulas (and anything else
-#: starting "<f"), DTDs and CDATA, and cells or formulas with a namespace prefix (searched for only where the
-#: cells hold a colon).  Cells of other types (errors, dates, formula text) or written any other way fail the
-#: counts in :func:`_calamine_sheet`.
-_UNUSUAL = (b"<f", b"<!")
-_PREFIXED = re.compile(rb"<\w+:[cf][\s>/]")
-
-
-def _calamine_sheet(path: Path, name: str, xml: bytes, fills: list, book: list
-                    ) -> tuple[list[list[object]], np.ndarray] | None:
-    """One large worksheet read by calamine (compiled), with each value cell's fill; None where it cannot vouch.
-
-    The same grid :func:`_xlsx_sheet` reads, about twice as fast.  calamine
-    reads values only: formulas, error and date cells, and cells written
-    any other way than the usual ``<c r= s= t=>`` are left to
-    :func:`_xlsx_sheet` (None here).  Every cell that can hold a value
-    (one closed by ``</c>``) must be one of the usual cells, whose places
-    and fills come from the XML, so that the sheet's extent is known
-    before calamine lays it out; and calamine's values must sit exactly on
-    those cells.
-    """
-    try:
-        from python_calamine import CalamineWorkbook
-    except ImportError:  # pragma: no cover - a dependency; without it every sheet takes the exact path
-        return None
-    start, end = xml.find(b"<sheetData>"), xml.rfind(b"</sheetData>")
-    if start < 0 or end < start or b"<!" in xml[:start]:
-        return None
-    xml = xml[start:end]  # the cells (conditional formats after them hold <formula>s of their own)
-    if any(token in xml for token in _UNUSUAL) or ((b":c" in xml or b":f" in xml) and _PREFIXED.search(xml)):
-        return None
-    items = _ITEM.findall(xml)
-    if not items:
-        return None
-    numbers, letters, digits, styles, closed = np.array(items, dtype="S10").T
-    is_row = numbers != b""
-    # every row and every cell that can hold a value is one of the usual ones (else it is read exactly)
-    if is_row.sum() != xml.count(b"<row ") or (~is_row).sum() != xml.count(b"</c>"):
-        return None
-    row_numbers = numbers[is_row].astype(np.int64)
-    if len(row_numbers) and (row_numbers.min() < 1 or row_numbers.max() > MAX_ROWS
-                             or (np.diff(row_numbers) <= 0).any()):
-        return None  # the exact path says what is wrong
-    # _xlsx_sheet places a cell in the row it is written in; calamine by its reference: they must agree
-    enclosing = np.maximum.accumulate(np.where(is_row, np.arange(len(items)), -1))[~is_row]
-    if (enclosing < 0).any():
-        return None
-    cell_rows = digits[~is_row].astype(np.int64)
-    if (cell_rows != numbers[enclosing].astype(np.int64)).any():
-        return None
-    value = closed[~is_row] == b""  # the cells holding a value
-    rows, styles = cell_rows[value] - 1, styles[~is_row][value]
-    if not len(rows):
-        return None
-    distinct, which = np.unique(letters[~is_row][value], return_inverse=True)
-    col_of = np.array([sum((ch - 64) * 26 ** k for k, ch in enumerate(reversed(c))) - 1 for c in distinct.tolist()])
-    cols = col_of[which.ravel()]
-    n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
-    if rows.min() < 0 or n_rows > MAX_ROWS or n_cols > 16384 or n_rows * n_cols > MAX_CELLS:
-        return None  # the exact path says what is wrong
-    try:
-        if not book:
-            book.append(CalamineWorkbook.from_path(str(path)))
-        values = book[0].get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception:  # noqa: BLE001 - whatever calamine refuses, the exact path reads or explains
-        return None
-    if len(values) != n_rows or any(len(row) != len(values[0]) for row in values) or len(values[0]) < n_cols:
-        return None
-    grid = np.array(values, dtype=object)[:, :n_cols]
-    if not set(map(type, grid.ravel().tolist())) <= {str, float, bool}:
-        return None  # dates, times or whole numbers: types the exact path reads differently
-    valued = np.zeros((n_rows, n_cols), dtype=bool)
-    valued[rows, cols] = True
-    if (~valued & (grid != "")).any():
-        return None  # calamine found a value where the XML has none
-    grid[~valued] = None
-    shades = np.full((n_rows, n_cols), None, dtype=object)
-    has = styles != b""
-    index = styles[has].astype(np.int64)
-    table = np.array([*fills, None], dtype=object)
-    shades[rows[has], cols[has]] = table[np.where(index < len(fills), index, len(fills))]
-    # as _xlsx_sheet gives it: rows without trailing blanks, no trailing empty rows
-    lengths = n_cols - np.argmax(valued[:, ::-1], axis=1)
-    lengths[~valued.any(axis=1)] = 0
-    last = int(np.flatnonzero(lengths)[-1]) + 1 if lengths.any() else 0
-    return [row[:k].tolist() for row, k in zip(grid[:last], lengths[:last].tolist())], shades
 
 
 def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades: list | None) -> list[list[object]]:
