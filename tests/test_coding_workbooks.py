@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -49,6 +50,67 @@ def test_importing_one_file_keeps_the_other_coders(ready):
     alice.unlink()
     sheets.import_codings(paths=ready)
     assert set(sheets.read_codings(ready)["coder"]) == {"bob"}
+
+
+def test_the_binary_copy_of_codings_is_the_csv_or_is_not_used(ready):
+    """The import writes a binary copy of codings.csv for the agreement stage: it reads exactly as the CSV
+    parses, after a whole import and after one that keeps other coders; a CSV edited by hand, or a copy that
+    is damaged, compressed or out of range, makes the reader parse the CSV."""
+    import zipfile
+
+    def parsed() -> pd.DataFrame:
+        return files.read_csv(ready.codings, text=sheets.CODINGS_TEXT, categorical=True)
+
+    copy = ready.codings_copy
+    alice, bob = _returned(ready, "round-2", ["alice", "bob"])
+    _returned(ready, "round-3", ["carol", "alice"])
+    for inputs in (None, [bob]):
+        sheets.import_codings(inputs, paths=ready)
+        assert copy.is_file()
+        assert sheets._read_codings_copy(copy, ready.codings) is not None
+        pd.testing.assert_frame_equal(sheets.read_codings(ready, categorical=True), parsed())
+    kept = copy.read_bytes()
+    sheets.import_codings(paths=ready)  # the same codings, built from the marks rather than the whole table
+    assert copy.read_bytes() == kept
+    text = ready.codings.read_text()
+    ready.codings.write_text(text.replace(",1\n", ",0\n", 1))  # one mark changed by hand
+    assert sheets._read_codings_copy(copy, ready.codings) is None
+    pd.testing.assert_frame_equal(sheets.read_codings(ready, categorical=True), parsed())
+    ready.codings.write_text(text)
+    good = copy.read_bytes()
+    with zipfile.ZipFile(copy) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    damaged = {
+        "truncated": good[: len(good) // 2],
+        "compressed": _zipped(members, zipfile.ZIP_DEFLATED),
+        "out of range": _zipped({**members, "unit_id.codes.npy": _npy(np.full(len(parsed()), 10**6))}),
+        "short": _zipped({**members, "applied.codes.npy": _npy(np.zeros(3, dtype=np.int8))}),
+    }
+    for what, data in damaged.items():
+        copy.write_bytes(data)
+        assert sheets._read_codings_copy(copy, ready.codings) is None, what
+        pd.testing.assert_frame_equal(sheets.read_codings(ready, categorical=True), parsed())
+    copy.write_bytes(good)
+    assert sheets._read_codings_copy(copy, ready.codings) is not None
+
+
+def _npy(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _zipped(members: dict[str, bytes], compression: int = 0) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])

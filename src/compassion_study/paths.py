@@ -143,6 +143,11 @@ class Paths:
         return self.processed / "codings.csv"
 
     @property
+    def codings_copy(self) -> Path:
+        """A binary copy of ``codings.csv`` for fast reading (a cache: see :func:`sheets.read_codings`)."""
+        return self.processed / ".codings.categorical.npz"
+
+    @property
     def rounds(self) -> Path:
         return self.processed / "rounds.csv"
 

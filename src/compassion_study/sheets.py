@@ -29,6 +29,7 @@ Marks
 from __future__ import annotations
 
 import functools
+import io
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -1441,6 +1442,11 @@ def _import(inputs, round_: str | None, paths: Paths, coders: list[str] | None, 
         outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
                    files.write_bytes(paths.codings, fresh) if fresh is not None
                    else files.write_csv(table, paths.codings)]
+        columns = _codings_columns(tabs) if fresh is not None else _table_columns(table)
+        if columns is not None:
+            _write_codings_copy(paths.codings_copy, columns, files.sha256(paths.codings))
+        else:
+            paths.codings_copy.unlink(missing_ok=True)
         used = sorted({books[v].path for v in rounds["codebook_version"]})
         provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
                           parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
@@ -1449,10 +1455,121 @@ def _import(inputs, round_: str | None, paths: Paths, coders: list[str] | None, 
 
 
 def read_codings(paths: Paths, categorical: bool = False) -> pd.DataFrame:
-    """``codings.csv`` (text columns as strings, or as categoricals: see :func:`files.read_csv`)."""
+    """``codings.csv`` (text columns as strings, or as categoricals: see :func:`files.read_csv`).
+
+    As categoricals, the table comes from the binary copy the import wrote
+    beside it (``paths.codings_copy``) when that copy was made from exactly
+    these bytes (same SHA-256), else from the CSV.  The copy holds each text
+    column's sorted categories and integer codes and the marks, as plain
+    arrays (no pickles, fixed zip timestamps, so the same table gives the
+    same bytes); parsing 4.8 million rows takes seconds, loading it a
+    fraction of one.  It is a cache, not an output: nothing else reads it,
+    and deleting it changes nothing.
+    """
     if not paths.codings.is_file():
         raise InputError(f"{paths.relative(paths.codings)}: not found; run 'compassion-study import' first")
-    return files.read_csv(paths.codings, text=("round", "coder", "unit_id", "code_id"), categorical=categorical)
+    if categorical:
+        copy = _read_codings_copy(paths.codings_copy, paths.codings)
+        if copy is not None:
+            return copy
+    return files.read_csv(paths.codings, text=CODINGS_TEXT, categorical=categorical)
+
+
+#: ``codings.csv``'s text columns.
+CODINGS_TEXT = ("round", "coder", "unit_id", "code_id")
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _codings_columns(tabs: list) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """For each of ``codings.csv``'s columns as :func:`_long` lays it out: (sorted categories, codes); for
+    ``applied``, (None, marks).  None unless every tab is :class:`Marks` (built without the long table)."""
+    if not tabs or not all(isinstance(c, Marks) for c in tabs):
+        return None
+    tabs = [c for c in tabs if len(c.unit_ids) and len(c.code_ids)]  # a tab without rows adds no category
+    if not tabs:
+        return None
+    sizes = np.array([len(c.unit_ids) * len(c.code_ids) for c in tabs], dtype=np.int64)
+
+    def per_tab(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        categories = np.array(sorted(set(values)), dtype=object)
+        return categories, np.repeat(np.searchsorted(categories, np.array(values, dtype=object)), sizes)
+
+    units = np.array(sorted({u for c in tabs for u in c.unit_ids.tolist()}), dtype=object)
+    codes = np.array(sorted({k for c in tabs for k in c.code_ids}), dtype=object)
+    return {
+        "round": per_tab([c.round for c in tabs]), "coder": per_tab([c.coder for c in tabs]),
+        "unit_id": (units, np.concatenate([np.repeat(np.searchsorted(units, c.unit_ids.astype(object)),
+                                                     len(c.code_ids)) for c in tabs])),
+        "code_id": (codes, np.concatenate([np.tile(np.searchsorted(codes, np.array(c.code_ids, dtype=object)),
+                                                   len(c.unit_ids)) for c in tabs])),
+        "applied": (None, np.concatenate([c.marks.ravel() for c in tabs]).astype(np.int8))}
+
+
+def _table_columns(table: pd.DataFrame) -> dict[str, tuple[np.ndarray | None, np.ndarray]] | None:
+    """:func:`_codings_columns` of a ``codings.csv`` table held whole (an import that kept other coders);
+    None for anything but text ids and 0/1 marks."""
+    applied = table["applied"].to_numpy()
+    if not len(table) or not np.isin(applied, (0, 1)).all():
+        return None
+    out = {}
+    for name in CODINGS_TEXT:
+        values = table[name].to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=False) != "string":
+            return None
+        codes, categories = pd.factorize(values, sort=True)
+        out[name] = (np.asarray(categories, dtype=object), codes)
+    return {**out, "applied": (None, applied.astype(np.int8))}
+
+
+def _write_codings_copy(path: Path, columns: dict[str, tuple[np.ndarray | None, np.ndarray]], digest: str) -> None:
+    """Write the binary copy of ``codings.csv`` (see :func:`read_codings`)."""
+    import zipfile
+
+    arrays = {"sha256": np.array([digest])}
+    for name, (categories, codes) in columns.items():
+        if categories is not None:
+            arrays[f"{name}.categories"] = categories.astype(str)
+        width = np.int8 if categories is None or len(categories) < 128 else np.int16 if len(categories) < 1 << 15 \
+            else np.int32
+        arrays[f"{name}.codes"] = codes.astype(width)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            z.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH), member.getvalue())
+    files.write_bytes(path, buf.getvalue())
+
+
+def _read_codings_copy(path: Path, csv: Path) -> pd.DataFrame | None:
+    """The binary copy at ``path`` as a categorical ``codings.csv`` table, if it was made from ``csv`` as it
+    is now and is whole; else None (the CSV is read)."""
+    import zipfile
+
+    try:
+        # a copy is smaller than its CSV and stored, never compressed: nothing in it can expand
+        if not path.is_file() or path.stat().st_size > csv.stat().st_size + (1 << 20):
+            return None
+        with zipfile.ZipFile(path) as z:
+            if any(i.compress_type != zipfile.ZIP_STORED for i in z.infolist()):
+                return None
+        digest = files.sha256(csv)
+        with np.load(path, allow_pickle=False) as npz:
+            if npz["sha256"].tolist() != [digest]:
+                return None
+            columns = {}
+            for name in CODINGS_TEXT:
+                categories, codes = npz[f"{name}.categories"].astype(object), npz[f"{name}.codes"]
+                if len(codes) and not (0 <= codes.min() and codes.max() < len(categories)):
+                    return None
+                columns[name] = pd.Categorical.from_codes(codes.astype(np.int64),
+                                                          categories=pd.Index(categories, dtype=object))
+            applied = npz["applied.codes"].astype(np.int64)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    if any(len(c) != len(applied) for c in columns.values()):
+        return None
+    return pd.DataFrame({**columns, "applied": applied}, columns=CODINGS_COLUMNS)
 
 
 def read_rounds(paths: Paths) -> pd.DataFrame:

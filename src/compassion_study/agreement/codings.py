@@ -478,12 +478,19 @@ def run(paths=None, n_boot: int = DEFAULT_BOOT, seed: int = 0) -> dict[str, pd.D
     The bootstrap seed and resample count are written into every row and the
     manifest.
     """
-    from .. import codebook as cbmod
-    from .. import files, provenance
+    from .. import files
     from ..paths import Paths
-    from ..sheets import read_codings, read_rounds
 
     paths = paths or Paths.from_root()
+    with files.remembered_digests():  # codings.csv is hashed to check its binary copy and for the manifest
+        return _run(paths, n_boot, seed)
+
+
+def _run(paths, n_boot: int, seed: int) -> dict[str, pd.DataFrame]:
+    from .. import codebook as cbmod
+    from .. import files, provenance
+    from ..sheets import read_codings, read_rounds
+
     codings = read_codings(paths, categorical=True)
     rounds = read_rounds(paths)
     books = {}
