@@ -72,10 +72,12 @@ def _new_file_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, sync: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     On any exception the temporary file is removed and ``path`` is untouched.
+    The data reach the disk before the rename (``fsync``) unless ``sync`` is
+    false (a cache that is checked when read and rebuilt when damaged).
     The result keeps the mode of the file it replaces (a deliberate
     ``chmod 600`` stays), or gets the umask's default for a new file.  An
     OS error (disk full, read-only folder) names ``path``, not the
@@ -90,8 +92,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
         tmp_path = Path(tmp)
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if sync:
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
         mode = path.stat().st_mode & 0o7777 if path.is_file() else _new_file_mode()
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
@@ -125,9 +128,9 @@ def remove(path: str | os.PathLike) -> None:
     path.unlink(missing_ok=True)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Atomically write ``data`` to ``path``."""
-    with atomic_path(path) as tmp:
+def write_bytes(path: str | os.PathLike, data: bytes, sync: bool = True) -> Path:
+    """Atomically write ``data`` to ``path`` (see :func:`atomic_path`)."""
+    with atomic_path(path, sync) as tmp:
         tmp.write_bytes(data)
     return Path(path)
 

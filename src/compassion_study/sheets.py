@@ -1494,12 +1494,12 @@ def _codings_columns(tabs: list) -> dict[str, tuple[np.ndarray, np.ndarray]] | N
         categories = np.array(sorted(set(values)), dtype=object)
         return categories, np.repeat(np.searchsorted(categories, np.array(values, dtype=object)), sizes)
 
-    units = np.array(sorted({u for c in tabs for u in c.unit_ids.tolist()}), dtype=object)
+    units = pd.Index(sorted(set().union(*(c.unit_ids.tolist() for c in tabs))), dtype=object)
     codes = np.array(sorted({k for c in tabs for k in c.code_ids}), dtype=object)
     return {
         "round": per_tab([c.round for c in tabs]), "coder": per_tab([c.coder for c in tabs]),
-        "unit_id": (units, np.concatenate([np.repeat(np.searchsorted(units, c.unit_ids.astype(object)),
-                                                     len(c.code_ids)) for c in tabs])),
+        "unit_id": (units.to_numpy(), np.concatenate([np.repeat(units.get_indexer(c.unit_ids), len(c.code_ids))
+                                                      for c in tabs])),
         "code_id": (codes, np.concatenate([np.tile(np.searchsorted(codes, np.array(c.code_ids, dtype=object)),
                                                    len(c.unit_ids)) for c in tabs])),
         "applied": (None, np.concatenate([c.marks.ravel() for c in tabs]).astype(np.int8))}
@@ -1538,7 +1538,7 @@ def _write_codings_copy(path: Path, columns: dict[str, tuple[np.ndarray | None, 
             member = io.BytesIO()
             np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
             z.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH), member.getvalue())
-    files.write_bytes(path, buf.getvalue())
+    files.write_bytes(path, buf.getvalue(), sync=False)  # a cache: checked when read
 
 
 def _read_codings_copy(path: Path, csv: Path) -> pd.DataFrame | None:
