@@ -54,8 +54,10 @@ def test_importing_one_file_keeps_the_other_coders(ready):
 
 def test_the_binary_copy_of_codings_is_the_csv_or_is_not_used(ready):
     """The import writes a binary copy of codings.csv for the agreement stage: it reads exactly as the CSV
-    parses, after a whole import and after one that keeps other coders; a CSV edited by hand, or a copy that
-    is damaged, compressed or out of range, makes the reader parse the CSV."""
+    parses (number-like round and coder names stay text), after a whole import and after one that keeps
+    other coders; a CSV edited by hand, or a copy that is damaged, compressed, out of range or declares
+    more than it holds, makes the reader parse the CSV."""
+    import io
     import zipfile
 
     def parsed() -> pd.DataFrame:
@@ -63,7 +65,7 @@ def test_the_binary_copy_of_codings_is_the_csv_or_is_not_used(ready):
 
     copy = ready.codings_copy
     alice, bob = _returned(ready, "round-2", ["alice", "bob"])
-    _returned(ready, "round-3", ["carol", "alice"])
+    _returned(ready, "10", ["007", "alice"])
     for inputs in (None, [bob]):
         sheets.import_codings(inputs, paths=ready)
         assert copy.is_file()
@@ -85,6 +87,14 @@ def test_the_binary_copy_of_codings_is_the_csv_or_is_not_used(ready):
         "compressed": _zipped(members, zipfile.ZIP_DEFLATED),
         "out of range": _zipped({**members, "unit_id.codes.npy": _npy(np.full(len(parsed()), 10**6))}),
         "short": _zipped({**members, "applied.codes.npy": _npy(np.zeros(3, dtype=np.int8))}),
+        "marks not 0/1": _zipped({**members, "applied.codes.npy": _npy(np.full(len(parsed()), 7, dtype=np.int8))}),
+        "text codes": _zipped({**members, "round.codes.npy": _npy(np.array(["0"] * len(parsed())))}),
+        "unsorted": _zipped({**members, "code_id.categories.npy": _npy(np.load(io.BytesIO(
+            members["code_id.categories.npy"]))[::-1])}),
+        "two-dimensional": _zipped({**members, "unit_id.codes.npy": _npy(np.zeros((len(parsed()), 1), dtype=np.int32))}),
+        # a header declaring a terabyte: refused before anything is allocated
+        "huge": _zipped({**members, "unit_id.codes.npy": members["unit_id.codes.npy"].replace(
+            b"'shape': (", b"'shape': (137438953472", 1)[:200]}),
     }
     for what, data in damaged.items():
         copy.write_bytes(data)
@@ -211,6 +221,19 @@ def _names(path: Path) -> list[str]:
 
 def _col(path: Path, name: str) -> str:
     return sheets.column_letter(_names(path).index(name))
+
+
+def test_carriage_returns_in_memos_stay_inside_their_row(ready):
+    """A memo with a carriage return (pasted Windows text, which Excel stores as _x000D_) is kept with its
+    line breaks as line feeds: a lone CR in memos.csv would end its row there and make a second one."""
+    (alice,) = _returned(ready, "round-2", ["alice"])
+    memo = _col(alice, sheets.MEMO)
+    _edit(alice, {f"{memo}{sheets.HEADER_ROW + 1}": "kind_x000D_but unsure",
+                  f"{memo}{sheets.HEADER_ROW + 2}": "first\r\nsecond\rthird"})
+    sheets.import_codings(paths=ready)
+    memos = files.read_csv(ready.processed / "memos.csv", text=["memo"])
+    assert memos["memo"].tolist()[:2] == ["kind\nbut unsure", "first\nsecond\nthird"]
+    assert set(memos["round"]) == {"round-2"}
 
 
 def test_half_done_rows_and_untouched_workbooks_are_reported(ready, capsys):

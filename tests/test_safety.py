@@ -197,3 +197,18 @@ def test_csv_writer_shortcuts_write_exactly_what_pandas_writes(rows, single):
         if col in expected:
             expected[col] = [files.neutralise(v) for v in expected[col]]
     assert files.csv_bytes(df) == expected.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def test_remembered_digests_never_give_an_old_digest(tmp_path):
+    """Within a stage a file is hashed once; a file written again (same size, and on ext4 often the same
+    inode, within the clock's resolution) is hashed again, and outside the block nothing is remembered."""
+    import hashlib
+
+    path = tmp_path / "a.txt"
+    files.write_bytes(path, b"one")
+    with files.remembered_digests():
+        assert files.sha256(path) == hashlib.sha256(b"one").hexdigest()
+        files.write_bytes(path, b"two")
+        assert files.sha256(path) == hashlib.sha256(b"two").hexdigest()
+    path.write_bytes(b"six")  # in place, outside any stage
+    assert files.sha256(path) == hashlib.sha256(b"six").hexdigest()

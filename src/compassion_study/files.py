@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
 import hashlib
 import io
@@ -98,6 +99,11 @@ def atomic_path(path: str | os.PathLike, sync: bool = True) -> Iterator[Path]:
         mode = path.stat().st_mode & 0o7777 if path.is_file() else _new_file_mode()
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
+        digests = _DIGESTS.get()
+        if digests:  # the path now holds other bytes (possibly in a reused inode)
+            where = os.path.abspath(path)
+            for key in [k for k in digests if k[0] == where]:
+                del digests[key]
     except OSError as exc:
         # a failure of the write itself (disk full, read-only folder) is about ``path``; any
         # other OS error raised inside the block (a program that would not start) is the caller's
@@ -140,8 +146,9 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-#: Digests taken inside :func:`remembered_digests`, by the file's identity and state; None outside it.
-_DIGESTS: dict[tuple[int, ...], str] | None = None
+#: Digests taken inside :func:`remembered_digests` (per thread and task), by the file's path, identity and
+#: state; None outside it.
+_DIGESTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("compassion_study_digests", default=None)
 
 
 @contextlib.contextmanager
@@ -149,31 +156,33 @@ def remembered_digests():
     """Within this block, :func:`sha256` reads each unchanged file once.
 
     A stage records the digest of files it has already hashed (a returned
-    workbook in ``rounds.csv`` and again in the manifest): a file whose
-    device, inode, size, modification and change times are unchanged is
-    not read again.  Scoped to one stage's run, as a file edited in place
-    within the clock's resolution would keep all five.
+    workbook in ``rounds.csv`` and again in the manifest): a file at the
+    same path whose device, inode, size, modification and change times are
+    unchanged is not read again, and a file written through
+    :func:`atomic_path` is always read again.  Scoped to one stage's run
+    (and to the thread running it), as a file edited in place within the
+    clock's resolution would keep all five.
     """
-    global _DIGESTS
-    outer, _DIGESTS = _DIGESTS, ({} if _DIGESTS is None else _DIGESTS)
+    token = _DIGESTS.set({} if _DIGESTS.get() is None else _DIGESTS.get())
     try:
         yield
     finally:
-        _DIGESTS = outer
+        _DIGESTS.reset(token)
 
 
 def sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes (see :func:`remembered_digests`)."""
+    digests = _DIGESTS.get()
     with open(path, "rb") as fh:
         st = os.fstat(fh.fileno())
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        if _DIGESTS is not None and key in _DIGESTS:
-            return _DIGESTS[key]
+        key = (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if digests is not None and key in digests:
+            return digests[key]
         h = hashlib.sha256()
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    if _DIGESTS is not None:
-        _DIGESTS[key] = h.hexdigest()
+    if digests is not None:
+        digests[key] = h.hexdigest()
     return h.hexdigest()
 
 
@@ -329,31 +338,32 @@ def read_csv(path: str | os.PathLike, text: tuple[str, ...] | list[str] = (), ca
         are restored too.  Only empty cells are missing values (``NA`` and
         ``null`` are text).
     categorical : bool
-        Return the ``text`` columns as categoricals with sorted categories:
-        for long tables of a few repeated ids (``codings.csv``: 48 rows per
-        unit), the parser builds the categories, neutralised text is
+        Return the ``text`` columns as categoricals of the text values that
+        occur, sorted as Python sorts str: for long tables of a few
+        repeated ids (``codings.csv``: 48 rows per unit) neutralised text is
         restored once per distinct value, and later factorising is integer
-        work.
+        work.  (pandas' own category parsing would turn a column of
+        number-like names, round ``10`` or coder ``007``, into numbers.)
     """
     present = pd.read_csv(path, nrows=0).columns
-    dtypes = {c: ("category" if categorical else str) for c in text if c in present}
+    dtypes = {c: str for c in text if c in present}
     # only an empty cell is missing: a comment or memo reading "NA", "n/a" or "null" is someone's words
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
     for col in dtypes:
         if not categorical:
             df[col] = df[col].fillna("")
             continue
-        codes = df[col].cat.codes.to_numpy(dtype=np.int64)
-        uniques = np.append(df[col].cat.categories.to_numpy(dtype=object), "")  # the last: an empty cell
+        codes, uniques = pd.factorize(df[col].to_numpy(dtype=object))  # an empty cell (NaN) is -1
+        uniques = np.append(np.asarray(uniques, dtype=object), "")  # the last: an empty cell
         uniques = _restore_series(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
         codes[codes < 0] = len(uniques) - 1
-        order = np.argsort(uniques.astype(str), kind="stable")  # sorted as Python sorts str
-        used = np.zeros(len(uniques), dtype=bool)
+        # sorted as Python sorts str; two spellings that restore to one text become one category
+        categories, inverse = np.unique(uniques, return_inverse=True)
+        codes = inverse.ravel()[codes]
+        used = np.zeros(len(categories), dtype=bool)
         used[codes] = True
-        keep = order[used[order]]  # categories that occur, sorted
-        new = np.full(len(uniques), -1, dtype=np.int64)
-        new[keep] = np.arange(len(keep))
-        df[col] = pd.Categorical.from_codes(new[codes], categories=pd.Index(uniques[keep], dtype=object))
+        df[col] = pd.Categorical.from_codes((np.cumsum(used) - 1)[codes],
+                                            categories=pd.Index(categories[used], dtype=object))
     for col in _text_columns(df):
         if not (categorical and col in dtypes):
             df[col] = _restore_series(df[col])

@@ -858,7 +858,7 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
                                 f"spreadsheet turns into an error value; type it as text, starting with an apostrophe "
                                 f"('{str(raw_memo)[:40]})")
                 return
-            memo = _as_text(raw_memo).strip()
+            memo = _memo_text(raw_memo)
             bad = _CONTROL.search(memo)
             if bad:
                 problems.append(f"{at(r, col[MEMO])}: memo holds control character U+{ord(bad.group()):04X}; "
@@ -932,6 +932,12 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
 
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
+def _memo_text(value: object) -> str:
+    """A memo as stored: line breaks as ``\\n`` (a carriage return, which Excel keeps from text pasted from
+    Windows, would end the row of the CSV it is written to), outer spaces removed."""
+    return _as_text(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: list[tuple[str, int]],
@@ -1030,6 +1036,9 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
     applied = marks.any(axis=1)
     keep &= ~(applied & none)
     memo = texts(columns[col[MEMO]]) if MEMO in col else np.full(n, "", dtype=object)
+    breaks = np.fromiter(("\r" in m for m in memo), dtype=bool, count=n)
+    if breaks.any():
+        memo[breaks] = [_memo_text(m) for m in memo[breaks]]
     has_memo = memo != ""
     for i in np.flatnonzero(has_memo & keep):
         if _CONTROL.search(memo[i]):
@@ -1442,11 +1451,7 @@ def _import(inputs, round_: str | None, paths: Paths, coders: list[str] | None, 
         outputs = [files.write_csv(rounds, paths.rounds), files.write_csv(memos, paths.processed / "memos.csv"),
                    files.write_bytes(paths.codings, fresh) if fresh is not None
                    else files.write_csv(table, paths.codings)]
-        columns = _codings_columns(tabs) if fresh is not None else _table_columns(table)
-        if columns is not None:
-            _write_codings_copy(paths.codings_copy, columns, files.sha256(paths.codings))
-        else:
-            paths.codings_copy.unlink(missing_ok=True)
+        _refresh_codings_copy(paths, _codings_columns(tabs) if fresh is not None else _table_columns(table))
         used = sorted({books[v].path for v in rounds["codebook_version"]})
         provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
                           parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
@@ -1521,6 +1526,18 @@ def _table_columns(table: pd.DataFrame) -> dict[str, tuple[np.ndarray | None, np
     return {**out, "applied": (None, applied.astype(np.int8))}
 
 
+def _refresh_codings_copy(paths: Paths, columns: dict | None) -> None:
+    """Write the binary copy of the ``codings.csv`` just written, or remove an old one; a cache that cannot be
+    written (a full disk) is left out rather than failing the import (the CSV is then parsed)."""
+    try:
+        if columns is not None:
+            _write_codings_copy(paths.codings_copy, columns, files.sha256(paths.codings))
+        else:
+            paths.codings_copy.unlink(missing_ok=True)
+    except OSError:
+        paths.codings_copy.unlink(missing_ok=True)
+
+
 def _write_codings_copy(path: Path, columns: dict[str, tuple[np.ndarray | None, np.ndarray]], digest: str) -> None:
     """Write the binary copy of ``codings.csv`` (see :func:`read_codings`)."""
     import zipfile
@@ -1543,33 +1560,54 @@ def _write_codings_copy(path: Path, columns: dict[str, tuple[np.ndarray | None, 
 
 def _read_codings_copy(path: Path, csv: Path) -> pd.DataFrame | None:
     """The binary copy at ``path`` as a categorical ``codings.csv`` table, if it was made from ``csv`` as it
-    is now and is whole; else None (the CSV is read)."""
+    is now and is whole; else None (the CSV is read).
+
+    A copy is checked before anything in it is allocated: stored members
+    only, each a 1-D ``.npy`` whose declared shape fills exactly its bytes,
+    the SHA-256 of ``csv`` as it is now, integer codes within their sorted,
+    distinct categories, marks 0 or 1, all columns of one length.
+    """
     import zipfile
 
+    arrays = {}
     try:
-        # a copy is smaller than its CSV and stored, never compressed: nothing in it can expand
         if not path.is_file() or path.stat().st_size > csv.stat().st_size + (1 << 20):
-            return None
+            return None  # a copy is smaller than its CSV
         with zipfile.ZipFile(path) as z:
-            if any(i.compress_type != zipfile.ZIP_STORED for i in z.infolist()):
-                return None
-        digest = files.sha256(csv)
-        with np.load(path, allow_pickle=False) as npz:
-            if npz["sha256"].tolist() != [digest]:
-                return None
-            columns = {}
-            for name in CODINGS_TEXT:
-                categories, codes = npz[f"{name}.categories"].astype(object), npz[f"{name}.codes"]
-                if len(codes) and not (0 <= codes.min() and codes.max() < len(categories)):
+            for info in z.infolist():
+                if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
                     return None
-                columns[name] = pd.Categorical.from_codes(codes.astype(np.int64),
-                                                          categories=pd.Index(categories, dtype=object))
-            applied = npz["applied.codes"].astype(np.int64)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                with z.open(info) as fh:
+                    header = {(1, 0): np.lib.format.read_array_header_1_0,
+                              (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(fh))
+                    if header is None:
+                        return None
+                    shape, _, dtype = header(fh)
+                    if len(shape) != 1 or dtype.hasobject or fh.tell() + shape[0] * dtype.itemsize != info.file_size:
+                        return None
+            digest = files.sha256(csv)
+            for info in z.infolist():
+                with z.open(info) as fh:
+                    arrays[info.filename[:-4]] = np.lib.format.read_array(fh, allow_pickle=False)
+        if arrays.get("sha256", np.array([])).tolist() != [digest]:
+            return None
+        applied = arrays["applied.codes"]
+        if applied.dtype.kind not in "iu" or not np.isin(applied, (0, 1)).all():
+            return None
+        columns = {}
+        for name in CODINGS_TEXT:
+            categories, codes = arrays[f"{name}.categories"], arrays[f"{name}.codes"]
+            if categories.dtype.kind != "U" or codes.dtype.kind not in "iu" or len(codes) != len(applied):
+                return None
+            categories = categories.astype(object)
+            if (len(categories) > 1 and not all(a < b for a, b in zip(categories[:-1], categories[1:]))) \
+                    or (len(codes) and not (0 <= codes.min() and codes.max() < len(categories))):
+                return None
+            columns[name] = pd.Categorical.from_codes(codes.astype(np.int64),
+                                                      categories=pd.Index(categories, dtype=object))
+    except Exception:  # noqa: BLE001 - a damaged cache of any kind: read the CSV
         return None
-    if any(len(c) != len(applied) for c in columns.values()):
-        return None
-    return pd.DataFrame({**columns, "applied": applied}, columns=CODINGS_COLUMNS)
+    return pd.DataFrame({**columns, "applied": applied.astype(np.int64)}, columns=CODINGS_COLUMNS)
 
 
 def read_rounds(paths: Paths) -> pd.DataFrame:

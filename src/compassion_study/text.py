@@ -55,7 +55,9 @@ def _import_nltk() -> None:
     stub when it is missing.  That import is most of an auto-coding run on
     100,000 units.  Where scipy.stats is not loaded yet, it is held back
     while nltk loads, and the measure is then pointed at a function that
-    imports it on first use: nltk behaves exactly as before.
+    imports it on first use: nltk behaves exactly as before.  (Another
+    thread importing scipy.stats during that instant would be refused; the
+    package imports nltk on first use, from the thread that uses it.)
     """
     import sys
 
@@ -65,17 +67,20 @@ def _import_nltk() -> None:
     sys.modules["scipy.stats"] = None  # "import scipy.stats" raises ImportError meanwhile
     try:
         import nltk  # noqa: F401
-        from nltk.metrics import association
     finally:
         if sys.modules.get("scipy.stats", 0) is None:
             del sys.modules["scipy.stats"]
+        # even after an interrupted import, the measure that loaded without scipy imports it when used
+        association = sys.modules.get("nltk.metrics.association")
+        if association is not None:
+            association.fisher_exact = _fisher_exact
 
-    def fisher_exact(*args, **kwargs):
-        from scipy.stats import fisher_exact
 
-        return fisher_exact(*args, **kwargs)
+def _fisher_exact(*args, **kwargs):
+    """scipy.stats.fisher_exact, imported on first use (see :func:`_import_nltk`)."""
+    from scipy.stats import fisher_exact
 
-    association.fisher_exact = fisher_exact
+    return fisher_exact(*args, **kwargs)
 
 
 @lru_cache(maxsize=1)

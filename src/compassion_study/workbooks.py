@@ -107,7 +107,7 @@ def in_parallel(function, jobs: list[tuple], worth_it: bool = True) -> list:
 
     A 5,000-row workbook takes about a second to lay out or read, all of it
     in Python; a second core halves the time for a round.  Up to twice as
-    many workers as cores run at once, as many as there are jobs.  Workers are
+    many workers as cores run at once (at most 8), as many as there are jobs.  Workers are
     forked (no re-import) and only compute: they return results (bytes, not
     files) and the caller writes.  Forking is used only from a
     single-threaded process (a command line or a test, not a Jupyter
@@ -120,10 +120,11 @@ def in_parallel(function, jobs: list[tuple], worth_it: bool = True) -> list:
     import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    cores = os.cpu_count() or 1
-    # one worker per job up to twice the cores: three files on two cores then take 1.5 files' time, not 2
-    # (jobs here are similar in size); more would only hold more files in memory at once
-    workers = min(len(jobs), 2 * cores)
+    # the cores this process may use (a container's or taskset's share, not the host's count)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    # one worker per job up to twice the cores (at most 8): three files on two cores then take 1.5 files'
+    # time, not 2 (jobs here are similar in size); more would only hold more files in memory at once
+    workers = min(len(jobs), 2 * cores, 8)
     if cores < 2 or workers < 2 or not worth_it or threading.active_count() > 1 \
             or "fork" not in multiprocessing.get_all_start_methods():
         return [function(*job) for job in jobs]
