@@ -481,3 +481,39 @@ def _lines_word_by_word(text: str, width: float, size: float) -> int:
 def test_row_heights_fill_lines_as_word_by_word(text, width, size):
     """A row's height counts wrapped lines with one search per line; the count is the word-by-word fill's."""
     assert sheets.text_lines.__wrapped__(text, width, size) == _lines_word_by_word(text, width, size)
+
+
+def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, monkeypatch):
+    """The export puts the blank mark and memo cells of most unit rows into the sheet's XML in bulk; the
+    workbook is byte for byte the one XlsxWriter writes cell by cell: one coder and a shared workbook,
+    ILLUSTRATIVE or not, a sampled round (coders with different rows), 2 and 3 units (the least bulk
+    needs), text that needs the quote prefix, and a codebook of 40 codes (a two-letter check column)."""
+    import copy
+
+    import yaml
+
+    from compassion_study import codebook as cbmod
+
+    units = ingest.read_units(ready.units)
+    odd = units.copy()
+    odd.loc[odd.index[::3], "text"] = "=" + odd["text"][::3]
+    book = cbmod.load(cbmod.available(ready)[0])
+    big = yaml.safe_load(book.path.read_text(encoding="utf-8"))
+    base = [dict(c) for c in big["codes"]]
+    big["codes"] = [{**copy.deepcopy(base[i % len(base)]), "id": f"c{i:02d}", "label": f"Code {i}"}
+                    for i in range(40)]
+    big_path = tmp_path / "big.yaml"
+    big_path.write_text(yaml.safe_dump(big, allow_unicode=True), encoding="utf-8")
+    wide = cbmod.load(big_path)
+    plan = sheets.assign(units, ["alice", "bob"], sample=0.5, seed=3)
+    sampled = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in ("alice", "bob")}
+    cases = [({"alice": units}, book, False), ({"alice": units, "bob": units}, book, True),
+             (sampled, book, False), ({"alice": units.iloc[:2]}, book, False), ({"alice": units.iloc[:3]}, book, True),
+             ({"alice": odd}, book, False), ({"alice": units, "bob": odd}, wide, True)]
+    spliced = []
+    real = sheets._blank_cells_in_bulk
+    monkeypatch.setattr(sheets, "_blank_cells_in_bulk", lambda *a: spliced.append(real(*a)) or spliced[-1])
+    for assignments, codebook_, illustrative in cases:
+        bulk = sheets.workbook_bytes("round-2", assignments, codebook_, illustrative)
+        assert bulk == sheets.workbook_bytes("round-2", assignments, codebook_, illustrative, bulk=False)
+    assert len(spliced) == 6  # every case but the 2-unit one went the bulk way (none fell back)
