@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -517,3 +518,37 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
         bulk = sheets.workbook_bytes("round-2", assignments, codebook_, illustrative)
         assert bulk == sheets.workbook_bytes("round-2", assignments, codebook_, illustrative, bulk=False)
     assert len(spliced) == 6  # every case but the 2-unit one went the bulk way (none fell back)
+
+
+def test_empty_cells_left_out_before_parsing_change_nothing(tmp_path, monkeypatch):
+    """The .xlsx reader drops empty cells (<c r="F5" s="12"/>) from the XML before expat sees it, chunk by
+    chunk; nothing else changes, whatever the chunk size: not a tag cut by a chunk's end, not text in a
+    CDATA section or a comment that looks like an empty cell."""
+    import functools
+    import io
+    import re
+
+    from compassion_study import spreadsheets
+
+    rows = (b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c><c r="B1" s="3"/><c r="C1" s="2"/></row>'
+            b'<row r="2"><c r="A2" s="1"/><c r="B2"><v>1</v></c><c r="C2" s="1"/></row>')
+    odd = (b'<row r="3"><c r="A3"/><!-- <c r="C3"/> --><c r="B3" t="inlineStr"><is><t><![CDATA[x<c r="D9" s="1"/>y]]>'
+           b'</t></is></c><c r="C3" s="2"/></row>')
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    tail = b"</sheetData></worksheet>"
+    plain = b"".join(spreadsheets._without_blank_cells(io.BytesIO(head + rows + tail)))
+    assert b"/>" not in plain and plain.count(b"<c ") == 2  # every empty cell left out, the two others kept
+    real = spreadsheets._without_blank_cells
+    for xml, expected in ((head + rows + tail, [["a"], [None, 1.0]]),
+                          (head + rows + odd + tail, [["a"], [None, 1.0], [None, 'x<c r="D9" s="1"/>y']])):
+        book = tmp_path / "sheet.xlsx"
+        wb = xlsxwriter.Workbook(book)
+        wb.add_worksheet("Coding").write_string(0, 0, "a")
+        wb.close()
+        rewrite_zip(book, tmp_path / "x.xlsx", lambda name, data: xml if name == "xl/worksheets/sheet1.xml" else data)
+        for size in (1, 2, 3, 7, 16, 64, 1 << 20):
+            monkeypatch.setattr(spreadsheets, "_without_blank_cells", functools.partial(real, size=size))
+            assert spreadsheets.xlsx_sheets(tmp_path / "x.xlsx", "x.xlsx")["Coding"] == expected, size
+        monkeypatch.setattr(spreadsheets, "_BLANK_CELL", re.compile(rb"(?!)"))  # nothing left out
+        assert spreadsheets.xlsx_sheets(tmp_path / "x.xlsx", "x.xlsx")["Coding"] == expected
+        monkeypatch.undo()
