@@ -204,11 +204,17 @@ def test_remembered_digests_never_give_an_old_digest(tmp_path):
     inode, within the clock's resolution) is hashed again, and outside the block nothing is remembered."""
     import hashlib
 
-    path = tmp_path / "a.txt"
+    path, other = tmp_path / "a.txt", tmp_path / "b.txt"
     files.write_bytes(path, b"one")
+    files.write_bytes(other, b"two")
     with files.remembered_digests():
         assert files.sha256(path) == hashlib.sha256(b"one").hexdigest()
-        files.write_bytes(path, b"two")
-        assert files.sha256(path) == hashlib.sha256(b"two").hexdigest()
-    path.write_bytes(b"six")  # in place, outside any stage
-    assert files.sha256(path) == hashlib.sha256(b"six").hexdigest()
+        files.sha256(other)
+        remembered = files._DIGESTS.get()
+        assert {key[0] for key in remembered} == {str(path), str(other)}
+        files.write_bytes(path, b"six")  # the same size: only what is remembered of this path is forgotten
+        assert {key[0] for key in remembered} == {str(other)}
+        assert files.sha256(path) == hashlib.sha256(b"six").hexdigest()
+    assert files._DIGESTS.get() is None
+    path.write_bytes(b"ten")  # in place, outside any stage
+    assert files.sha256(path) == hashlib.sha256(b"ten").hexdigest()

@@ -332,7 +332,8 @@ def _without_blank_cells(fh, size: int = 1 << 20):
     back twice for each: most of a returned Coding sheet's 2.4 million cells
     at 100,000 units.  Such a tag can only be text inside a comment or a
     CDATA section, which start ``<!``: from the first ``<!`` on (as from any
-    tag cut by a chunk's end) the bytes pass through as they are.
+    tag cut by a chunk's end) the bytes pass through as they are.  (The
+    column expat names for a damaged sheet counts the bytes it was given.)
     """
     carry, plain = b"", True
     while True:
