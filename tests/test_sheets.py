@@ -485,10 +485,11 @@ def test_row_heights_fill_lines_as_word_by_word(text, width, size):
 
 
 def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, monkeypatch):
-    """The export puts the blank mark and memo cells of most unit rows into the sheet's XML in bulk; the
+    """The export puts most cells of the unit rows into the sheet's XML in bulk; the
     workbook is byte for byte the one XlsxWriter writes cell by cell: one coder and a shared workbook,
     ILLUSTRATIVE or not, a sampled round (coders with different rows), 2 and 3 units (the least bulk
-    needs), text that needs the quote prefix, and a codebook of 40 codes (a two-letter check column)."""
+    needs), text that needs the quote prefix (first in the first rows or far down), text XlsxWriter measures
+    in UTF-16 units, and a codebook of 40 codes (a two-letter check column)."""
     import copy
 
     import yaml
@@ -498,6 +499,10 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
     units = ingest.read_units(ready.units)
     odd = units.copy()
     odd.loc[odd.index[::3], "text"] = "=" + odd["text"][::3]
+    late = units.copy()  # a format first used far down the sheet, and text XlsxWriter measures in UTF-16 units
+    late.loc[late.index[7], "section"] = "-" + late["section"].iloc[7]
+    late.loc[late.index[12], "theme"] = "@" + late["theme"].iloc[12]
+    late.loc[late.index[5], "text"] = "😀" * 9_000
     book = cbmod.load(cbmod.available(ready)[0])
     big = yaml.safe_load(book.path.read_text(encoding="utf-8"))
     base = [dict(c) for c in big["codes"]]
@@ -510,14 +515,14 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
     sampled = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in ("alice", "bob")}
     cases = [({"alice": units}, book, False), ({"alice": units, "bob": units}, book, True),
              (sampled, book, False), ({"alice": units.iloc[:2]}, book, False), ({"alice": units.iloc[:3]}, book, True),
-             ({"alice": odd}, book, False), ({"alice": units, "bob": odd}, wide, True)]
+             ({"alice": odd}, book, False), ({"alice": units, "bob": odd}, wide, True), ({"alice": late}, book, False)]
     spliced = []
-    real = sheets._blank_cells_in_bulk
-    monkeypatch.setattr(sheets, "_blank_cells_in_bulk", lambda *a: spliced.append(real(*a)) or spliced[-1])
+    real = sheets._cells_in_bulk
+    monkeypatch.setattr(sheets, "_cells_in_bulk", lambda *a: spliced.append(real(*a)) or spliced[-1])
     for assignments, codebook_, illustrative in cases:
         bulk = sheets.workbook_bytes("round-2", assignments, codebook_, illustrative)
         assert bulk == sheets.workbook_bytes("round-2", assignments, codebook_, illustrative, bulk=False)
-    assert len(spliced) == 6  # every case but the 2-unit one went the bulk way (none fell back)
+    assert len(spliced) == 7  # every case but the 2-unit one went the bulk way (none fell back)
 
 
 def test_empty_cells_left_out_before_parsing_change_nothing(tmp_path, monkeypatch):

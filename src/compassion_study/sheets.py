@@ -278,10 +278,9 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
                   book: cbmod.Codebook, illustrative: bool, bulk: bool = False) -> tuple | None:
     """Lay out one Coding sheet.
 
-    With ``bulk``, the blank mark and memo cells of every unit row after
-    the first two are left out, and the return value says where
-    :func:`_blank_cells_in_bulk` puts them back (the same XML XlsxWriter
-    writes for them, copied from the first two rows, one of each stripe).
+    With ``bulk``, most cells of every unit row after the first two are
+    left out, and the return value says how :func:`_cells_in_bulk` puts
+    them back (the same XML XlsxWriter writes for them).
     """
     ws = book_.sheet(name)
     write = book_.write
@@ -328,14 +327,31 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
             pair(text_wrap=True, locked=False, font_size=9, font_color="#888888", **fill)))
     sizes = [11, 9, 9, 9]
     columns = [units[c].tolist() for c in ("unit_id", "text", "prompt", "section", "theme")]
+    # bulk: XlsxWriter writes each unit row's id and check cells (its row element, spans and height stay its
+    # own); the shared strings of the other text cells are counted in the same order as cell by cell, and the
+    # cells themselves go into the XML afterwards (_cells_into_rows).  A format gets its number when a cell
+    # first uses it in the saved XML, so a row holding a format no written cell has used yet is written in full.
+    sst = book_.wb.str_table if bulk else None
+    if bulk and not callable(getattr(sst, "_get_shared_string_index", None)):
+        raise RuntimeError("bulk workbook: XlsxWriter keeps its shared strings otherwise")
+    used: set[int] = set()
+    later: dict[int, list] = {}  # 1-based row -> [(format, shared string index)] of the text cells after the id
     for k, values in enumerate(zip(*columns)):
         r = h + 1 + k
         if r >= workbooks.MAX_ROWS:
             raise ValueError(f"{len(units):,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
         text, small, first_mark, mark, memo_f, check_f = styles[k % 2]
-        for j, value in enumerate(values):
-            if ws.write_string(r, j, value, (text if j < 2 else small)[value[:1] in files.FORMULA_TRIGGERS]) == -2:
+        formats = [(text if j < 2 else small)[value[:1] in files.FORMULA_TRIGGERS] for j, value in enumerate(values)]
+        if bulk and k >= 2 and all(id(f) in used for f in formats[1:]) \
+                and max(map(len, values[1:])) <= workbooks.SHORT_TEXT:
+            if ws.write_string(r, 0, values[0], formats[0]) == -2:
                 raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
+            later[r + 1] = [(f, sst._get_shared_string_index(v)) for f, v in zip(formats[1:], values[1:])]
+        else:
+            for j, value in enumerate(values):
+                if ws.write_string(r, j, value, formats[j]) == -2:
+                    raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
+            used.update(map(id, formats))
         if not bulk or k < 2:
             ws.write_blank(r, first_code, None, first_mark)
             for j in range(first_code + 1, memo):
@@ -364,7 +380,9 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     ws.autofilter(h, 0, max(last, h), len(header) - 1)
     workbooks.protect(ws, filter_and_resize=True)
     if bulk and len(units) > 2:  # 1-based rows in the sheet's XML
-        return ws, column_letter(first_code), column_letter(check), h + 1 + 1, h + len(units) + 1
+        return ws, functools.partial(_cells_into_rows, first_col=column_letter(first_code),
+                                     check_col=column_letter(check), first=h + 1 + 1, last=h + len(units) + 1,
+                                     later=later)
     return None
 
 
@@ -374,10 +392,20 @@ def workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbmo
 
     One coder gives a *Coding* sheet; several give ``Coding <coder>`` sheets
     (the shared workbook).  Identical inputs give identical bytes, and
-    ``bulk`` (blank cells put in by :func:`_blank_cells_in_bulk`, three
-    times faster for a large round) gives the same bytes as writing every
-    cell through XlsxWriter.
+    ``bulk`` (most cells of the unit rows put in by :func:`_cells_in_bulk`,
+    several times faster for a large round) gives the same bytes as writing
+    every cell through XlsxWriter.
     """
+    if bulk:
+        try:
+            return _workbook_bytes(round_, assignments, book, illustrative, bulk=True)
+        except RuntimeError:  # XlsxWriter lays sheets out otherwise (another version): write every cell instead
+            pass
+    return _workbook_bytes(round_, assignments, book, illustrative, bulk=False)
+
+
+def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,
+                    illustrative: bool, bulk: bool) -> bytes:
     book_ = workbooks.Book()
     shared = len(assignments) > 1
     _instructions(book_, round_, list(assignments), book, illustrative, shared)
@@ -388,52 +416,53 @@ def workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbmo
                                      illustrative, bulk))
     hidden = book_.sheet("Assignment")
     book_.write_row(hidden, 0, ["coder", "unit_id"])
-    r = 1
-    for coder, units in assignments.items():
-        for uid in units["unit_id"]:
-            book_.write_row(hidden, r, [coder, uid])
-            r += 1
+    pairs = [(coder, uid) for coder, units in assignments.items() for uid in units["unit_id"]]
+    formats = (book_.fmt(), book_.fmt(quote_prefix=True))  # the formats Book.write gives text
+    used: set[int] = set()
+    later: dict[int, list] = {}
+    for r, pair in enumerate(pairs, start=1):
+        cells = [formats[v[:1] in files.FORMULA_TRIGGERS] if type(v) is str else None for v in pair]
+        # as on the Coding sheets: rows whose cells need no new format number go into the XML afterwards;
+        # the first and last stay XlsxWriter's (they set the sheet's dimensions)
+        if bulk and 1 < r < len(pairs) and all(id(f) in used for f in cells) \
+                and max(map(len, pair)) <= workbooks.SHORT_TEXT:
+            later[r + 1] = [(f, book_.wb.str_table._get_shared_string_index(v)) for f, v in zip(cells, pair)]
+        else:
+            book_.write_row(hidden, r, list(pair))
+            used.update(id(f) for f in cells if f is not None)
     hidden.hide()
     workbooks.protect(hidden)
+    if later:
+        spliced.append((hidden, functools.partial(_rows_into_sheet, later=later)))
     sheets_in_order = book_.wb.worksheets()
-    parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": rest for ws, *rest in filter(None, spliced)}
-    data = book_.getvalue()
-    if not parts:
-        return data
-    try:
-        return _blank_cells_in_bulk(data, parts)
-    except RuntimeError:  # XlsxWriter laid the sheet out otherwise (another version): write every cell instead
-        return workbook_bytes(round_, assignments, book, illustrative, bulk=False)
+    parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": put for ws, put in filter(None, spliced)}
+    data = book_.getvalue(compress=not parts)  # compressed once, below, when parts change
+    return _cells_in_bulk(data, parts) if parts else data
 
 
-def _blank_cells_in_bulk(data: bytes, parts: dict[str, tuple[str, str, int, int]]) -> bytes:
-    """Put the blank mark and memo cells back into the unit rows of Coding sheets written without them.
+def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], bytes]]) -> bytes:
+    """Put the cells left out of the unit rows of Coding sheets back into the saved workbook.
 
-    XlsxWriter spends about 8 µs of Python on each cell it writes, and the
-    blank cells (every code, "no code applies" and the memo: three in four
-    of a unit row's cells) carry only their format: the stripe of their row
-    that shows a sorted block, the unlocked protection and the centring.
-    ``parts`` maps a sheet's XML part to ``(first blank column, check
-    column, first row, last row)``; the first two unit rows, one of each
-    stripe, were written in full, and their blank cells, with the row
-    number changed, are put before each later row's check cell, where
-    XlsxWriter puts them.  The result is byte for byte the workbook written
-    cell by cell (``test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes``);
+    XlsxWriter spends about 8 µs of Python on each cell it writes.  Of a
+    unit row's cells it wrote only the id and the check cell (so the row
+    element, its spans and height are its own); the text cells between them
+    are written here from their format numbers and shared-string indexes,
+    and the blank cells (every code, "no code applies" and the memo: they
+    carry only their format, the stripe of their row, the unlocked
+    protection and the centring) are copied from the first two unit rows,
+    one of each stripe, written in full, with the row number changed.
+    The rows of the hidden Assignment sheet after the first are written
+    here whole (:func:`_rows_into_sheet`).  ``parts`` maps a sheet's XML
+    part to the function that puts its cells back.  The result
+    is byte for byte the workbook written cell by cell
+    (``test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes``);
     anything unexpected raises instead of writing a different workbook.
     """
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
-        for info in zin.infolist():
-            body = zin.read(info)
-            if info.filename in parts:
-                body = _blank_cells_into_rows(body, *parts[info.filename])
-            zout.writestr(info, body)
-    return out.getvalue()
+    return workbooks.deflated(data, parts)
 
 
-def _blank_cells_into_rows(xml: bytes, first_col: str, check_col: str, first: int, last: int) -> bytes:
+def _cells_into_rows(xml: bytes, first_col: str, check_col: str, first: int, last: int,
+                     later: dict[int, list]) -> bytes:
     marker = f'<c r="{check_col}'.encode()
 
     def template(r: int) -> bytes:  # row r's blank cells, with a NUL where the row number goes
@@ -442,22 +471,61 @@ def _blank_cells_into_rows(xml: bytes, first_col: str, check_col: str, first: in
             raise RuntimeError(f"bulk workbook: row {r}'s blank cells not found")
         return re.sub(rb'(<c r="[A-Z]{1,3})' + str(r).encode() + rb'"', rb'\1' + b"\0" + rb'"', xml[start:end])
 
+    def text_cells(r: int, cells: list) -> bytes:
+        return _string_cells(r, cells, start=1).encode()
+
     templates = [template(first), template(first + 1)]
     chunks = xml.split(marker)
-    pieces, placed = [chunks[0]], 0
+    pieces, placed, texts = [chunks[0]], 0, 0
     for chunk in chunks[1:]:
         row = chunk[:chunk.find(b'"')]
         if not row.isdigit():
             raise RuntimeError("bulk workbook: a check cell without a row number")
         r = int(row)
         if first + 2 <= r <= last:
+            cells = later.get(r)
+            if cells is not None:
+                pieces.append(text_cells(r, cells))
+                texts += 1
             pieces.append(templates[(r - first) % 2].replace(b"\0", row))
             placed += 1
         pieces.append(marker)
         pieces.append(chunk)
-    if placed != last - first - 1:
-        raise RuntimeError(f"bulk workbook: {placed} rows given their blank cells, {last - first - 1} expected")
+    if placed != last - first - 1 or texts != len(later):
+        raise RuntimeError(f"bulk workbook: {placed} rows given their cells, {last - first - 1} expected")
     return b"".join(pieces)
+
+
+def _string_cells(r: int, cells: list, start: int = 0) -> str:
+    """Text cells of 1-based row ``r`` from column ``start`` on, as XlsxWriter's ``_xml_string_element`` writes them."""
+    if any(f is None or f.xf_index is None for f, _ in cells):
+        raise RuntimeError("bulk workbook: a text cell's format has no number")
+    return "".join(f'<c r="{column_letter(j)}{r}" s="{f.xf_index}" t="s"><v>{i}</v></c>'
+                   for j, (f, i) in enumerate(cells, start=start))
+
+
+def _rows_into_sheet(xml: bytes, later: dict[int, list]) -> bytes:
+    """Put the rows ``later`` (1-based row -> its text cells) into a sheet XlsxWriter wrote without them.
+
+    Each row element is XlsxWriter's for a row of two text cells and no
+    height of its own (``<row r="5" spans="1:2">``); the rows XlsxWriter
+    wrote stay as they are, and every row goes where its number puts it.
+    """
+    start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
+    if not 0 <= start < end or b'<row r="2" spans="1:2">' not in xml:
+        raise RuntimeError("bulk workbook: the Assignment sheet's rows are not where XlsxWriter puts them")
+    rows = xml[start + len(b"<sheetData>"):end].split(b"<row ")
+    if rows[0]:
+        raise RuntimeError("bulk workbook: text before the Assignment sheet's first row")
+    kept = {}
+    for row in rows[1:]:
+        number = row[3:row.find(b'"', 3)] if row.startswith(b'r="') else b""
+        if not number.isdigit() or int(number) in kept or int(number) in later:
+            raise RuntimeError("bulk workbook: an Assignment row without a number, or twice")
+        kept[int(number)] = b"<row " + row
+    made = {r: f'<row r="{r}" spans="1:2">{_string_cells(r, cells)}</row>'.encode() for r, cells in later.items()}
+    merged = b"".join(v for _, v in sorted({**kept, **made}.items()))
+    return xml[:start + len(b"<sheetData>")] + merged + xml[end:]
 
 
 def write_workbook(path: Path, round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,

@@ -23,6 +23,9 @@ import io
 import math
 import numbers
 import os
+import threading
+import zipfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,10 +36,13 @@ from . import files
 
 A4 = 9  # XlsxWriter's paper index for A4
 MAX_ROWS = 1_048_576  # Excel's and LibreOffice's row limit
+#: Text this short cannot pass a cell's 32,767 UTF-16 units, so XlsxWriter neither measures nor cuts it
+SHORT_TEXT = 16_383
 PARALLEL_ROWS = 4_000  # below this many unit rows in a round, starting a second process costs more than it saves
 #: XlsxWriter stamps zip members with the zip epoch; the document's own creation date is fixed there too,
 #: so that the same content always gives the same bytes (the reproducible-builds convention)
 _EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
+_CLOSING = threading.Lock()  # see Book.getvalue
 
 
 class Book:
@@ -92,14 +98,52 @@ class Book:
         for col, value in enumerate(values):
             self.write(ws, row, col, value, **properties)
 
-    def getvalue(self) -> bytes:
-        """Close the workbook and return its bytes, identical for identical content."""
-        self.wb.close()
+    def getvalue(self, compress: bool = True) -> bytes:
+        """Close the workbook and return its bytes, identical for identical content.
+
+        ``compress=False`` stores the parts uncompressed, for a caller that
+        changes some and compresses the package once (see
+        :func:`deflated`); XlsxWriter has no option for this, so its module's
+        compression setting is changed while this one workbook is closed.
+        """
+        import xlsxwriter.workbook
+
+        with _CLOSING:
+            if compress or not hasattr(xlsxwriter.workbook, "ZIP_DEFLATED"):
+                self.wb.close()
+            else:
+                saved = xlsxwriter.workbook.ZIP_DEFLATED
+                xlsxwriter.workbook.ZIP_DEFLATED = zipfile.ZIP_STORED
+                try:
+                    self.wb.close()
+                finally:
+                    xlsxwriter.workbook.ZIP_DEFLATED = saved
         return self._buffer.getvalue()
 
     def save(self, path: str | os.PathLike) -> Path:
         """Close the workbook and write it atomically (see :meth:`getvalue`)."""
         return files.write_bytes(path, self.getvalue())
+
+
+def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes]]) -> bytes:
+    """The package ``data`` (an XlsxWriter .xlsx, compressed or not) with the parts in ``change`` changed.
+
+    Every part is compressed as XlsxWriter compresses it (each a member
+    named as before, dated 1 January 1980, deflated), so that a workbook
+    some of whose parts were finished here has the bytes XlsxWriter would
+    have written for the same content.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename in change:
+                body = change[info.filename](body)
+            member = zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(member, body)
+    return out.getvalue()
 
 
 def in_parallel(function, jobs: list[tuple], worth_it: bool = True) -> list:
