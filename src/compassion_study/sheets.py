@@ -274,6 +274,17 @@ def row_height(cells: Iterable[tuple[object, float, float]]) -> float:
     return min(409.0, max((text_lines(t, w, size) * size * 1.32 + 4 for t, w, size in cells), default=15.0))
 
 
+def row_heights(columns: Sequence[Sequence[str]], widths: Sequence[float], sizes: Sequence[float]) -> list[float]:
+    """:func:`row_height` of every row of a table given column by column: each distinct text is measured once."""
+    tallest = np.full(len(columns[0]) if columns else 0, -np.inf)
+    for values, width, size in zip(columns, widths, sizes):
+        codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+        lines = np.fromiter((text_lines.__wrapped__(t, width, size) for t in distinct), dtype=np.float64,
+                            count=len(distinct))
+        tallest = np.maximum(tallest, lines[codes] * size * 1.32 + 4)  # the same float steps as row_height
+    return np.minimum(409.0, np.where(np.isneginf(tallest), 15.0, tallest)).tolist()
+
+
 def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, units: pd.DataFrame,
                   book: cbmod.Codebook, illustrative: bool, bulk: bool = False) -> tuple | None:
     """Lay out one Coding sheet.
@@ -327,38 +338,39 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
             pair(text_wrap=True, locked=False, font_size=9, font_color="#888888", **fill)))
     sizes = [11, 9, 9, 9]
     columns = [units[c].tolist() for c in ("unit_id", "text", "prompt", "section", "theme")]
-    # bulk: XlsxWriter writes each unit row's id and check cells (its row element, spans and height stay its
-    # own); the shared strings of the other text cells are counted in the same order as cell by cell, and the
-    # cells themselves go into the XML afterwards (_cells_into_rows).  A format gets its number when a cell
-    # first uses it in the saved XML, so a row holding a format no written cell has used yet is written in full.
+    # bulk: most unit rows are not given to XlsxWriter but written into the saved XML (_rows_into_sheet), with
+    # their shared strings counted in the same order as cell by cell.  A format gets its number when a cell
+    # first uses it in the saved XML, so a row holding a format no written cell has used yet is written by
+    # XlsxWriter, as are the first two rows (one of each stripe: the pattern of the others) and the last.
     sst = book_.wb.str_table if bulk else None
     if bulk and not callable(getattr(sst, "_get_shared_string_index", None)):
         raise RuntimeError("bulk workbook: XlsxWriter keeps its shared strings otherwise")
     used: set[int] = set()
-    later: dict[int, list] = {}  # 1-based row -> [(format, shared string index)] of the text cells after the id
-    for k, values in enumerate(zip(*columns)):
+    rows: dict[int, tuple] = {}  # 1-based row -> (height, formats of the text cells and check, shared strings)
+    heights = row_heights(columns[1:], widths[1:first_code], sizes)
+    for k, (values, height) in enumerate(zip(zip(*columns), heights)):
         r = h + 1 + k
         if r >= workbooks.MAX_ROWS:
             raise ValueError(f"{len(units):,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
         text, small, first_mark, mark, memo_f, check_f = styles[k % 2]
         formats = [(text if j < 2 else small)[value[:1] in files.FORMULA_TRIGGERS] for j, value in enumerate(values)]
-        if bulk and k >= 2 and all(id(f) in used for f in formats[1:]) \
-                and max(map(len, values[1:])) <= workbooks.SHORT_TEXT:
-            if ws.write_string(r, 0, values[0], formats[0]) == -2:
+        formats.append(check_f[values[0][:1] in files.FORMULA_TRIGGERS])
+        if bulk and 2 <= k < len(units) - 1 and all(id(f) in used for f in formats) \
+                and max(map(len, values)) <= workbooks.SHORT_TEXT:
+            rows[r + 1] = (height, formats, [sst._get_shared_string_index(v) for v in (*values, values[0])])
+            continue
+        for j, value in enumerate(values):
+            if ws.write_string(r, j, value, formats[j]) == -2:
                 raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
-            later[r + 1] = [(f, sst._get_shared_string_index(v)) for f, v in zip(formats[1:], values[1:])]
-        else:
-            for j, value in enumerate(values):
-                if ws.write_string(r, j, value, formats[j]) == -2:
-                    raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
-            used.update(map(id, formats))
-        if not bulk or k < 2:
-            ws.write_blank(r, first_code, None, first_mark)
-            for j in range(first_code + 1, memo):
-                ws.write_blank(r, j, None, mark)
-            ws.write_blank(r, memo, None, memo_f)
-        ws.write_string(r, check, values[0], check_f[values[0][:1] in files.FORMULA_TRIGGERS])
-        ws.set_row(r, row_height(zip(values[1:], widths[1:first_code], sizes)))
+        ws.write_blank(r, first_code, None, first_mark)
+        for j in range(first_code + 1, memo):
+            ws.write_blank(r, j, None, mark)
+        ws.write_blank(r, memo, None, memo_f)
+        ws.write_string(r, check, values[0], formats[-1])
+        ws.set_row(r, height)
+        used.update(map(id, formats))
+        if bulk and k < 2:  # the pattern rows, to be compared with what XlsxWriter wrote
+            rows[r + 1] = (height, formats, [sst.string_table[v] for v in (*values, values[0])])
     last = h + len(units)  # 0-based last unit row
     if len(units):
         ws.data_validation(h + 1, first_code, last, no_code, {
@@ -379,10 +391,11 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     workbooks.print_setup(ws, landscape=True, title_rows=(0, h))
     ws.autofilter(h, 0, max(last, h), len(header) - 1)
     workbooks.protect(ws, filter_and_resize=True)
-    if bulk and len(units) > 2:  # 1-based rows in the sheet's XML
-        return ws, functools.partial(_cells_into_rows, first_col=column_letter(first_code),
-                                     check_col=column_letter(check), first=h + 1 + 1, last=h + len(units) + 1,
-                                     later=later)
+    if bulk and len(rows) > 2:  # 1-based rows in the sheet's XML
+        first = h + 1 + 1
+        return ws, functools.partial(_rows_into_sheet, maker=functools.partial(
+            _unit_rows, rows=rows, first=first, cells=[column_letter(j) for j in [*range(first_code), check]],
+            blank=(column_letter(first_code), column_letter(check))), pattern=(first, first + 1), later=rows)
     return None
 
 
@@ -419,21 +432,25 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
     pairs = [(coder, uid) for coder, units in assignments.items() for uid in units["unit_id"]]
     formats = (book_.fmt(), book_.fmt(quote_prefix=True))  # the formats Book.write gives text
     used: set[int] = set()
-    later: dict[int, list] = {}
+    rows: dict[int, list] = {}  # 1-based row -> [(format, shared string)] of its two cells
+    sst = book_.wb.str_table
     for r, pair in enumerate(pairs, start=1):
         cells = [formats[v[:1] in files.FORMULA_TRIGGERS] if type(v) is str else None for v in pair]
         # as on the Coding sheets: rows whose cells need no new format number go into the XML afterwards;
-        # the first and last stay XlsxWriter's (they set the sheet's dimensions)
+        # the first is the pattern and the last sets the sheet's dimensions
         if bulk and 1 < r < len(pairs) and all(id(f) in used for f in cells) \
                 and max(map(len, pair)) <= workbooks.SHORT_TEXT:
-            later[r + 1] = [(f, book_.wb.str_table._get_shared_string_index(v)) for f, v in zip(cells, pair)]
-        else:
-            book_.write_row(hidden, r, list(pair))
-            used.update(id(f) for f in cells if f is not None)
+            rows[r + 1] = [(f, sst._get_shared_string_index(v)) for f, v in zip(cells, pair)]
+            continue
+        book_.write_row(hidden, r, list(pair))
+        used.update(id(f) for f in cells if f is not None)
+        if bulk and r == 1 and None not in cells:
+            rows[r + 1] = [(f, sst.string_table[v]) for f, v in zip(cells, pair)]
     hidden.hide()
     workbooks.protect(hidden)
-    if later:
-        spliced.append((hidden, functools.partial(_rows_into_sheet, later=later)))
+    if bulk and len(rows) > 1 and 2 in rows:
+        spliced.append((hidden, functools.partial(_rows_into_sheet, maker=functools.partial(_pair_rows, rows=rows),
+                                                  pattern=(2,), later=rows)))
     sheets_in_order = book_.wb.worksheets()
     parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": put for ws, put in filter(None, spliced)}
     data = book_.getvalue(compress=not parts)  # compressed once, below, when parts change
@@ -441,91 +458,108 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
 
 
 def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], bytes]]) -> bytes:
-    """Put the cells left out of the unit rows of Coding sheets back into the saved workbook.
+    """Put the rows left out of Coding and Assignment sheets into the saved workbook, and compress it.
 
-    XlsxWriter spends about 8 µs of Python on each cell it writes.  Of a
-    unit row's cells it wrote only the id and the check cell (so the row
-    element, its spans and height are its own); the text cells between them
-    are written here from their format numbers and shared-string indexes,
-    and the blank cells (every code, "no code applies" and the memo: they
-    carry only their format, the stripe of their row, the unlocked
-    protection and the centring) are copied from the first two unit rows,
-    one of each stripe, written in full, with the row number changed.
-    The rows of the hidden Assignment sheet after the first are written
-    here whole (:func:`_rows_into_sheet`).  ``parts`` maps a sheet's XML
-    part to the function that puts its cells back.  The result
-    is byte for byte the workbook written cell by cell
-    (``test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes``);
-    anything unexpected raises instead of writing a different workbook.
+    XlsxWriter spends about 8 µs of Python on each cell it writes, and a
+    100,000-unit Coding sheet has 2.4 million.  Most rows of the unit
+    table are instead written here as XML from their parts: the row's
+    number and height, each text cell's format number and shared-string
+    index, and the blank cells (codes, "no code applies", memo) copied from
+    the first two unit rows, one of each stripe.  ``parts`` maps a sheet's
+    XML part to the function that puts its rows in.  The result is byte for
+    byte the workbook written cell by cell
+    (``test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes``), and
+    every run checks its rows against the rows XlsxWriter wrote: anything
+    unexpected raises instead of writing a different workbook.
     """
     return workbooks.deflated(data, parts)
 
 
-def _cells_into_rows(xml: bytes, first_col: str, check_col: str, first: int, last: int,
-                     later: dict[int, list]) -> bytes:
-    marker = f'<c r="{check_col}'.encode()
+def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[int], bytes]],
+                     pattern: Sequence[int], later: dict[int, object]) -> bytes:
+    """Sheet XML with the rows ``later`` (1-based numbers) put in by number.
 
-    def template(r: int) -> bytes:  # row r's blank cells, with a NUL where the row number goes
-        start, end = xml.find(f'<c r="{first_col}{r}"'.encode()), xml.find(marker + f'{r}"'.encode())
-        if not 0 <= start < end:
-            raise RuntimeError(f"bulk workbook: row {r}'s blank cells not found")
-        return re.sub(rb'(<c r="[A-Z]{1,3})' + str(r).encode() + rb'"', rb'\1' + b"\0" + rb'"', xml[start:end])
-
-    def text_cells(r: int, cells: list) -> bytes:
-        return _string_cells(r, cells, start=1).encode()
-
-    templates = [template(first), template(first + 1)]
-    chunks = xml.split(marker)
-    pieces, placed, texts = [chunks[0]], 0, 0
-    for chunk in chunks[1:]:
-        row = chunk[:chunk.find(b'"')]
-        if not row.isdigit():
-            raise RuntimeError("bulk workbook: a check cell without a row number")
-        r = int(row)
-        if first + 2 <= r <= last:
-            cells = later.get(r)
-            if cells is not None:
-                pieces.append(text_cells(r, cells))
-                texts += 1
-            pieces.append(templates[(r - first) % 2].replace(b"\0", row))
-            placed += 1
-        pieces.append(marker)
-        pieces.append(chunk)
-    if placed != last - first - 1 or texts != len(later):
-        raise RuntimeError(f"bulk workbook: {placed} rows given their cells, {last - first - 1} expected")
-    return b"".join(pieces)
-
-
-def _string_cells(r: int, cells: list, start: int = 0) -> str:
-    """Text cells of 1-based row ``r`` from column ``start`` on, as XlsxWriter's ``_xml_string_element`` writes them."""
-    if any(f is None or f.xf_index is None for f, _ in cells):
-        raise RuntimeError("bulk workbook: a text cell's format has no number")
-    return "".join(f'<c r="{column_letter(j)}{r}" s="{f.xf_index}" t="s"><v>{i}</v></c>'
-                   for j, (f, i) in enumerate(cells, start=start))
-
-
-def _rows_into_sheet(xml: bytes, later: dict[int, list]) -> bytes:
-    """Put the rows ``later`` (1-based row -> its text cells) into a sheet XlsxWriter wrote without them.
-
-    Each row element is XlsxWriter's for a row of two text cells and no
-    height of its own (``<row r="5" spans="1:2">``); the rows XlsxWriter
-    wrote stay as they are, and every row goes where its number puts it.
+    ``maker(written)``, given the rows XlsxWriter wrote (number -> XML),
+    returns the function that makes a row's XML; the ``pattern`` rows are
+    made too and must equal XlsxWriter's.
     """
     start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
-    if not 0 <= start < end or b'<row r="2" spans="1:2">' not in xml:
-        raise RuntimeError("bulk workbook: the Assignment sheet's rows are not where XlsxWriter puts them")
-    rows = xml[start + len(b"<sheetData>"):end].split(b"<row ")
-    if rows[0]:
-        raise RuntimeError("bulk workbook: text before the Assignment sheet's first row")
-    kept = {}
-    for row in rows[1:]:
+    if not 0 <= start < end:
+        raise RuntimeError("bulk workbook: no sheet data where XlsxWriter puts it")
+    pieces = xml[start + len(b"<sheetData>"):end].split(b"<row ")
+    if pieces[0]:
+        raise RuntimeError("bulk workbook: text before a sheet's first row")
+    written = {}
+    for row in pieces[1:]:
         number = row[3:row.find(b'"', 3)] if row.startswith(b'r="') else b""
-        if not number.isdigit() or int(number) in kept or int(number) in later:
-            raise RuntimeError("bulk workbook: an Assignment row without a number, or twice")
-        kept[int(number)] = b"<row " + row
-    made = {r: f'<row r="{r}" spans="1:2">{_string_cells(r, cells)}</row>'.encode() for r, cells in later.items()}
-    merged = b"".join(v for _, v in sorted({**kept, **made}.items()))
+        if not number.isdigit() or int(number) in written:
+            raise RuntimeError("bulk workbook: a row without a number, or twice")
+        written[int(number)] = b"<row " + row
+    make = maker(written)
+    if any(r not in written or make(r) != written[r] for r in pattern):
+        raise RuntimeError("bulk workbook: a row made here differs from XlsxWriter's")
+    made = {r: make(r) for r in later if r not in pattern}
+    if made.keys() & written.keys():
+        raise RuntimeError("bulk workbook: a row both written and made")
+    merged = b"".join(v for _, v in sorted({**written, **made}.items()))
     return xml[:start + len(b"<sheetData>")] + merged + xml[end:]
+
+
+def _xf(fmt) -> int:
+    if fmt is None or fmt.xf_index is None:
+        raise RuntimeError("bulk workbook: a cell's format has no number")
+    return fmt.xf_index
+
+
+def _string_cell(ref: str, fmt, index: int) -> str:
+    """A text cell as XlsxWriter's ``_xml_string_element`` writes it."""
+    return f'<c r="{ref}" s="{_xf(fmt)}" t="s"><v>{index}</v></c>'
+
+
+def _pair_rows(written: dict[int, bytes], rows: dict[int, list]) -> Callable[[int], bytes]:
+    """Rows of the Assignment sheet (coder, unit id), as XlsxWriter's ``_write_row`` writes them."""
+    def make(r: int) -> bytes:
+        (fa, ia), (fb, ib) = rows[r]
+        return f'<row r="{r}" spans="1:2">{_string_cell(f"A{r}", fa, ia)}{_string_cell(f"B{r}", fb, ib)}</row>'.encode()
+
+    return make
+
+
+def _unit_rows(written: dict[int, bytes], rows: dict[int, tuple], first: int, cells: list[str],
+               blank: tuple[str, str]) -> Callable[[int], bytes]:
+    """Unit rows of a Coding sheet as XlsxWriter writes them; rows ``first`` and ``first + 1`` are the pattern.
+
+    ``cells`` are the column letters of the text cells (the check cell
+    last); ``blank`` the first blank column and the check column.  The
+    blank cells are the pattern rows' own (one per stripe), with the row
+    number changed; the spans are the first row's.
+    """
+    spans = re.match(rb'<row r="\d+" spans="(\d+:\d+)"', written.get(first, b""))
+    if spans is None:
+        raise RuntimeError("bulk workbook: the first unit row has no spans")
+    spans = spans.group(1).decode()
+    blanks = []
+    for pattern in (first, first + 1):
+        row = written.get(pattern, b"")
+        i, j = row.find(f'<c r="{blank[0]}{pattern}"'.encode()), row.find(f'<c r="{blank[1]}{pattern}"'.encode())
+        if not 0 <= i < j:
+            raise RuntimeError(f"bulk workbook: row {pattern}'s blank cells not found")
+        blanks.append(re.sub(r'(<c r="[A-Z]{1,3})' + str(pattern) + '"', "\\1\0\"", row[i:j].decode()))
+    xf = {}  # format numbers, looked up once
+
+    def make(r: int) -> bytes:
+        height, formats, strings = rows[r]
+        for f in formats:
+            if id(f) not in xf:
+                xf[id(f)] = _xf(f)
+        text = "".join(f'<c r="{c}{r}" s="{xf[id(f)]}" t="s"><v>{i}</v></c>'
+                       for c, f, i in zip(cells, formats, strings))
+        cut = text.rfind("<c ")  # the check cell comes after the blank ones
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # XlsxWriter's set_row keeps whole pixels
+        return (f'<row r="{r}" spans="{spans}" ht="{pixels * 0.75:.16g}" customHeight="1">{text[:cut]}'
+                f'{blanks[(r - first) % 2].replace(chr(0), str(r))}{text[cut:]}</row>').encode()
+
+    return make
 
 
 def write_workbook(path: Path, round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,
