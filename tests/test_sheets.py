@@ -503,6 +503,7 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
     late.loc[late.index[7], "section"] = "-" + late["section"].iloc[7]
     late.loc[late.index[12], "theme"] = "@" + late["theme"].iloc[12]
     late.loc[late.index[5], "text"] = "😀" * 9_000
+    late.loc[late.index[9], "text"] = RICH_LOOKING  # written as runs, so in full
     book = cbmod.load(cbmod.available(ready)[0])
     big = yaml.safe_load(book.path.read_text(encoding="utf-8"))
     base = [dict(c) for c in big["codes"]]
@@ -523,6 +524,31 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
         bulk = sheets.workbook_bytes("round-2", assignments, codebook_, illustrative)
         assert bulk == sheets.workbook_bytes("round-2", assignments, codebook_, illustrative, bulk=False)
     assert len(spliced) == 7  # every case but the 2-unit one went the bulk way (none fell back)
+
+
+RICH_LOOKING = "<r><t>A</t></r></si><si><t>B</t></r>"  # XlsxWriter copies such a string unescaped
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_text_that_looks_like_rich_text_xml_stays_text(ready, bulk):
+    """XlsxWriter writes a string that starts with <r> and ends with </r> into the shared strings as XML,
+    unescaped: the comment above made two shared strings of one and showed the next comment's text in
+    the next cell.  Every cell of the Coding and Assignment sheets must read back as the text written."""
+    from compassion_study import spreadsheets
+
+    units = ingest.read_units(ready.units).iloc[:12].copy()
+    units.loc[units.index[3], "text"] = RICH_LOOKING
+    units.loc[units.index[6], "theme"] = "<r>x</r>"
+    units.loc[units.index[7], "unit_id"] = "<r>u7</r>"
+    book = codebook.load(codebook.available(ready)[0])
+    data = sheets.workbook_bytes("round-2", {"alice": units}, book, bulk=bulk)
+    path = ready.root / "rich.xlsx"
+    path.write_bytes(data)
+    grids = spreadsheets.xlsx_sheets(path, path.name)
+    rows = grids["Coding"][sheets.HEADER_ROW:]
+    assert [row[:5] for row in rows] == units[["unit_id", "text", "prompt", "section", "theme"]].values.tolist()
+    assert [row[-1] for row in rows] == units["unit_id"].tolist()
+    assert [row[1] for row in grids["Assignment"][1:]] == units["unit_id"].tolist()
 
 
 def test_empty_cells_left_out_before_parsing_change_nothing(tmp_path, monkeypatch):

@@ -356,17 +356,17 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
         formats = [(text if j < 2 else small)[value[:1] in files.FORMULA_TRIGGERS] for j, value in enumerate(values)]
         formats.append(check_f[values[0][:1] in files.FORMULA_TRIGGERS])
         if bulk and 2 <= k < len(units) - 1 and all(id(f) in used for f in formats) \
-                and max(map(len, values)) <= workbooks.SHORT_TEXT:
+                and max(map(len, values)) <= workbooks.SHORT_TEXT and not any(map(workbooks.rich_looking, values)):
             rows[r + 1] = (height, formats, [sst._get_shared_string_index(v) for v in (*values, values[0])])
             continue
         for j, value in enumerate(values):
-            if ws.write_string(r, j, value, formats[j]) == -2:
+            if workbooks.write_text(ws, r, j, value, formats[j]) == -2:
                 raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
         ws.write_blank(r, first_code, None, first_mark)
         for j in range(first_code + 1, memo):
             ws.write_blank(r, j, None, mark)
         ws.write_blank(r, memo, None, memo_f)
-        ws.write_string(r, check, values[0], formats[-1])
+        workbooks.write_text(ws, r, check, values[0], formats[-1])
         ws.set_row(r, height)
         used.update(map(id, formats))
         if bulk and k < 2:  # the pattern rows, to be compared with what XlsxWriter wrote
@@ -439,7 +439,7 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
         # as on the Coding sheets: rows whose cells need no new format number go into the XML afterwards;
         # the first is the pattern and the last sets the sheet's dimensions
         if bulk and 1 < r < len(pairs) and all(id(f) in used for f in cells) \
-                and max(map(len, pair)) <= workbooks.SHORT_TEXT:
+                and max(map(len, pair)) <= workbooks.SHORT_TEXT and not any(map(workbooks.rich_looking, pair)):
             rows[r + 1] = [(f, sst._get_shared_string_index(v)) for f, v in zip(cells, pair)]
             continue
         book_.write_row(hidden, r, list(pair))

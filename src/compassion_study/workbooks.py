@@ -88,7 +88,7 @@ class Book:
             text = str(value)
             if text[:1] in files.FORMULA_TRIGGERS:
                 properties = {**properties, "quote_prefix": True}
-            status = ws.write_string(row, col, text, self.fmt(**properties))
+            status = write_text(ws, row, col, text, self.fmt(**properties))
         if status:
             raise ValueError(f"{ws.get_name()} row {row + 1}: "
                              + ("text longer than a cell's 32,767 characters" if status == -2
@@ -123,6 +123,26 @@ class Book:
     def save(self, path: str | os.PathLike) -> Path:
         """Close the workbook and write it atomically (see :meth:`getvalue`)."""
         return files.write_bytes(path, self.getvalue())
+
+
+def rich_looking(text: str) -> bool:
+    """Whether XlsxWriter's ``write_string`` would take ``text`` for rich-text XML (see :func:`write_text`)."""
+    return text.startswith("<r>") and text.endswith("</r>")
+
+
+def write_text(ws, row: int, col: int, text: str, fmt) -> int:
+    """``ws.write_string``, except that text is always text.
+
+    XlsxWriter copies a string that starts with ``<r>`` and ends with
+    ``</r>`` into the workbook's shared strings unescaped, as the rich text
+    its ``write_rich_string`` makes: such a comment could add or shift
+    shared strings and so show other text in other cells.  It is written
+    as three plain runs instead, escaped, which every spreadsheet (and the
+    package's reader) shows and reads as the same text.
+    """
+    if rich_looking(text):
+        return ws.write_rich_string(row, col, text[:1], text[1:2], text[2:], fmt)
+    return ws.write_string(row, col, text, fmt)
 
 
 def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes]]) -> bytes:
