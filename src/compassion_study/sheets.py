@@ -409,12 +409,13 @@ def workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbmo
     several times faster for a large round) gives the same bytes as writing
     every cell through XlsxWriter.
     """
-    if bulk:
-        try:
-            return _workbook_bytes(round_, assignments, book, illustrative, bulk=True)
-        except RuntimeError:  # XlsxWriter lays sheets out otherwise (another version): write every cell instead
-            pass
-    return _workbook_bytes(round_, assignments, book, illustrative, bulk=False)
+    with files.collector_paused():
+        if bulk:
+            try:
+                return _workbook_bytes(round_, assignments, book, illustrative, bulk=True)
+            except RuntimeError:  # XlsxWriter lays sheets out otherwise (another version): write every cell instead
+                pass
+        return _workbook_bytes(round_, assignments, book, illustrative, bulk=False)
 
 
 def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbmod.Codebook,
@@ -1305,6 +1306,12 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
             result.codings.extend(got["codings"])
             result.rounds.extend(got["rounds"])
         return result
+    with files.collector_paused():
+        return _read_tabs_into(path, units, books, expected, limits, result)
+
+
+def _read_tabs_into(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
+                    limits: tuple[int, int] | None, result: Result) -> Result:
     try:
         tabs = read_tabs(path, limits)
     except InputError as exc:
