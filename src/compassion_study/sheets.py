@@ -454,8 +454,22 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
                                                   pattern=(2,), later=rows)))
     sheets_in_order = book_.wb.worksheets()
     parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": put for ws, put in filter(None, spliced)}
+    if parts:  # the shared strings too are written below, most of them in bulk
+        parts["xl/sharedStrings.xml"] = functools.partial(_strings_into, strings=workbooks.take_strings(book_.wb))
     data = book_.getvalue(compress=not parts)  # compressed once, below, when parts change
     return _cells_in_bulk(data, parts) if parts else data
+
+
+def _strings_into(xml: bytes, strings: list[str]) -> bytes:
+    """The shared-strings part XlsxWriter wrote without its strings (see :func:`workbooks.take_strings`), filled."""
+    start = xml.find(b"<sst ")
+    end = xml.find(b"</sst>")
+    if not 0 <= start < end or xml[end - 1:end] != b">" or xml.count(b"<si>"):
+        raise RuntimeError("bulk workbook: the shared strings are not where XlsxWriter puts them")
+    count = re.search(rb' uniqueCount="([0-9]+)"', xml[start:end])
+    if count is None or int(count.group(1)) != len(strings):
+        raise RuntimeError("bulk workbook: the shared strings are not the ones counted")
+    return xml[:end] + workbooks.si_elements(strings).encode() + xml[end:]
 
 
 def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], bytes]]) -> bytes:

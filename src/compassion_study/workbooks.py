@@ -23,6 +23,7 @@ import io
 import math
 import numbers
 import os
+import re
 import threading
 import zipfile
 from collections.abc import Callable
@@ -143,6 +144,58 @@ def write_text(ws, row: int, col: int, text: str, fmt) -> int:
     if rich_looking(text):
         return ws.write_rich_string(row, col, text[:1], text[1:2], text[2:], fmt)
     return ws.write_string(row, col, text, fmt)
+
+
+def take_strings(wb) -> list[str]:
+    """Take the shared strings out of an open XlsxWriter workbook, in index order, for :func:`si_elements`.
+
+    XlsxWriter then writes ``xl/sharedStrings.xml`` with its counts and no
+    strings, and spends none of the 6 µs of Python it takes for each.
+    """
+    table = getattr(getattr(wb, "str_table", None), "string_table", None)
+    if not isinstance(table, dict) or not np.array_equal(np.fromiter(table.values(), np.int64, len(table)),
+                                                         np.arange(len(table))):
+        raise RuntimeError("bulk workbook: XlsxWriter keeps its shared strings otherwise")
+    wb.str_table.string_table = {}
+    return list(table)  # a dict keeps its insertion order: the index order
+
+
+#: text XlsxWriter writes other than as "<si><t>" + text with &, < and > escaped + "</t></si>"
+_SPECIAL_TEXT = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f]|^\s|\s$")
+#: every byte but those of the control characters XlsxWriter escapes as _xHHHH_
+_NOT_CONTROL = bytes(b for b in range(256) if not (b <= 0x08 or 0x0B <= b <= 0x1F))
+
+
+def si_elements(strings: list[str]) -> str:
+    """The ``<si>`` elements of ``strings``, as XlsxWriter's ``SharedStrings._write_si`` writes them.
+
+    Plain text (most) is escaped here; text with control characters,
+    ``_xHHHH_``-like runs, whitespace at an end or rich-text runs is given
+    to XlsxWriter's own writer.  Every call compares a sample of the plain
+    text with XlsxWriter's writing, and raises if one differs.
+    """
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    writer = SharedStrings()
+
+    def theirs(text: str) -> str:
+        writer.fh = io.StringIO()
+        writer._write_si(text)
+        return writer.fh.getvalue()
+
+    # one pass over all the text finds whether any has a control character or an "_x" (rarely)
+    blob = "\n".join(strings).encode("utf-8", "surrogatepass")
+    special = _SPECIAL_TEXT.search if blob.translate(None, _NOT_CONTROL) or b"_x" in blob else None
+    out = []
+    for text in strings:
+        if text[:1].isspace() or text[-1:].isspace() or rich_looking(text) or (special and special(text)):
+            out.append(theirs(text))
+        else:
+            out.append("<si><t>" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</t></si>")
+    for i in range(0, len(strings), max(1, len(strings) // 64)):
+        if out[i] != theirs(strings[i]):
+            raise RuntimeError("bulk workbook: a shared string written here differs from XlsxWriter's")
+    return "".join(out)
 
 
 def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes]]) -> bytes:
