@@ -246,6 +246,18 @@ def text_lines(text: object, width: float, size: float = 11) -> int:
     fits = math.floor(per_line)  # most characters (words and single spaces) a line holds
     lines = 0
     for paragraph in str(text or "").split("\n"):
+        if paragraph.isascii() and paragraph.isprintable() and "  " not in paragraph \
+                and paragraph[:1] != " " and paragraph[-1:] != " ":
+            # words already one space apart (most text): the lines as below, without splitting into words
+            n, start = 1, 0
+            while len(paragraph) - start > fits:
+                cut = paragraph.rfind(" ", start, start + fits + 1)
+                if cut < start:
+                    break  # a word longer than a line: counted below
+                start, n = cut + 1, n + 1
+            else:
+                lines += n
+                continue
         words = paragraph.split()
         joined = " ".join(words)
         if max(map(len, words), default=0) <= fits:
@@ -341,36 +353,57 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     # bulk: most unit rows are not given to XlsxWriter but written into the saved XML (_rows_into_sheet), with
     # their shared strings counted in the same order as cell by cell.  A format gets its number when a cell
     # first uses it in the saved XML, so a row holding a format no written cell has used yet is written by
-    # XlsxWriter, as are the first two rows (one of each stripe: the pattern of the others) and the last.
-    sst = book_.wb.str_table if bulk else None
-    if bulk and not callable(getattr(sst, "_get_shared_string_index", None)):
-        raise RuntimeError("bulk workbook: XlsxWriter keeps its shared strings otherwise")
-    used: set[int] = set()
-    rows: dict[int, tuple] = {}  # 1-based row -> (height, formats of the text cells and check, shared strings)
+    # XlsxWriter, as are the first two rows (one of each stripe: the pattern of the others), the last, and
+    # rows with text XlsxWriter measures or writes as rich text.
+    n = len(units)
+    if h + n >= workbooks.MAX_ROWS:
+        raise ValueError(f"{n:,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
     heights = row_heights(columns[1:], widths[1:first_code], sizes)
-    for k, (values, height) in enumerate(zip(zip(*columns), heights)):
+    quoted = [np.fromiter((v[:1] in files.FORMULA_TRIGGERS for v in col), dtype=bool, count=n) for col in columns]
+    code = np.arange(n) % 2 * 32 + sum(q.astype(np.int64) << j for j, q in enumerate(quoted))  # stripe, quotes
+
+    def formats_of(c: int) -> list:  # the formats of a row's text cells and check cell, from its code
+        text, small, *_, check_f = styles[c >> 5]
+        return [(text if j < 2 else small)[c >> j & 1] for j in range(len(FIXED))] + [check_f[c & 1]]
+
+    plain = np.ones(n, dtype=bool)
+    for col in columns:
+        plain &= np.fromiter(map(len, col), dtype=np.int64, count=n) <= workbooks.SHORT_TEXT
+        plain &= ~np.fromiter(map(workbooks.rich_looking, col), dtype=bool, count=n)
+    full = np.ones(n, dtype=bool)
+    if bulk and n > 3 and plain[:2].all():
+        full = ~plain
+        full[[0, 1, n - 1]] = True
+        used: set[int] = set()
+        for k in np.union1d(np.flatnonzero(full), np.unique(code, return_index=True)[1]).tolist():
+            if full[k] or not all(id(f) in used for f in formats_of(int(code[k]))):
+                full[k] = True
+                used.update(map(id, formats_of(int(code[k]))))
+    strings = np.empty((n, len(FIXED) + 1), dtype=object)  # each row's text cells, then its check cell
+    for j, col in enumerate(columns):
+        strings[:, j] = col
+    strings[:, -1] = strings[:, 0]
+    index = np.full(strings.shape, -1, dtype=np.int64)  # their shared-string numbers, for rows written below
+    sst = book_.wb.str_table
+    done = 0
+    for k in [*np.flatnonzero(full).tolist(), n]:
+        if k > done:  # rows done .. k-1 are written below: their strings are counted here, in order
+            index[done:k] = workbooks.count_strings(sst, strings[done:k].ravel()).reshape(k - done, -1)
+        if k == n:
+            break
         r = h + 1 + k
-        if r >= workbooks.MAX_ROWS:
-            raise ValueError(f"{len(units):,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
         text, small, first_mark, mark, memo_f, check_f = styles[k % 2]
-        formats = [(text if j < 2 else small)[value[:1] in files.FORMULA_TRIGGERS] for j, value in enumerate(values)]
-        formats.append(check_f[values[0][:1] in files.FORMULA_TRIGGERS])
-        if bulk and 2 <= k < len(units) - 1 and all(id(f) in used for f in formats) \
-                and max(map(len, values)) <= workbooks.SHORT_TEXT and not any(map(workbooks.rich_looking, values)):
-            rows[r + 1] = (height, formats, [sst._get_shared_string_index(v) for v in (*values, values[0])])
-            continue
-        for j, value in enumerate(values):
+        formats = formats_of(int(code[k]))
+        for j, value in enumerate(strings[k, :-1]):
             if workbooks.write_text(ws, r, j, value, formats[j]) == -2:
-                raise ValueError(f"unit {values[0]}: text longer than a cell's 32,767 characters")
+                raise ValueError(f"unit {strings[k, 0]}: text longer than a cell's 32,767 characters")
         ws.write_blank(r, first_code, None, first_mark)
         for j in range(first_code + 1, memo):
             ws.write_blank(r, j, None, mark)
         ws.write_blank(r, memo, None, memo_f)
-        workbooks.write_text(ws, r, check, values[0], formats[-1])
-        ws.set_row(r, height)
-        used.update(map(id, formats))
-        if bulk and k < 2:  # the pattern rows, to be compared with what XlsxWriter wrote
-            rows[r + 1] = (height, formats, [sst.string_table[v] for v in (*values, values[0])])
+        workbooks.write_text(ws, r, check, strings[k, 0], formats[-1])
+        ws.set_row(r, heights[k])
+        done = k + 1
     last = h + len(units)  # 0-based last unit row
     if len(units):
         ws.data_validation(h + 1, first_code, last, no_code, {
@@ -391,11 +424,15 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     workbooks.print_setup(ws, landscape=True, title_rows=(0, h))
     ws.autofilter(h, 0, max(last, h), len(header) - 1)
     workbooks.protect(ws, filter_and_resize=True)
-    if bulk and len(rows) > 2:  # 1-based rows in the sheet's XML
-        first = h + 1 + 1
+    if not full.all():
+        for k in (0, 1):  # the pattern rows (plain text: stored as it is)
+            index[k] = [sst.string_table.get(v, -1) for v in strings[k]]
+        first = h + 2  # the first unit row's number in the sheet's XML
+        later = (first + np.flatnonzero(~full)).tolist()
         return ws, functools.partial(_rows_into_sheet, maker=functools.partial(
-            _unit_rows, rows=rows, first=first, cells=[column_letter(j) for j in [*range(first_code), check]],
-            blank=(column_letter(first_code), column_letter(check))), pattern=(first, first + 1), later=rows)
+            _unit_rows, first=first, heights=heights, code=code, index=index, formats_of=formats_of,
+            cells=[column_letter(j) for j in [*range(first_code), check]],
+            blank=(column_letter(first_code), column_letter(check))), pattern=(first, first + 1), later=later)
     return None
 
 
@@ -540,39 +577,49 @@ def _pair_rows(written: dict[int, bytes], rows: dict[int, list]) -> Callable[[in
     return make
 
 
-def _unit_rows(written: dict[int, bytes], rows: dict[int, tuple], first: int, cells: list[str],
-               blank: tuple[str, str]) -> Callable[[int], bytes]:
+def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code: np.ndarray, index: np.ndarray,
+               formats_of: Callable[[int], list], cells: list[str], blank: tuple[str, str]) -> Callable[[int], bytes]:
     """Unit rows of a Coding sheet as XlsxWriter writes them; rows ``first`` and ``first + 1`` are the pattern.
 
-    ``cells`` are the column letters of the text cells (the check cell
-    last); ``blank`` the first blank column and the check column.  The
-    blank cells are the pattern rows' own (one per stripe), with the row
-    number changed; the spans are the first row's.
+    Row ``first + k`` has height ``heights[k]``, the formats
+    ``formats_of(code[k])`` and the shared strings ``index[k]`` in its text
+    cells (column letters ``cells``, the check cell last).  ``blank`` is the
+    first blank column and the check column: the blank cells are the
+    pattern rows' own (one per stripe), with the row number changed; the
+    spans are the first row's.
     """
     spans = re.match(rb'<row r="\d+" spans="(\d+:\d+)"', written.get(first, b""))
     if spans is None:
         raise RuntimeError("bulk workbook: the first unit row has no spans")
-    spans = spans.group(1).decode()
     blanks = []
     for pattern in (first, first + 1):
         row = written.get(pattern, b"")
         i, j = row.find(f'<c r="{blank[0]}{pattern}"'.encode()), row.find(f'<c r="{blank[1]}{pattern}"'.encode())
         if not 0 <= i < j:
             raise RuntimeError(f"bulk workbook: row {pattern}'s blank cells not found")
-        blanks.append(re.sub(r'(<c r="[A-Z]{1,3})' + str(pattern) + '"', "\\1\0\"", row[i:j].decode()))
-    xf = {}  # format numbers, looked up once
+        blanks.append(re.sub(r'(<c r="[A-Z]{1,3})' + str(pattern) + '"', r"\1{0}" + '"',
+                             row[i:j].decode().replace("{", "{{").replace("}", "}}")))
+    templates: dict[int, str] = {}  # one per code: the row with its numbers left to fill in
+    heights_as_text: dict[float, str] = {}
 
     def make(r: int) -> bytes:
-        height, formats, strings = rows[r]
-        for f in formats:
-            if id(f) not in xf:
-                xf[id(f)] = _xf(f)
-        text = "".join(f'<c r="{c}{r}" s="{xf[id(f)]}" t="s"><v>{i}</v></c>'
-                       for c, f, i in zip(cells, formats, strings))
-        cut = text.rfind("<c ")  # the check cell comes after the blank ones
-        pixels = int(height * 4.0 / 3.0 + 0.5)  # XlsxWriter's set_row keeps whole pixels
-        return (f'<row r="{r}" spans="{spans}" ht="{pixels * 0.75:.16g}" customHeight="1">{text[:cut]}'
-                f'{blanks[(r - first) % 2].replace(chr(0), str(r))}{text[cut:]}</row>').encode()
+        k = r - first
+        c = int(code[k])
+        template = templates.get(c)
+        if template is None:
+            xf = [_xf(f) for f in formats_of(c)]
+            text = [f'<c r="{letter}{{0}}" s="{x}" t="s"><v>{{{2 + j}}}</v></c>'
+                    for j, (letter, x) in enumerate(zip(cells, xf))]
+            template = templates[c] = (f'<row r="{{0}}" spans="{spans.group(1).decode()}" ht="{{1}}" '
+                                       f'customHeight="1">{"".join(text[:-1])}{blanks[c >> 5]}{text[-1]}</row>')
+        height = heights[k]
+        ht = heights_as_text.get(height)
+        if ht is None:  # XlsxWriter's set_row keeps whole pixels
+            ht = heights_as_text[height] = f"{int(height * 4.0 / 3.0 + 0.5) * 0.75:.16g}"
+        numbers = index[k].tolist()
+        if min(numbers) < 0:
+            raise RuntimeError("bulk workbook: a text cell without its shared string")
+        return template.format(r, ht, *numbers).encode()
 
     return make
 

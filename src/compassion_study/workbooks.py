@@ -146,6 +146,30 @@ def write_text(ws, row: int, col: int, text: str, fmt) -> int:
     return ws.write_string(row, col, text, fmt)
 
 
+def count_strings(sst, strings: np.ndarray) -> np.ndarray:
+    """Count ``strings`` into XlsxWriter's shared-string table as writing them one by one would; their indexes.
+
+    New strings are numbered in the order they first appear, as
+    ``SharedStringTable._get_shared_string_index`` numbers them.
+    """
+    import pandas as pd
+
+    table = getattr(sst, "string_table", None)
+    if not isinstance(table, dict) or not isinstance(getattr(sst, "count", None), int) \
+            or not isinstance(getattr(sst, "unique_count", None), int):
+        raise RuntimeError("bulk workbook: XlsxWriter keeps its shared strings otherwise")
+    codes, distinct = pd.factorize(np.asarray(strings, dtype=object), use_na_sentinel=False)
+    numbers = np.empty(len(distinct), dtype=np.int64)
+    for i, text in enumerate(distinct.tolist()):
+        n = table.get(text)
+        if n is None:
+            n = table[text] = sst.unique_count
+            sst.unique_count += 1
+        numbers[i] = n
+    sst.count += len(strings)
+    return numbers[codes]
+
+
 def take_strings(wb) -> list[str]:
     """Take the shared strings out of an open XlsxWriter workbook, in index order, for :func:`si_elements`.
 
