@@ -467,28 +467,45 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
                                      illustrative, bulk))
     hidden = book_.sheet("Assignment")
     book_.write_row(hidden, 0, ["coder", "unit_id"])
-    pairs = [(coder, uid) for coder, units in assignments.items() for uid in units["unit_id"]]
+    # as on the Coding sheets: most rows go into the XML afterwards; the first is the pattern, the last sets
+    # the sheet's dimensions, and rows with a format not used yet or unusual text are XlsxWriter's
+    pairs = np.empty((sum(len(units) for units in assignments.values()), 2), dtype=object)
+    pairs[:, 0] = [coder for coder, units in assignments.items() for _ in range(len(units))]
+    pairs[:, 1] = [uid for units in assignments.values() for uid in units["unit_id"]]
+    n = len(pairs)
     formats = (book_.fmt(), book_.fmt(quote_prefix=True))  # the formats Book.write gives text
-    used: set[int] = set()
-    rows: dict[int, list] = {}  # 1-based row -> [(format, shared string)] of its two cells
+    quoted = [np.fromiter((type(v) is str and v[:1] in files.FORMULA_TRIGGERS for v in col), dtype=bool, count=n)
+              for col in pairs.T]
+    code = quoted[0].astype(np.int64) + 2 * quoted[1]
+    plain = np.fromiter((type(a) is str and type(b) is str and max(len(a), len(b)) <= workbooks.SHORT_TEXT
+                         and not workbooks.rich_looking(a) and not workbooks.rich_looking(b) for a, b in pairs),
+                        dtype=bool, count=n)
+    full = np.ones(n, dtype=bool)
+    if bulk and n > 2 and plain[0]:
+        full = ~plain
+        full[[0, n - 1]] = True
+        used: set[int] = set()
+        for k in np.union1d(np.flatnonzero(full), np.unique(code, return_index=True)[1]).tolist():
+            cells = [formats[code[k] >> j & 1] for j in (0, 1)]
+            if full[k] or not all(id(f) in used for f in cells):
+                full[k] = True
+                used.update(map(id, cells))
+    index = np.full(pairs.shape, -1, dtype=np.int64)
     sst = book_.wb.str_table
-    for r, pair in enumerate(pairs, start=1):
-        cells = [formats[v[:1] in files.FORMULA_TRIGGERS] if type(v) is str else None for v in pair]
-        # as on the Coding sheets: rows whose cells need no new format number go into the XML afterwards;
-        # the first is the pattern and the last sets the sheet's dimensions
-        if bulk and 1 < r < len(pairs) and all(id(f) in used for f in cells) \
-                and max(map(len, pair)) <= workbooks.SHORT_TEXT and not any(map(workbooks.rich_looking, pair)):
-            rows[r + 1] = [(f, sst._get_shared_string_index(v)) for f, v in zip(cells, pair)]
-            continue
-        book_.write_row(hidden, r, list(pair))
-        used.update(id(f) for f in cells if f is not None)
-        if bulk and r == 1 and None not in cells:
-            rows[r + 1] = [(f, sst.string_table[v]) for f, v in zip(cells, pair)]
+    done = 0
+    for k in [*np.flatnonzero(full).tolist(), n]:
+        if k > done:
+            index[done:k] = workbooks.count_strings(sst, pairs[done:k].ravel()).reshape(k - done, 2)
+        if k == n:
+            break
+        book_.write_row(hidden, k + 1, list(pairs[k]))
+        done = k + 1
     hidden.hide()
     workbooks.protect(hidden)
-    if bulk and len(rows) > 1 and 2 in rows:
-        spliced.append((hidden, functools.partial(_rows_into_sheet, maker=functools.partial(_pair_rows, rows=rows),
-                                                  pattern=(2,), later=rows)))
+    if not full.all():
+        index[0] = [sst.string_table.get(v, -1) for v in pairs[0]]  # the pattern row (plain text)
+        spliced.append((hidden, functools.partial(_rows_into_sheet, maker=functools.partial(
+            _pair_rows, code=code, index=index, formats=formats), pattern=(2,), later=(2 + np.flatnonzero(~full)).tolist())))
     sheets_in_order = book_.wb.worksheets()
     parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": put for ws, put in filter(None, spliced)}
     if parts:  # the shared strings too are written below, most of them in bulk
@@ -563,16 +580,26 @@ def _xf(fmt) -> int:
     return fmt.xf_index
 
 
-def _string_cell(ref: str, fmt, index: int) -> str:
-    """A text cell as XlsxWriter's ``_xml_string_element`` writes it."""
-    return f'<c r="{ref}" s="{_xf(fmt)}" t="s"><v>{index}</v></c>'
+def _pair_rows(written: dict[int, bytes], code: np.ndarray, index: np.ndarray, formats: tuple) -> Callable[[int], bytes]:
+    """Rows of the Assignment sheet (coder, unit id), as XlsxWriter's ``_write_row`` writes them.
 
+    Row ``2 + k`` holds the shared strings ``index[k]``, each cell in
+    ``formats[0]`` or, where ``code[k]`` has its bit, ``formats[1]``.
+    """
+    templates: dict[int, str] = {}
 
-def _pair_rows(written: dict[int, bytes], rows: dict[int, list]) -> Callable[[int], bytes]:
-    """Rows of the Assignment sheet (coder, unit id), as XlsxWriter's ``_write_row`` writes them."""
     def make(r: int) -> bytes:
-        (fa, ia), (fb, ib) = rows[r]
-        return f'<row r="{r}" spans="1:2">{_string_cell(f"A{r}", fa, ia)}{_string_cell(f"B{r}", fb, ib)}</row>'.encode()
+        k = r - 2
+        c = int(code[k])
+        template = templates.get(c)
+        if template is None:
+            a, b = (_xf(formats[c >> j & 1]) for j in (0, 1))
+            template = templates[c] = (f'<row r="{{0}}" spans="1:2"><c r="A{{0}}" s="{a}" t="s"><v>{{1}}</v></c>'
+                                       f'<c r="B{{0}}" s="{b}" t="s"><v>{{2}}</v></c></row>')
+        numbers = index[k].tolist()
+        if min(numbers) < 0:
+            raise RuntimeError("bulk workbook: a text cell without its shared string")
+        return template.format(r, *numbers).encode()
 
     return make
 
