@@ -544,8 +544,8 @@ def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], bytes]]) -> b
     return workbooks.deflated(data, parts)
 
 
-def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[int], bytes]],
-                     pattern: Sequence[int], later: dict[int, object]) -> bytes:
+def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[int], str]],
+                     pattern: Sequence[int], later: Sequence[int]) -> bytes:
     """Sheet XML with the rows ``later`` (1-based numbers) put in by number.
 
     ``maker(written)``, given the rows XlsxWriter wrote (number -> XML),
@@ -565,13 +565,29 @@ def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[i
             raise RuntimeError("bulk workbook: a row without a number, or twice")
         written[int(number)] = b"<row " + row
     make = maker(written)
-    if any(r not in written or make(r) != written[r] for r in pattern):
+    if any(r not in written or make(r).encode() != written[r] for r in pattern):
         raise RuntimeError("bulk workbook: a row made here differs from XlsxWriter's")
-    made = {r: make(r) for r in later if r not in pattern}
-    if made.keys() & written.keys():
+    later = sorted(set(later) - set(pattern))
+    if written.keys() & set(later):
         raise RuntimeError("bulk workbook: a row both written and made")
-    merged = b"".join(v for _, v in sorted({**written, **made}.items()))
-    return xml[:start + len(b"<sheetData>")] + merged + xml[end:]
+    # every row in number order; a run of made rows between two written ones is joined and encoded at once
+    pieces, run = [], []
+    kept = iter(sorted(written))
+    following = next(kept, None)
+    for r in later:
+        while following is not None and following < r:
+            if run:
+                pieces.append("".join(run).encode())
+                run = []
+            pieces.append(written[following])
+            following = next(kept, None)
+        run.append(make(r))
+    if run:
+        pieces.append("".join(run).encode())
+    while following is not None:
+        pieces.append(written[following])
+        following = next(kept, None)
+    return xml[:start + len(b"<sheetData>")] + b"".join(pieces) + xml[end:]
 
 
 def _xf(fmt) -> int:
@@ -580,32 +596,33 @@ def _xf(fmt) -> int:
     return fmt.xf_index
 
 
-def _pair_rows(written: dict[int, bytes], code: np.ndarray, index: np.ndarray, formats: tuple) -> Callable[[int], bytes]:
+def _pair_rows(written: dict[int, bytes], code: np.ndarray, index: np.ndarray, formats: tuple) -> Callable[[int], str]:
     """Rows of the Assignment sheet (coder, unit id), as XlsxWriter's ``_write_row`` writes them.
 
     Row ``2 + k`` holds the shared strings ``index[k]``, each cell in
     ``formats[0]`` or, where ``code[k]`` has its bit, ``formats[1]``.
     """
     templates: dict[int, str] = {}
+    codes, numbers_of = code.tolist(), index.tolist()
 
-    def make(r: int) -> bytes:
+    def make(r: int) -> str:
         k = r - 2
-        c = int(code[k])
+        c = codes[k]
         template = templates.get(c)
         if template is None:
             a, b = (_xf(formats[c >> j & 1]) for j in (0, 1))
             template = templates[c] = (f'<row r="{{0}}" spans="1:2"><c r="A{{0}}" s="{a}" t="s"><v>{{1}}</v></c>'
                                        f'<c r="B{{0}}" s="{b}" t="s"><v>{{2}}</v></c></row>')
-        numbers = index[k].tolist()
+        numbers = numbers_of[k]
         if min(numbers) < 0:
             raise RuntimeError("bulk workbook: a text cell without its shared string")
-        return template.format(r, *numbers).encode()
+        return template.format(r, *numbers)
 
     return make
 
 
 def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code: np.ndarray, index: np.ndarray,
-               formats_of: Callable[[int], list], cells: list[str], blank: tuple[str, str]) -> Callable[[int], bytes]:
+               formats_of: Callable[[int], list], cells: list[str], blank: tuple[str, str]) -> Callable[[int], str]:
     """Unit rows of a Coding sheet as XlsxWriter writes them; rows ``first`` and ``first + 1`` are the pattern.
 
     Row ``first + k`` has height ``heights[k]``, the formats
@@ -628,10 +645,11 @@ def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code
                              row[i:j].decode().replace("{", "{{").replace("}", "}}")))
     templates: dict[int, str] = {}  # one per code: the row with its numbers left to fill in
     heights_as_text: dict[float, str] = {}
+    codes, numbers_of = code.tolist(), index.tolist()
 
-    def make(r: int) -> bytes:
+    def make(r: int) -> str:
         k = r - first
-        c = int(code[k])
+        c = codes[k]
         template = templates.get(c)
         if template is None:
             xf = [_xf(f) for f in formats_of(c)]
@@ -643,10 +661,10 @@ def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code
         ht = heights_as_text.get(height)
         if ht is None:  # XlsxWriter's set_row keeps whole pixels
             ht = heights_as_text[height] = f"{int(height * 4.0 / 3.0 + 0.5) * 0.75:.16g}"
-        numbers = index[k].tolist()
+        numbers = numbers_of[k]
         if min(numbers) < 0:
             raise RuntimeError("bulk workbook: a text cell without its shared string")
-        return template.format(r, ht, *numbers).encode()
+        return template.format(r, ht, *numbers)
 
     return make
 
