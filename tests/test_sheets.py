@@ -508,6 +508,8 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
     late.loc[late.index[10], "theme"] = late["theme"].iloc[10] + " "
     late.loc[late.index[11], "text"] = "a _x0041_ and <b> & c"
     late.loc[late.index[13], "section"] = "\u00a0" + late["section"].iloc[13]
+    for k in (15, 16, 17, 18, 19, 20):  # non-characters XlsxWriter escapes, wherever the sample check looks
+        late.loc[late.index[k], "text"] = late["text"].iloc[k] + "\uffff\ufffe"
     book = cbmod.load(cbmod.available(ready)[0])
     big = yaml.safe_load(book.path.read_text(encoding="utf-8"))
     base = [dict(c) for c in big["codes"]]
@@ -555,6 +557,18 @@ def test_text_that_looks_like_rich_text_xml_stays_text(ready, bulk, first):
     assert [row[:5] for row in rows] == units[["unit_id", "text", "prompt", "section", "theme"]].values.tolist()
     assert [row[-1] for row in rows] == units["unit_id"].tolist()
     assert [row[1] for row in grids["Assignment"][1:]] == units["unit_id"].tolist()
+
+
+@pytest.mark.parametrize("text", ["<r>\r</r>", "<r>_x0041_</r>", "<r>a\uffff</r>"])
+def test_rich_looking_text_that_xlsxwriter_would_escape_twice_is_refused_by_cell(ready, text):
+    """XlsxWriter escapes control characters and _xHHHH_ runs twice in rich text: such a comment would
+    read back changed, so the export names its cell instead of writing it."""
+    units = ingest.read_units(ready.units).iloc[:5].copy()
+    units.loc[units.index[2], "text"] = text
+    book = codebook.load(codebook.available(ready)[0])
+    for bulk in (True, False):
+        with pytest.raises(InputError, match=r"Coding › B5: text that begins with <r>"):
+            sheets.workbook_bytes("round-2", {"alice": units}, book, bulk=bulk)
 
 
 def test_empty_cells_left_out_before_parsing_change_nothing(tmp_path, monkeypatch):

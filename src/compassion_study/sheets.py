@@ -357,7 +357,7 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     # rows with text XlsxWriter measures or writes as rich text.
     n = len(units)
     if h + n >= workbooks.MAX_ROWS:
-        raise ValueError(f"{n:,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
+        raise InputError(f"{n:,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
     heights = row_heights(columns[1:], widths[1:first_code], sizes)
     quoted = [np.fromiter((v[:1] in files.FORMULA_TRIGGERS for v in col), dtype=bool, count=n) for col in columns]
     code = np.arange(n) % 2 * 32 + sum(q.astype(np.int64) << j for j, q in enumerate(quoted))  # stripe, quotes
@@ -396,7 +396,7 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
         formats = formats_of(int(code[k]))
         for j, value in enumerate(strings[k, :-1]):
             if workbooks.write_text(ws, r, j, value, formats[j]) == -2:
-                raise ValueError(f"unit {strings[k, 0]}: text longer than a cell's 32,767 characters")
+                raise InputError(f"unit {strings[k, 0]}: text longer than a cell's 32,767 characters")
         ws.write_blank(r, first_code, None, first_mark)
         for j in range(first_code + 1, memo):
             ws.write_blank(r, j, None, mark)

@@ -32,8 +32,10 @@ from pathlib import Path
 
 import numpy as np
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell as xl_cell
 
 from . import files
+from .errors import InputError
 
 A4 = 9  # XlsxWriter's paper index for A4
 MAX_ROWS = 1_048_576  # Excel's and LibreOffice's row limit
@@ -77,9 +79,10 @@ class Book:
 
         Raises
         ------
-        ValueError
-            A text longer than a cell holds or a row past the sheet's end;
-            XlsxWriter would cut or skip it with only a warning.
+        InputError
+            A text longer than a cell holds or a row past the sheet's end
+            (XlsxWriter would cut or skip it with only a warning), or text
+            :func:`write_text` cannot write exactly.
         """
         if value is None or (isinstance(value, numbers.Real) and math.isnan(value)):
             status = ws.write_blank(row, col, None, self.fmt(**properties)) if properties else 0
@@ -91,7 +94,7 @@ class Book:
                 properties = {**properties, "quote_prefix": True}
             status = write_text(ws, row, col, text, self.fmt(**properties))
         if status:
-            raise ValueError(f"{ws.get_name()} row {row + 1}: "
+            raise InputError(f"{ws.get_name()} › {xl_cell(row, col)}: "
                              + ("text longer than a cell's 32,767 characters" if status == -2
                                 else f"past the sheet's last row ({MAX_ROWS:,})"))
 
@@ -142,6 +145,10 @@ def write_text(ws, row: int, col: int, text: str, fmt) -> int:
     package's reader) shows and reads as the same text.
     """
     if rich_looking(text):
+        if _ESCAPED_BY_XLSXWRITER.search(text):  # XlsxWriter would escape these twice in rich text
+            raise InputError(f"{ws.get_name()} › {xl_cell(row, col)}: text that begins with <r> and ends with </r> "
+                             "and holds a control character or an _xHHHH_ sequence cannot be written to a "
+                             "workbook exactly; change it where it comes from")
         return ws.write_rich_string(row, col, text[:1], text[1:2], text[2:], fmt)
     return ws.write_string(row, col, text, fmt)
 
@@ -184,8 +191,11 @@ def take_strings(wb) -> list[str]:
     return list(table)  # a dict keeps its insertion order: the index order
 
 
-#: text XlsxWriter writes other than as "<si><t>" + text with &, < and > escaped + "</t></si>"
-_SPECIAL_TEXT = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f]|^\s|\s$")
+#: text XlsxWriter writes other than as "<si><t>" + text with &, < and > escaped + "</t></si>": what its
+#: _escape_control_characters changes (an _xHHHH_ run, a control character, U+FFFE, U+FFFF) and whitespace at
+#: an end (xml:space="preserve")
+_ESCAPED_BY_XLSXWRITER = re.compile("_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_SPECIAL_TEXT = re.compile(_ESCAPED_BY_XLSXWRITER.pattern + r"|^\s|\s$")
 #: every byte but those of the control characters XlsxWriter escapes as _xHHHH_
 _NOT_CONTROL = bytes(b for b in range(256) if not (b <= 0x08 or 0x0B <= b <= 0x1F))
 
@@ -209,7 +219,8 @@ def si_elements(strings: list[str]) -> str:
 
     # one pass over all the text finds whether any has a control character or an "_x" (rarely)
     blob = "\n".join(strings).encode("utf-8", "surrogatepass")
-    special = _SPECIAL_TEXT.search if blob.translate(None, _NOT_CONTROL) or b"_x" in blob else None
+    special = _SPECIAL_TEXT.search if blob.translate(None, _NOT_CONTROL) or b"_x" in blob \
+        or b"\xef\xbf\xbe" in blob or b"\xef\xbf\xbf" in blob else None
     out = []
     for text in strings:
         if text[:1].isspace() or text[-1:].isspace() or rich_looking(text) or (special and special(text)):
