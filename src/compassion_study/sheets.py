@@ -510,7 +510,7 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
     parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": put for ws, put in filter(None, spliced)}
     if parts:  # the shared strings too are written below, most of them in bulk
         parts["xl/sharedStrings.xml"] = functools.partial(_strings_into, strings=workbooks.take_strings(book_.wb))
-    data = book_.getvalue(compress=not parts)  # compressed once, below, when parts change
+    data = book_.getvalue()  # small: the rows and strings most of the package holds are put in below
     return _cells_in_bulk(data, parts) if parts else data
 
 

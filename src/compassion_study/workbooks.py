@@ -24,7 +24,6 @@ import math
 import numbers
 import os
 import re
-import threading
 import zipfile
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -45,7 +44,6 @@ PARALLEL_ROWS = 4_000  # below this many unit rows in a round, starting a second
 #: XlsxWriter stamps zip members with the zip epoch; the document's own creation date is fixed there too,
 #: so that the same content always gives the same bytes (the reproducible-builds convention)
 _EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
-_CLOSING = threading.Lock()  # see Book.getvalue
 
 
 class Book:
@@ -102,26 +100,9 @@ class Book:
         for col, value in enumerate(values):
             self.write(ws, row, col, value, **properties)
 
-    def getvalue(self, compress: bool = True) -> bytes:
-        """Close the workbook and return its bytes, identical for identical content.
-
-        ``compress=False`` stores the parts uncompressed, for a caller that
-        changes some and compresses the package once (see
-        :func:`deflated`); XlsxWriter has no option for this, so its module's
-        compression setting is changed while this one workbook is closed.
-        """
-        import xlsxwriter.workbook
-
-        with _CLOSING:
-            if compress or not hasattr(xlsxwriter.workbook, "ZIP_DEFLATED"):
-                self.wb.close()
-            else:
-                saved = xlsxwriter.workbook.ZIP_DEFLATED
-                xlsxwriter.workbook.ZIP_DEFLATED = zipfile.ZIP_STORED
-                try:
-                    self.wb.close()
-                finally:
-                    xlsxwriter.workbook.ZIP_DEFLATED = saved
+    def getvalue(self) -> bytes:
+        """Close the workbook and return its bytes, identical for identical content."""
+        self.wb.close()
         return self._buffer.getvalue()
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -234,7 +215,7 @@ def si_elements(strings: list[str]) -> str:
 
 
 def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes]]) -> bytes:
-    """The package ``data`` (an XlsxWriter .xlsx, compressed or not) with the parts in ``change`` changed.
+    """The package ``data`` (an XlsxWriter .xlsx) with the parts in ``change`` changed.
 
     Every part is compressed as XlsxWriter compresses it (each a member
     named as before, dated 1 January 1980, deflated), so that a workbook
