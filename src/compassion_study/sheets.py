@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -514,7 +515,7 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
     return _cells_in_bulk(data, parts) if parts else data
 
 
-def _strings_into(xml: bytes, strings: list[str]) -> bytes:
+def _strings_into(xml: bytes, strings: list[str]) -> Iterator[bytes]:
     """The shared-strings part XlsxWriter wrote without its strings (see :func:`workbooks.take_strings`), filled."""
     start = xml.find(b"<sst ")
     end = xml.find(b"</sst>")
@@ -523,10 +524,10 @@ def _strings_into(xml: bytes, strings: list[str]) -> bytes:
     count = re.search(rb' uniqueCount="([0-9]+)"', xml[start:end])
     if count is None or int(count.group(1)) != len(strings):
         raise RuntimeError("bulk workbook: the shared strings are not the ones counted")
-    return xml[:end] + workbooks.si_elements(strings).encode() + xml[end:]
+    return itertools.chain([xml[:end]], workbooks.in_pieces(workbooks.si_elements(strings)), [xml[end:]])
 
 
-def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], bytes]]) -> bytes:
+def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], Iterable[bytes]]]) -> bytes:
     """Put the rows left out of Coding and Assignment sheets into the saved workbook, and compress it.
 
     XlsxWriter spends about 8 µs of Python on each cell it writes, and a
@@ -545,12 +546,12 @@ def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], bytes]]) -> b
 
 
 def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[int], str]],
-                     pattern: Sequence[int], later: Sequence[int]) -> bytes:
-    """Sheet XML with the rows ``later`` (1-based numbers) put in by number.
+                     pattern: Sequence[int], later: Sequence[int]) -> Iterator[bytes]:
+    """Sheet XML with the rows ``later`` (1-based numbers) put in by number, in pieces.
 
     ``maker(written)``, given the rows XlsxWriter wrote (number -> XML),
     returns the function that makes a row's XML; the ``pattern`` rows are
-    made too and must equal XlsxWriter's.
+    made too and must equal XlsxWriter's (checked before the first piece).
     """
     start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
     if not 0 <= start < end:
@@ -570,24 +571,31 @@ def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[i
     later = sorted(set(later) - set(pattern))
     if written.keys() & set(later):
         raise RuntimeError("bulk workbook: a row both written and made")
-    # every row in number order; a run of made rows between two written ones is joined and encoded at once
-    pieces, run = [], []
+    return itertools.chain([xml[:start + len(b"<sheetData>")]], _merged_rows(written, later, make), [xml[end:]])
+
+
+def _merged_rows(written: dict[int, bytes], later: list[int], make: Callable[[int], str],
+                 size: int = 5_000) -> Iterator[bytes]:
+    """Every row in number order, XlsxWriter's and made ones; made rows are encoded ``size`` at a time."""
+    run: list[str] = []
     kept = iter(sorted(written))
     following = next(kept, None)
     for r in later:
         while following is not None and following < r:
             if run:
-                pieces.append("".join(run).encode())
+                yield "".join(run).encode()
                 run = []
-            pieces.append(written[following])
+            yield written[following]
             following = next(kept, None)
         run.append(make(r))
+        if len(run) == size:
+            yield "".join(run).encode()
+            run = []
     if run:
-        pieces.append("".join(run).encode())
+        yield "".join(run).encode()
     while following is not None:
-        pieces.append(written[following])
+        yield written[following]
         following = next(kept, None)
-    return xml[:start + len(b"<sheetData>")] + b"".join(pieces) + xml[end:]
 
 
 def _xf(fmt) -> int:

@@ -25,7 +25,7 @@ import numbers
 import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -181,8 +181,8 @@ _SPECIAL_TEXT = re.compile(_ESCAPED_BY_XLSXWRITER.pattern + r"|^\s|\s$")
 _NOT_CONTROL = bytes(b for b in range(256) if not (b <= 0x08 or 0x0B <= b <= 0x1F))
 
 
-def si_elements(strings: list[str]) -> str:
-    """The ``<si>`` elements of ``strings``, as XlsxWriter's ``SharedStrings._write_si`` writes them.
+def si_elements(strings: list[str]) -> list[str]:
+    """The ``<si>`` element of each of ``strings``, as XlsxWriter's ``SharedStrings._write_si`` writes it.
 
     Plain text (most) is escaped here; text with control characters,
     ``_xHHHH_``-like runs, whitespace at an end or rich-text runs is given
@@ -211,28 +211,41 @@ def si_elements(strings: list[str]) -> str:
     for i in range(0, len(strings), max(1, len(strings) // 64)):
         if out[i] != theirs(strings[i]):
             raise RuntimeError("bulk workbook: a shared string written here differs from XlsxWriter's")
-    return "".join(out)
+    return out
 
 
-def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes]]) -> bytes:
+def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes | Iterable[bytes]]]) -> bytes:
     """The package ``data`` (an XlsxWriter .xlsx) with the parts in ``change`` changed.
 
     Every part is compressed as XlsxWriter compresses it (each a member
     named as before, dated 1 January 1980, deflated), so that a workbook
     some of whose parts were finished here has the bytes XlsxWriter would
-    have written for the same content.
+    have written for the same content.  A change may give its part in
+    pieces, which are compressed as they come (zlib's output does not
+    depend on how its input is cut), so that a large part is never held
+    whole.
     """
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, \
             zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zout:
         for info in zin.infolist():
             body = zin.read(info)
-            if info.filename in change:
-                body = change[info.filename](body)
             member = zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0))
             member.compress_type = zipfile.ZIP_DEFLATED
-            zout.writestr(member, body)
+            if info.filename not in change:
+                zout.writestr(member, body)
+                continue
+            pieces = change[info.filename](body)
+            with zout.open(member, "w") as fh:
+                for piece in [pieces] if isinstance(pieces, bytes) else pieces:
+                    fh.write(piece)
     return out.getvalue()
+
+
+def in_pieces(texts: list[str], size: int = 20_000) -> Iterator[bytes]:
+    """``texts`` joined and encoded as UTF-8, ``size`` at a time (for :func:`deflated`)."""
+    for i in range(0, len(texts), size):
+        yield "".join(texts[i:i + size]).encode("utf-8")
 
 
 def in_parallel(function, jobs: list[tuple], worth_it: bool = True) -> list:
