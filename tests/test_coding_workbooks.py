@@ -52,6 +52,37 @@ def test_importing_one_file_keeps_the_other_coders(ready):
     assert set(sheets.read_codings(ready)["coder"]) == {"bob"}
 
 
+def test_one_file_import_keeps_the_others_rows_byte_for_byte(ready, monkeypatch):
+    """Importing one coder's file writes everyone else's rows from the binary copy, as marks: codings.csv,
+    its binary copy and the table returned are those of the general merge, which parses and rewrites the
+    whole table.  A codings.csv whose rows are not one unit after another (a line taken out by hand) is
+    merged the general way."""
+    alice, bob = _returned(ready, "round-2", ["alice", "bob"])
+    _returned(ready, "10", ["007", "alice"])
+    sheets.import_codings(paths=ready)
+    outputs = [ready.codings, ready.codings_copy, ready.rounds, ready.processed / "memos.csv"]
+    start = {p: p.read_bytes() for p in outputs}
+
+    def one_file(general: bool) -> tuple[dict, pd.DataFrame]:
+        for p, data in start.items():
+            p.write_bytes(data)
+        with monkeypatch.context() as m:
+            if general:
+                m.setattr(sheets, "_kept_marks", lambda *a: None)
+            table = sheets.import_codings([bob], paths=ready)
+        return {p: p.read_bytes() for p in outputs}, table
+
+    fast, fast_table = one_file(general=False)
+    slow, slow_table = one_file(general=True)
+    assert fast == slow
+    pd.testing.assert_frame_equal(fast_table, slow_table)
+    assert len(sheets._kept_marks(ready, {("round-2", "bob")})) == 3  # round-2 alice, 10/007 and 10/alice
+
+    lines = start[ready.codings].decode().splitlines(keepends=True)
+    ready.codings.write_text("".join(lines[:5] + lines[6:]))  # one row of the first unit taken out
+    assert sheets._kept_marks(ready, {("round-2", "bob")}) is None
+
+
 def test_the_binary_copy_of_codings_is_the_csv_or_is_not_used(ready):
     """The import writes a binary copy of codings.csv for the agreement stage: it reads exactly as the CSV
     parses (number-like round and coder names stay text), after a whole import and after one that keeps
