@@ -160,9 +160,11 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     widths = [13, 16, 20, 50] + [7] * n_c + [9, 30] + [30] * n_c + [18]
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
-    marks = split.set_index(["unit_id", "code_id", "coder"])["applied"]
+    # plain dicts: a lookup per cell in a pandas index costs more than writing the cell
+    marks = dict(zip(zip(split["unit_id"], split["code_id"], split["coder"]), split["applied"]))
+    text_of = dict(zip(units.index, units["text"]))
     for k, (uid, cid) in enumerate(pairs.itertuples(index=False)):
-        row = [uid, cid, labels.get(cid, cid), units.loc[uid, "text"]]
+        row = [uid, cid, labels.get(cid, cid), text_of[uid]]
         row += [marks.get((uid, cid, c), "") for c in coders]
         row += [None, None] + [memos.get((c, uid), "") for c in coders]
         row += [f"{uid} {cid}"]  # check: moves with the decisions if they are sorted alone
