@@ -81,6 +81,23 @@ def test_one_file_import_keeps_the_others_rows_byte_for_byte(ready, monkeypatch)
     lines = start[ready.codings].decode().splitlines(keepends=True)
     ready.codings.write_text("".join(lines[:5] + lines[6:]))  # one row of the first unit taken out
     assert sheets._kept_marks(ready, {("round-2", "bob")}) is None
+    ready.codings.write_text("".join(lines[:1] + [line.replace(",1\n", ",1.0\n") for line in lines[1:]]))
+    assert sheets._kept_marks(ready, {("round-2", "bob")}) is None  # marks read as decimals: the general way
+
+    # a name NumPy's text arrays cannot hold (a trailing NUL) is kept apart, in the CSV and the copy alike
+    ready.codings.write_text("".join(lines[:1] + [line.replace("round-2,alice,", "round-2,alice\x00,", 1)
+                                                  for line in lines[1:]]))
+    ready.codings_copy.unlink()
+    for p in outputs:
+        start[p] = p.read_bytes() if p.exists() else b""
+    start.pop(ready.codings_copy)
+    outputs.remove(ready.codings_copy)
+    fast, _ = one_file(general=False)
+    slow, _ = one_file(general=True)
+    assert fast == slow and not ready.codings_copy.exists()
+    sheets.import_codings([alice], paths=ready)  # alice replaced: "alice\x00" is another coder, kept
+    assert set(sheets.read_codings(ready, categorical=True)["coder"]) == {"007", "alice", "alice\x00", "bob"}
+    assert not ready.codings_copy.exists()  # not cached, so never read back as "alice"
 
 
 def test_the_binary_copy_of_codings_is_the_csv_or_is_not_used(ready):

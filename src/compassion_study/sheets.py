@@ -1611,7 +1611,7 @@ def _kept_marks(paths: Paths, replaced: set[tuple[str, str]]) -> list[Marks] | N
         if (columns[name][1] < 0).any():  # a missing value
             return None
     applied = old["applied"].to_numpy()
-    if not np.isin(applied, (0, 1)).all():
+    if applied.dtype.kind not in "iu" or not np.isin(applied, (0, 1)).all():  # marks read as whole numbers
         return None
     (rounds, r), (coders, c), (units, u), (codes, k) = (columns[n] for n in CODINGS_TEXT)
     pair = r.astype(np.int64) * (len(coders) + 1) + c
@@ -1892,13 +1892,17 @@ def _refresh_codings_copy(paths: Paths, columns: dict | None) -> None:
 
 
 def _write_codings_copy(path: Path, columns: dict[str, tuple[np.ndarray | None, np.ndarray]], digest: str) -> None:
-    """Write the binary copy of ``codings.csv`` (see :func:`read_codings`)."""
+    """Write the binary copy of ``codings.csv`` (see :func:`read_codings`), or remove it if a value would change."""
     import zipfile
 
     arrays = {"sha256": np.array([digest])}
     for name, (categories, codes) in columns.items():
         if categories is not None:
             arrays[f"{name}.categories"] = categories.astype(str)
+            # NumPy's text arrays drop trailing NULs: a value they cannot hold exactly is not cached at all
+            if arrays[f"{name}.categories"].tolist() != [str(v) for v in categories]:
+                path.unlink(missing_ok=True)
+                return
         width = np.int8 if categories is None or len(categories) < 128 else np.int16 if len(categories) < 1 << 15 \
             else np.int32
         arrays[f"{name}.codes"] = codes.astype(width)
