@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import functools
 import io
-import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -302,9 +301,9 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
                   book: cbmod.Codebook, illustrative: bool, bulk: bool = False) -> tuple | None:
     """Lay out one Coding sheet.
 
-    With ``bulk``, most cells of every unit row after the first two are
-    left out, and the return value says how :func:`_cells_in_bulk` puts
-    them back (the same XML XlsxWriter writes for them).
+    With ``bulk``, most unit rows are left for :func:`_cells_in_bulk` to
+    put into the saved XML, and the return value is ``(sheet, the function
+    that does it)``; otherwise None.
     """
     ws = book_.sheet(name)
     write = book_.write
@@ -351,7 +350,7 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
             pair(text_wrap=True, locked=False, font_size=9, font_color="#888888", **fill)))
     sizes = [11, 9, 9, 9]
     columns = [units[c].tolist() for c in ("unit_id", "text", "prompt", "section", "theme")]
-    # bulk: most unit rows are not given to XlsxWriter but written into the saved XML (_rows_into_sheet), with
+    # bulk: most unit rows are not given to XlsxWriter but written into the saved XML (workbooks.rows_into_sheet), with
     # their shared strings counted in the same order as cell by cell.  A format gets its number when a cell
     # first uses it in the saved XML, so a row holding a format no written cell has used yet is written by
     # XlsxWriter, as are the first two rows (one of each stripe: the pattern of the others), the last, and
@@ -430,7 +429,7 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
             index[k] = [sst.string_table.get(v, -1) for v in strings[k]]
         first = h + 2  # the first unit row's number in the sheet's XML
         later = (first + np.flatnonzero(~full)).tolist()
-        return ws, functools.partial(_rows_into_sheet, maker=functools.partial(
+        return ws, functools.partial(workbooks.rows_into_sheet, maker=functools.partial(
             _unit_rows, first=first, heights=heights, code=code, index=index, formats_of=formats_of,
             cells=[column_letter(j) for j in [*range(first_code), check]],
             blank=(column_letter(first_code), column_letter(check))), pattern=(first, first + 1), later=later)
@@ -505,26 +504,14 @@ def _workbook_bytes(round_: str, assignments: dict[str, pd.DataFrame], book: cbm
     workbooks.protect(hidden)
     if not full.all():
         index[0] = [sst.string_table.get(v, -1) for v in pairs[0]]  # the pattern row (plain text)
-        spliced.append((hidden, functools.partial(_rows_into_sheet, maker=functools.partial(
-            _pair_rows, code=code, index=index, formats=formats), pattern=(2,), later=(2 + np.flatnonzero(~full)).tolist())))
+        spliced.append((hidden, functools.partial(workbooks.rows_into_sheet, maker=functools.partial(
+            workbooks.text_rows, code=code, index=index, formats=formats), pattern=(2,), later=(2 + np.flatnonzero(~full)).tolist())))
     sheets_in_order = book_.wb.worksheets()
     parts = {f"xl/worksheets/sheet{sheets_in_order.index(ws) + 1}.xml": put for ws, put in filter(None, spliced)}
     if parts:  # the shared strings too are written below, most of them in bulk
-        parts["xl/sharedStrings.xml"] = functools.partial(_strings_into, strings=workbooks.take_strings(book_.wb))
+        parts["xl/sharedStrings.xml"] = functools.partial(workbooks.strings_into, strings=workbooks.take_strings(book_.wb))
     data = book_.getvalue()  # small: the rows and strings most of the package holds are put in below
     return _cells_in_bulk(data, parts) if parts else data
-
-
-def _strings_into(xml: bytes, strings: list[str]) -> Iterator[bytes]:
-    """The shared-strings part XlsxWriter wrote without its strings (see :func:`workbooks.take_strings`), filled."""
-    start = xml.find(b"<sst ")
-    end = xml.find(b"</sst>")
-    if not 0 <= start < end or xml[end - 1:end] != b">" or xml.count(b"<si>"):
-        raise RuntimeError("bulk workbook: the shared strings are not where XlsxWriter puts them")
-    count = re.search(rb' uniqueCount="([0-9]+)"', xml[start:end])
-    if count is None or int(count.group(1)) != len(strings):
-        raise RuntimeError("bulk workbook: the shared strings are not the ones counted")
-    return itertools.chain([xml[:end]], workbooks.in_pieces(workbooks.si_elements(strings)), [xml[end:]])
 
 
 def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], Iterable[bytes]]]) -> bytes:
@@ -543,90 +530,6 @@ def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], Iterable[byte
     unexpected raises instead of writing a different workbook.
     """
     return workbooks.deflated(data, parts)
-
-
-def _rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[int], str]],
-                     pattern: Sequence[int], later: Sequence[int]) -> Iterator[bytes]:
-    """Sheet XML with the rows ``later`` (1-based numbers) put in by number, in pieces.
-
-    ``maker(written)``, given the rows XlsxWriter wrote (number -> XML),
-    returns the function that makes a row's XML; the ``pattern`` rows are
-    made too and must equal XlsxWriter's (checked before the first piece).
-    """
-    start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
-    if not 0 <= start < end:
-        raise RuntimeError("bulk workbook: no sheet data where XlsxWriter puts it")
-    pieces = xml[start + len(b"<sheetData>"):end].split(b"<row ")
-    if pieces[0]:
-        raise RuntimeError("bulk workbook: text before a sheet's first row")
-    written = {}
-    for row in pieces[1:]:
-        number = row[3:row.find(b'"', 3)] if row.startswith(b'r="') else b""
-        if not number.isdigit() or int(number) in written:
-            raise RuntimeError("bulk workbook: a row without a number, or twice")
-        written[int(number)] = b"<row " + row
-    make = maker(written)
-    if any(r not in written or make(r).encode() != written[r] for r in pattern):
-        raise RuntimeError("bulk workbook: a row made here differs from XlsxWriter's")
-    later = sorted(set(later) - set(pattern))
-    if written.keys() & set(later):
-        raise RuntimeError("bulk workbook: a row both written and made")
-    return itertools.chain([xml[:start + len(b"<sheetData>")]], _merged_rows(written, later, make), [xml[end:]])
-
-
-def _merged_rows(written: dict[int, bytes], later: list[int], make: Callable[[int], str],
-                 size: int = 5_000) -> Iterator[bytes]:
-    """Every row in number order, XlsxWriter's and made ones; made rows are encoded ``size`` at a time."""
-    run: list[str] = []
-    kept = iter(sorted(written))
-    following = next(kept, None)
-    for r in later:
-        while following is not None and following < r:
-            if run:
-                yield "".join(run).encode()
-                run = []
-            yield written[following]
-            following = next(kept, None)
-        run.append(make(r))
-        if len(run) == size:
-            yield "".join(run).encode()
-            run = []
-    if run:
-        yield "".join(run).encode()
-    while following is not None:
-        yield written[following]
-        following = next(kept, None)
-
-
-def _xf(fmt) -> int:
-    if fmt is None or fmt.xf_index is None:
-        raise RuntimeError("bulk workbook: a cell's format has no number")
-    return fmt.xf_index
-
-
-def _pair_rows(written: dict[int, bytes], code: np.ndarray, index: np.ndarray, formats: tuple) -> Callable[[int], str]:
-    """Rows of the Assignment sheet (coder, unit id), as XlsxWriter's ``_write_row`` writes them.
-
-    Row ``2 + k`` holds the shared strings ``index[k]``, each cell in
-    ``formats[0]`` or, where ``code[k]`` has its bit, ``formats[1]``.
-    """
-    templates: dict[int, str] = {}
-    codes, numbers_of = code.tolist(), index.tolist()
-
-    def make(r: int) -> str:
-        k = r - 2
-        c = codes[k]
-        template = templates.get(c)
-        if template is None:
-            a, b = (_xf(formats[c >> j & 1]) for j in (0, 1))
-            template = templates[c] = (f'<row r="{{0}}" spans="1:2"><c r="A{{0}}" s="{a}" t="s"><v>{{1}}</v></c>'
-                                       f'<c r="B{{0}}" s="{b}" t="s"><v>{{2}}</v></c></row>')
-        numbers = numbers_of[k]
-        if min(numbers) < 0:
-            raise RuntimeError("bulk workbook: a text cell without its shared string")
-        return template.format(r, *numbers)
-
-    return make
 
 
 def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code: np.ndarray, index: np.ndarray,
@@ -660,7 +563,7 @@ def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code
         c = codes[k]
         template = templates.get(c)
         if template is None:
-            xf = [_xf(f) for f in formats_of(c)]
+            xf = [workbooks.xf_number(f) for f in formats_of(c)]
             text = [f'<c r="{letter}{{0}}" s="{x}" t="s"><v>{{{2 + j}}}</v></c>'
                     for j, (letter, x) in enumerate(zip(cells, xf))]
             template = templates[c] = (f'<row r="{{0}}" spans="{spans.group(1).decode()}" ht="{{1}}" '

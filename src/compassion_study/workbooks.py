@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import math
 import numbers
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -212,6 +213,102 @@ def si_elements(strings: list[str]) -> list[str]:
         if out[i] != theirs(strings[i]):
             raise RuntimeError("bulk workbook: a shared string written here differs from XlsxWriter's")
     return out
+
+
+def strings_into(xml: bytes, strings: list[str]) -> Iterator[bytes]:
+    """The shared-strings part XlsxWriter wrote without its strings (see :func:`take_strings`), filled."""
+    start = xml.find(b"<sst ")
+    end = xml.find(b"</sst>")
+    if not 0 <= start < end or xml[end - 1:end] != b">" or xml.count(b"<si>"):
+        raise RuntimeError("bulk workbook: the shared strings are not where XlsxWriter puts them")
+    count = re.search(rb' uniqueCount="([0-9]+)"', xml[start:end])
+    if count is None or int(count.group(1)) != len(strings):
+        raise RuntimeError("bulk workbook: the shared strings are not the ones counted")
+    return itertools.chain([xml[:end]], in_pieces(si_elements(strings)), [xml[end:]])
+
+
+def rows_into_sheet(xml: bytes, maker: Callable[[dict[int, bytes]], Callable[[int], str]],
+                     pattern: Sequence[int], later: Sequence[int]) -> Iterator[bytes]:
+    """Sheet XML with the rows ``later`` (1-based numbers) put in by number, in pieces.
+
+    ``maker(written)``, given the rows XlsxWriter wrote (number -> XML),
+    returns the function that makes a row's XML; the ``pattern`` rows are
+    made too and must equal XlsxWriter's (checked before the first piece).
+    """
+    start, end = xml.find(b"<sheetData>"), xml.find(b"</sheetData>")
+    if not 0 <= start < end:
+        raise RuntimeError("bulk workbook: no sheet data where XlsxWriter puts it")
+    pieces = xml[start + len(b"<sheetData>"):end].split(b"<row ")
+    if pieces[0]:
+        raise RuntimeError("bulk workbook: text before a sheet's first row")
+    written = {}
+    for row in pieces[1:]:
+        number = row[3:row.find(b'"', 3)] if row.startswith(b'r="') else b""
+        if not number.isdigit() or int(number) in written:
+            raise RuntimeError("bulk workbook: a row without a number, or twice")
+        written[int(number)] = b"<row " + row
+    make = maker(written)
+    if any(r not in written or make(r).encode() != written[r] for r in pattern):
+        raise RuntimeError("bulk workbook: a row made here differs from XlsxWriter's")
+    later = sorted(set(later) - set(pattern))
+    if written.keys() & set(later):
+        raise RuntimeError("bulk workbook: a row both written and made")
+    return itertools.chain([xml[:start + len(b"<sheetData>")]], _merged_rows(written, later, make), [xml[end:]])
+
+
+def _merged_rows(written: dict[int, bytes], later: list[int], make: Callable[[int], str],
+                 size: int = 5_000) -> Iterator[bytes]:
+    """Every row in number order, XlsxWriter's and made ones; made rows are encoded ``size`` at a time."""
+    run: list[str] = []
+    kept = iter(sorted(written))
+    following = next(kept, None)
+    for r in later:
+        while following is not None and following < r:
+            if run:
+                yield "".join(run).encode()
+                run = []
+            yield written[following]
+            following = next(kept, None)
+        run.append(make(r))
+        if len(run) == size:
+            yield "".join(run).encode()
+            run = []
+    if run:
+        yield "".join(run).encode()
+    while following is not None:
+        yield written[following]
+        following = next(kept, None)
+
+
+def xf_number(fmt) -> int:
+    if fmt is None or fmt.xf_index is None:
+        raise RuntimeError("bulk workbook: a cell's format has no number")
+    return fmt.xf_index
+
+
+def text_rows(written: dict[int, bytes], code: np.ndarray, index: np.ndarray, formats: tuple) -> Callable[[int], str]:
+    """Rows of two text cells (A and B) and no height of their own, as XlsxWriter's ``_write_row`` writes them.
+
+    Row ``2 + k`` holds the shared strings ``index[k]``, each cell in
+    ``formats[0]`` or, where ``code[k]`` has its bit, ``formats[1]``.
+    """
+    templates: dict[int, str] = {}
+    codes, numbers_of = code.tolist(), index.tolist()
+
+    def make(r: int) -> str:
+        k = r - 2
+        c = codes[k]
+        template = templates.get(c)
+        if template is None:
+            a, b = (xf_number(formats[c >> j & 1]) for j in (0, 1))
+            template = templates[c] = (f'<row r="{{0}}" spans="1:2"><c r="A{{0}}" s="{a}" t="s"><v>{{1}}</v></c>'
+                                       f'<c r="B{{0}}" s="{b}" t="s"><v>{{2}}</v></c></row>')
+        numbers = numbers_of[k]
+        if min(numbers) < 0:
+            raise RuntimeError("bulk workbook: a text cell without its shared string")
+        return template.format(r, *numbers)
+
+    return make
 
 
 def deflated(data: bytes, change: dict[str, Callable[[bytes], bytes | Iterable[bytes]]]) -> bytes:
