@@ -8,7 +8,20 @@ the package's own streaming readers (:mod:`compassion_study.spreadsheets`).
 Every value is written by type: text always as a string, never as a formula
 or a link, and text a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``,
 tab, carriage return first) with Excel's quote prefix, so that it shows and
-re-saves as the same text (OWASP, "CSV Injection").
+re-saves as the same text (OWASP, "CSV Injection"); text that looks like
+XlsxWriter's own rich-text XML is written as escaped runs (:func:`write_text`).
+
+For sheets of 100,000 rows, XlsxWriter's Python for each cell is most of
+the time.  The helpers below let a caller give XlsxWriter a few rows of
+each pattern and put the others into the saved XML itself, with the bytes
+XlsxWriter would have written: shared strings counted in XlsxWriter's
+order (:func:`count_strings`), taken out and written in bulk
+(:func:`take_strings`, :func:`si_elements`, :func:`strings_into`), rows
+made from templates and checked against XlsxWriter's own
+(:func:`rows_into_sheet`, :func:`text_rows`), and the package compressed
+once, piece by piece (:func:`deflated`).  Anything unexpected raises
+``RuntimeError``, and the caller writes every cell instead (see
+:func:`compassion_study.sheets.workbook_bytes`).
 
 References
 ----------
