@@ -83,6 +83,7 @@ def test_one_file_import_keeps_the_others_rows_byte_for_byte(ready, monkeypatch)
     assert sheets._kept_marks(ready, {("round-2", "bob")}) is None
     ready.codings.write_text("".join(lines[:1] + [line.replace(",1\n", ",1.0\n") for line in lines[1:]]))
     assert sheets._kept_marks(ready, {("round-2", "bob")}) is None  # marks read as decimals: the general way
+    assert sheets._table_columns(sheets.read_codings(ready)) is None  # and no binary copy holding them as 0/1
 
     # a name NumPy's text arrays cannot hold (a trailing NUL) is kept apart, in the CSV and the copy alike
     ready.codings.write_text("".join(lines[:1] + [line.replace("round-2,alice,", "round-2,alice\x00,", 1)

@@ -570,8 +570,11 @@ def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code
                                        f'customHeight="1">{"".join(text[:-1])}{blanks[c >> 5]}{text[-1]}</row>')
         height = heights[k]
         ht = heights_as_text.get(height)
-        if ht is None:  # XlsxWriter's set_row keeps whole pixels
-            ht = heights_as_text[height] = f"{int(height * 4.0 / 3.0 + 0.5) * 0.75:.16g}"
+        if ht is None:  # XlsxWriter's set_row keeps whole pixels, and writes no height for the default 20
+            pixels = int(height * 4.0 / 3.0 + 0.5)
+            if pixels == 20:
+                raise RuntimeError("bulk workbook: a row of the default height")
+            ht = heights_as_text[height] = f"{pixels * 0.75:.16g}"
         numbers = numbers_of[k]
         if min(numbers) < 0:
             raise RuntimeError("bulk workbook: a text cell without its shared string")
@@ -1770,8 +1773,8 @@ def _table_columns(table: pd.DataFrame) -> dict[str, tuple[np.ndarray | None, np
     """:func:`_codings_columns` of a ``codings.csv`` table held whole (an import that kept other coders);
     None for anything but text ids and 0/1 marks."""
     applied = table["applied"].to_numpy()
-    if not len(table) or not np.isin(applied, (0, 1)).all():
-        return None
+    if not len(table) or applied.dtype.kind not in "iu" or not np.isin(applied, (0, 1)).all():
+        return None  # marks the CSV parser reads as decimals (1.0) are left to it
     out = {}
     for name in CODINGS_TEXT:
         values = table[name].to_numpy(dtype=object)
