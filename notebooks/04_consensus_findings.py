@@ -59,13 +59,13 @@ cs.figures.table(cs.consensus.adjudication_outcomes(consensus, cs.sheets.read_co
                  caption="Adjudicated cells: whose marks prevailed", tag=tag)
 
 # %% [markdown]
-# Every disputed cell, with the coders' marks, the decision and any memo the
-# coders wrote on the unit:
+# Every disputed cell, with the coders' marks, the decision, the adjudicator's
+# note on it and any memo the coders wrote on the unit:
 
 # %%
 cs.figures.table(cs.consensus.disputed_table(consensus, cs.sheets.read_codings(paths), units,
                                              cs.consensus.read_memos(paths)).drop(columns="unit_id"),
-                 caption="Disputed cells, decisions and coders' memos", tag=tag, labels=labels,
+                 caption="Disputed cells, decisions, adjudicator's notes and coders' memos", tag=tag, labels=labels,
                  limit=cs.figures.ROWS_SHOWN, full=paths.reports / "tables" / "disputed_cells.csv")
 
 # %% [markdown]

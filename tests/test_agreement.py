@@ -815,6 +815,30 @@ def test_reliability_verdicts_use_the_lower_bound_not_the_estimate():
         ag.reliability_verdicts(pd.DataFrame(rows), minimum=0.9, target=0.8)
 
 
+def test_verdicts_give_q_the_bootstrap_probability_of_falling_short():
+    """Hayes & Krippendorff (2007): q = P(alpha < minimum) over the bootstrap distribution. A percentile
+    interval whose lower bound reaches the minimum leaves at most 2.5% of resamples below it, so q and the
+    bound tell the same story; q is reported beside each verdict."""
+    rng = np.random.default_rng(5)
+    ids = ["often", "noisy"]
+    rows = []
+    for unit in range(200):
+        truth = rng.random() < 0.5
+        for coder in ("ann", "ben"):
+            noisy = rng.random() < 0.5
+            rows += [("r1", coder, f"u{unit}", "often", int(truth if rng.random() > 0.02 else not truth)),
+                     ("r1", coder, f"u{unit}", "noisy", int(noisy))]
+    codings = pd.DataFrame(rows, columns=["round", "coder", "unit_id", "code_id", "applied"])
+    table = ag.by_code(codings, ids, 400, 1, minimum=0.667)
+    alpha = table[table["coefficient"] == "krippendorff_alpha"].set_index("code_id")
+    assert table.loc[table["coefficient"] != "krippendorff_alpha", "q_below_minimum"].isna().all()
+    assert alpha.loc["often", "ci_low"] >= 0.667 and alpha.loc["often", "q_below_minimum"] <= 0.025
+    assert alpha.loc["noisy", "ci_low"] < 0.667 and alpha.loc["noisy", "q_below_minimum"] > 0.9
+    reasons = ag.reliability_verdicts(table, 0.667, 0.8).set_index("code_id")["reason"]
+    assert f"q = P(alpha < 0.667) = {alpha.loc['noisy', 'q_below_minimum']:.3f}" in reasons["noisy"]
+    assert "q_below_minimum" not in ag.by_code(codings, ids, 20, 1).columns  # only when a minimum is given
+
+
 def test_cohen_kappa_standard_error_matches_irrcac_tables():
     # irrCAC kappa2.table: cont3x3abstractors kappa 0.7964094, SE 0.05891072 (README);
     # cont4x4diagnosis (inst/extdata/cont4x4diagnosis.csv, 223 patients) SE .046 (Gwet 2014, ch. 2)
@@ -947,3 +971,209 @@ def test_study_tables_equal_the_general_engine_on_random_codings(seed):
         got = mine[mine["coefficient"] == "krippendorff_alpha_masi"][cols].to_numpy(float)
         np.testing.assert_allclose(got, masi[masi["coefficient"] == "krippendorff_alpha"][cols].to_numpy(float),
                                    atol=1e-12)
+
+
+# --------------------------------------------------------------------------- issue 14, audit: silent misreadings
+
+
+def test_pandas_missing_values_are_missing_never_ratings():
+    """``pd.NA`` (nullable Int64 and string columns), ``NaT`` and float32 NaN are missing ratings: Krippendorff's
+    (2011) section C data give the published nominal alpha .743 with the same 41 ratings either way."""
+    rows = [(u, g, K2011_C[g, u]) for g in range(4) for u in range(12)]
+    plain = pd.DataFrame(rows, columns=["unit", "coder", "value"])
+    nullable = plain.assign(value=plain["value"].astype("Int64"))
+    text = plain.assign(value=pd.array([None if np.isnan(v) else str(int(v)) for v in plain["value"]], dtype="string"))
+    for df in (nullable, text):
+        t = ag.agreement_table(df).set_index("coefficient")
+        assert int(t.loc["krippendorff_alpha", "n_ratings"]) == 41
+        assert round(t.loc["krippendorff_alpha", "estimate"], 3) == 0.743
+    mixed = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "coder": list("ababab"),
+                          "value": ["x", "x", "y", pd.NA, pd.NaT, np.float32("nan")]})
+    assert int(ag.agreement_table(mixed)["n_ratings"].iloc[0]) == 3
+
+
+def test_na_among_numbers_at_the_nominal_level_is_refused_with_the_fix(tmp_path, capsys):
+    """Krippendorff (2011) section C with its missing ratings written NA: at the nominal level NA would be a
+    sixth category; refused with the lines and --missing NA, after which alpha is the published .743."""
+    na = _long_csv(tmp_path / "na.csv", K2011_C, missing="NA")
+    assert main(["agreement", str(na)]) == 1
+    err = capsys.readouterr().err
+    assert "na.csv › line(s) 11, 12, 13, 24, 26, 37, 49: value(s) 'NA' in a column of numbers" in err
+    assert "--missing NA" in err and "--categories" in err
+    assert round(_run_json(capsys, na, "--missing", "NA")["krippendorff_alpha"], 3) == 0.743
+    # every spelling of "no value" a spreadsheet or package writes, in any case
+    for token in ("N/A", "#N/A", "NaN", ".", "na"):
+        path = _long_csv(tmp_path / "t.csv", K2011_C, missing=token)
+        assert main(["agreement", str(path)]) == 1, token
+        assert f"'{token}' in a column of numbers" in capsys.readouterr().err
+    # NA kept on purpose, as a category named with the others
+    out = _run_json(capsys, na, "--categories", "1,2,3,4,5,NA")
+    assert "NA" in out["categories"] and out["n_ratings"] == 48
+    # text labels may include such a word: no numbers, no refusal
+    (tmp_path / "labels.csv").write_text("unit,coder,value\n1,a,yes\n1,b,NA\n2,a,no\n2,b,no\n", encoding="utf-8")
+    assert main(["agreement", str(tmp_path / "labels.csv")]) == 0
+    capsys.readouterr()
+
+
+def test_cohen_kappa_se_matches_its_estimate_when_a_unit_has_one_rating(tmp_path, capsys):
+    """With some units rated by one of two coders, Cohen's kappa is Gwet's (2014, ch. 2) missing-data form,
+    which equals Conger's kappa for two coders; its se is then Gwet's linearised variance (Gwet 2014, sec. 5.3;
+    irrCAC conger.kappa.raw), not Fleiss, Cohen & Everitt's (1969) ASE on the complete pairs only. With both
+    ratings on every unit the FCE ASE stays (SAS PROC FREQ example: ASE 0.1380)."""
+    sas = [[0, 4, 1], [0, 8, 0], [0, 1, 5]]  # SAS PROC FREQ example (as in test_cohen_kappa_sas_example...)
+    pairs = [(a, b) for a in range(3) for b in range(3) for _ in range(sas[a][b])]
+    complete = "unit,coder,value\n" + "".join(f"{u},A,{a}\n{u},B,{b}\n" for u, (a, b) in enumerate(pairs))
+    (tmp_path / "complete.csv").write_text(complete, encoding="utf-8")
+    out = _run_json(capsys, tmp_path / "complete.csv")
+    assert out["se"]["cohen_kappa"] == pytest.approx(0.1380, abs=5e-5) and "cohen_kappa" not in out["notes"]
+    extra = "".join(f"{30 + i},A,{v}\n" for i, v in enumerate([0, 1, 1, 2, 0]))
+    (tmp_path / "missing.csv").write_text(complete + extra, encoding="utf-8")
+    out = _run_json(capsys, tmp_path / "missing.csv")
+    assert out["cohen_kappa"] == pytest.approx(out["conger_kappa"], abs=1e-12)
+    assert out["se"]["cohen_kappa"] == pytest.approx(out["se"]["conger_kappa"], abs=1e-12)
+    assert out["se"]["cohen_kappa"] != pytest.approx(0.1380, abs=5e-4)  # not the complete pairs' ASE
+    assert "linearised variance" in out["notes"]["cohen_kappa"]
+
+
+def test_thousands_separators_are_not_read_as_decimal_commas(tmp_path, capsys):
+    """"1,000" is a thousand in an English export and one in a European one: refused as ambiguous, naming a
+    line, unless --decimal-comma says which; decimal commas that are read are said in the notes."""
+    rows = ["unit,coder,value"] + [f'{u},{g},"{v:,}"' for u, (a, b) in enumerate(
+        [(1000, 1200), (2500, 2400), (800, 950), (3100, 3000)]) for g, v in (("A", a), ("B", b))]
+    path = tmp_path / "thousands.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["agreement", str(path), "--level", "interval"]) == 1
+    err = capsys.readouterr().err
+    assert "thousands.csv › line 2: '1,000' may be a thousands separator (1000) or a decimal comma (1.000)" in err
+    assert "--decimal-comma" in err
+    as_comma = _run_json(capsys, path, "--level", "interval", "--decimal-comma")
+    decimals = tmp_path / "decimals.csv"  # what --decimal-comma reads: 1,000 = 1.0
+    decimals.write_text("unit,coder,value\n" + "".join(f"{u},{g},{v}\n" for u, (a, b) in enumerate(
+        [(1.0, 1.2), (2.5, 2.4), (800, 950), (3.1, 3.0)]) for g, v in (("A", a), ("B", b))), encoding="utf-8")
+    assert as_comma["krippendorff_alpha"] == pytest.approx(
+        _run_json(capsys, decimals, "--level", "interval")["krippendorff_alpha"], abs=1e-12)
+    assert as_comma["notes"]["input"] == "decimal commas were read as decimal points (1,5 = 1.5)"
+    # decimal commas read without being asked for (1,5) are said too, in every output
+    commas = tmp_path / "commas.csv"
+    commas.write_text("unit;coder;value\n1;A;1,5\n1;B;1,5\n2;A;2,5\n2;B;3\n3;A;4\n3;B;4,5\n", encoding="utf-8")
+    assert "decimal commas" in _run_json(capsys, commas, "--level", "interval")["notes"]["input"]
+    assert main(["agreement", str(commas), "--level", "interval"]) == 0
+    assert "Note: decimal commas were read as decimal points" in capsys.readouterr().out
+    assert main(["agreement", str(commas), "--level", "interval", "--csv"]) == 0
+    assert "decimal commas were read" in capsys.readouterr().out
+
+
+def test_missing_number_tokens_compare_as_numbers(tmp_path, capsys):
+    """--missing -99 also catches -99.0 where numbers are needed: Krippendorff (2011) section C with its
+    missing ratings written -99.0 gives the published ordinal .815 and interval .849."""
+    path = _long_csv(tmp_path / "m99.csv", K2011_C, missing="-99.0")
+    assert round(_run_json(capsys, path, "--level", "ordinal", "--missing", "-99")["krippendorff_alpha"], 3) == 0.815
+    assert round(_run_json(capsys, path, "--level", "interval", "--missing", "-99")["krippendorff_alpha"], 3) == 0.849
+
+
+def test_labels_say_what_the_ci_level_and_csv_cover(tmp_path, capsys):
+    ratings = _long_csv(tmp_path / "r.csv", K2011_C)
+    assert main(["agreement", str(ratings), "--ci-level", "0.8"]) == 0
+    footer = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "80% t-intervals" in footer
+    assert main(["agreement", str(ratings), "--ci-level", "0.8", "--bootstrap", "50"]) == 0
+    footer = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "80% t-intervals" in footer and "80% bootstrap CIs from 50 resamples" in footer
+    with pytest.raises(SystemExit):
+        main(["agreement", "--help"])
+    usage = "".join(capsys.readouterr().out.split())  # the help as wrapped for any terminal width
+    assert "analytict-intervalsandthebootstrapintervals" in usage and "(otherlayouts:--shape)" in usage
+    assert "per-categoryandpairwisetablesarein--json" in usage
+    # ordinal alpha has no analytic se, and says why (Krippendorff 2011: its metric depends on the marginals)
+    out = _run_json(capsys, ratings, "--level", "ordinal")
+    assert out["se"]["krippendorff_alpha"] is None
+    assert "no analytic se for ordinal alpha" in out["notes"]["krippendorff_alpha"]
+
+
+def test_api_trims_ids_and_values_like_the_calculator():
+    """Issue 14 (2) for the Python API: Cohen (1960) kappa .492 with ids carrying a spreadsheet's spaces."""
+    table = np.array([[88, 14, 18], [10, 40, 10], [2, 6, 12]]).T
+    pairs = [(a, b) for a in range(3) for b in range(3) for _ in range(table[a, b])]
+    rows = [(f"{u} ", "A", a) for u, (a, b) in enumerate(pairs)]
+    rows += [(f" {u}", " B", f" {b}") for u, (a, b) in enumerate(pairs)]
+    df = pd.DataFrame(rows, columns=["unit", "coder", "value"]).astype({"value": str})
+    t = ag.agreement_table(df).set_index("coefficient")
+    assert int(t.loc["cohen_kappa", "n_units"]) == 200 and int(t.loc["cohen_kappa", "n_coders"]) == 2
+    assert round(t.loc["cohen_kappa", "estimate"], 3) == 0.492
+
+
+def test_numeric_categories_out_of_order_are_refused_with_weights():
+    """Gwet's weights use the values of numeric categories (irrCAC: ``sort(categ)``), so ``--categories 3,1,2``
+    cannot also give their order: refused rather than silently ignored."""
+    df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "coder": list("ababab"), "value": [1, 2, 2, 3, 3, 3]})
+    with pytest.raises(InputError, match="increasing order"):
+        ag.agreement_table(df, weights="linear", categories=[3, 1, 2])
+    assert ag.agreement_table(df, weights="linear", categories=[1, 2, 3]) is not None
+
+
+def test_a_withheld_ci_in_the_study_s_overall_table_carries_its_note():
+    """The study's overall table (pooled decisions, sets of codes) withholds a bootstrap CI when the
+    coefficient is undefined in more than half of the resamples, and says so in its note."""
+    rows = [("r1", "ann", f"u{u}", "a", int(u == 0)) for u in range(10)]
+    rows += [("r1", "ben", f"u{u}", "a", int(u == 0)) for u in (0, 1)]  # ben coded two units only
+    codings = pd.DataFrame(rows, columns=["round", "coder", "unit_id", "code_id", "applied"])
+    table = ag.overall(codings, ["a"], 200, 5)
+    alpha = table[table["coefficient"].str.startswith("krippendorff_alpha")]
+    assert len(alpha) >= 2 and alpha["estimate"].notna().all() and alpha["ci_low"].isna().all()
+    assert alpha["note"].str.contains("CI not reported: the coefficient is undefined in").all()
+
+
+# Published weighted results on irrCAC's cac.raw4raters (12 subjects, 4 raters, missing ratings; categories 1-5):
+# quadratic from the irrCAC vignette "Weighted chance-corrected agreement coefficients" (Gwet 2019;
+# pa.coeff.raw, gwet.ac1.raw, fleiss.kappa.raw, krippen.alpha.raw, conger.kappa.raw, bp.coeff.raw with
+# weights = "quadratic", 5 decimals); the other schemes (3 decimals) from the unit tests of the Python port
+# of irrCAC (afergadis/irrCAC, test/unit/irrCAC/raw/test_gwet.py, test_fleiss.py, test_krippendorff.py),
+# whose unweighted values are irrCAC's published ones. key -> (estimate, se).
+WEIGHTED_RAW4RATERS = {
+    "quadratic": {"percent_agreement": (0.9753788, 0.09062), "gwet_ac1": (0.914, 0.10396),
+                  "fleiss_kappa": (0.86494, 0.14603), "krippendorff_alpha": (0.84911, 0.12913),
+                  "conger_kappa": (0.85771, 0.14367), "brennan_prediger": (0.90152, 0.11089)},
+    "linear": {"gwet_ac1": (0.859, 0.117), "fleiss_kappa": (0.818, 0.149), "krippendorff_alpha": (0.800, 0.135)},
+    "ordinal": {"gwet_ac1": (0.899, 0.107), "fleiss_kappa": (0.850, 0.147), "krippendorff_alpha": (0.834, 0.131)},
+    "radical": {"gwet_ac1": (0.820, 0.128), "fleiss_kappa": (0.790, 0.150), "krippendorff_alpha": (0.772, 0.140)},
+    "ratio": {"gwet_ac1": (0.857, 0.122), "fleiss_kappa": (0.821, 0.152), "krippendorff_alpha": (0.797, 0.140)},
+    "circular": {"gwet_ac1": (0.830, 0.133), "fleiss_kappa": (0.807, 0.149), "krippendorff_alpha": (0.790, 0.141)},
+    "bipolar": {"gwet_ac1": (0.900, 0.106), "fleiss_kappa": (0.853, 0.145), "krippendorff_alpha": (0.835, 0.128)},
+}
+
+
+@pytest.mark.parametrize("scheme", list(WEIGHTED_RAW4RATERS))
+def test_weighted_coefficients_match_published_irrcac_values(scheme, tmp_path, capsys):
+    out = _run_json(capsys, _long_csv(tmp_path / "r.csv", CAC_RAW4RATERS), "--weights", scheme)
+    for key, (estimate, se) in WEIGHTED_RAW4RATERS[scheme].items():
+        digits = 5 if scheme == "quadratic" else 3
+        assert out[key] == pytest.approx(estimate, abs=0.5 * 10 ** -digits + 1e-9), key
+        assert out["se"][key] == pytest.approx(se, abs=0.5 * 10 ** -digits + 1e-9), key
+
+
+# Weighted AC2 on two coders' tables (categories 1..q): cont3x3abstractors (100 units) and cont4x4diagnosis
+# (223 patients), the Python port of irrCAC's unit tests (afergadis/irrCAC test/unit/irrCAC/table/
+# test_gwet.py, 3 decimals); quadratic on cont3x3abstractors also the irrCAC vignette "Weighted
+# chance-corrected agreement coefficients": gwet.ac1.table 0.9402369 (se 0.01792019, the table formula's
+# divisor n; the raw-data formula's is n - 1, Gwet 2014 ch. 5), kappa2.table 0.8921569, scott2.table
+# 0.8921093, bp2.table 0.9175, krippen2.table 0.8926487, pa2.table 0.9725.
+@pytest.mark.parametrize("scheme,abstractors,diagnosis", [
+    ("linear", 0.900, (0.377, 0.056)), ("ordinal", 0.925, (0.324, 0.069)), ("quadratic", 0.940, (0.299, 0.075)),
+    ("radical", 0.875, (0.418, 0.048)), ("ratio", 0.963, (0.359, 0.070)), ("circular", 0.849, (0.488, 0.045)),
+    ("bipolar", 0.925, (0.315, 0.068))])
+def test_weighted_ac2_on_contingency_tables_matches_published_values(scheme, abstractors, diagnosis):
+    abstr = from_table([[13, 0, 0], [0, 20, 7], [0, 4, 56]], labels=[1, 2, 3])
+    assert round(coeffs(abstr, weights=scheme)["gwet_ac1"], 3) == abstractors
+    diag = from_table([[40, 6, 4, 15], [4, 25, 1, 5], [4, 2, 21, 9], [17, 13, 12, 45]], labels=[1, 2, 3, 4])
+    w = ag.agreement_weights([1, 2, 3, 4], scheme)
+    assert round(coeffs(diag, weights=scheme)["gwet_ac1"], 3) == diagnosis[0]
+    se = ag.gwet_variance(diag, w)["gwet_ac1"][0] * math.sqrt(222 / 223)
+    assert round(se, 3) == diagnosis[1]
+    if scheme == "quadratic":
+        c = coeffs(abstr, weights=scheme)
+        published = {"gwet_ac1": 0.9402369, "cohen_kappa": 0.8921569, "scott_pi": 0.8921093,
+                     "brennan_prediger": 0.9175, "krippendorff_alpha": 0.8926487, "percent_agreement": 0.9725}
+        for key, value in published.items():
+            assert c[key] == pytest.approx(value, abs=5e-8), key
+        se_ac2 = ag.gwet_variance(abstr, ag.agreement_weights([1, 2, 3], "quadratic"))["gwet_ac1"][0]
+        assert se_ac2 * math.sqrt(99 / 100) == pytest.approx(0.01792019, abs=5e-9)

@@ -189,6 +189,26 @@ CASES = [
     Case("study:resamples-text", ("run", "--root", "{root}/st5"), "study.yaml › bootstrap › resamples: expected a whole number",
          "st5/study.yaml", b"bootstrap: {resamples: lots}\n"),
     Case("root:missing", ("ingest", "--root", "{root}/nowhere"), "nowhere: no such folder"),
+    # --- control characters and cell-sized texts wherever text enters (issue 11, finding 7) ---------------------
+    Case("codebook:escaped-control-character", ("codebook", "check", "{f}"),
+         "cb.yaml › line 24, column 12: not valid YAML (control character U+0007 in a text", "cb.yaml",
+         codebook_with("label: Attending", 'label: "Atten\\ading"')),
+    Case("codebook:brief-longer-than-a-cell", ("codebook", "check", "{f}"),
+         "cb.yaml › line 26, column 12: not valid YAML (a text of 40,000 characters, more than a spreadsheet cell",
+         "cb.yaml", codebook_with("brief: Being present with staff and noticing how they are.", "brief: " + "b" * 40_000)),
+    Case("study:escaped-control-character", ("run", "--root", "{root}/st7"),
+         "study.yaml › line 1, column 8: not valid YAML (control character U+0007", "st7/study.yaml",
+         b'title: "Work\\ashop"\n'),
+    Case("ingest:control-character-in-file-name", ("ingest", "{f}"),
+         "the file name holds a control character (U+0007)", "notes\x07.txt",
+         b"Day\nWhat helps?\n- Kindness from the team every day\n"),
+    Case("ingest:comment-of-emoji-longer-than-a-cell", ("ingest", "{f}"),
+         "long.txt › line 3: 40,000 characters, more than a spreadsheet cell holds", "long.txt",
+         "Day\nWhat helps?\n- ".encode() + "\U0001F600".encode() * 20_000 + b"\n"),
+    Case("import:memo-longer-than-a-cell", ("import", "--round", "round-1", "{root}/long/round-1_alice - Coding.csv"),
+         "round-1_alice - Coding.csv › Coding › X4: memo of 40,000 characters, more than a spreadsheet cell holds"),
+    Case("import:qda-round-traversal", ("import", "{root}/p.qdpx", "--round", "../../../../tmp/x"),
+         "round '../../../../tmp/x': use 1-20 letters", "p.qdpx", b"PK"),
     Case("root:not-a-study", ("ingest", "--root", "{root}/plain"), "plain: not a study folder", "plain/readme.txt", b"hi"),
     Case("sheets:traversal-round", ("sheets", "--round", "../x", "--coders", "a"), "round '../x': use 1-20 letters"),
     Case("sheets:reserved-round", ("sheets", "--round", "CON", "--coders", "a"), "round 'CON': use 1-20 letters"),
@@ -315,6 +335,10 @@ def _hostile_workbooks(paths: Paths) -> None:
     memo = grid[1].index("memo")
     grid[3][memo] = "unsure \x07 here"
     with open(paths.root / "round-1_alice - Coding.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(grid)
+    grid[3][memo] = "m" * 40_000
+    (paths.root / "long").mkdir()
+    with open(paths.root / "long" / "round-1_alice - Coding.csv", "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(grid)
 
 

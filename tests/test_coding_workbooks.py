@@ -52,6 +52,26 @@ def test_importing_one_file_keeps_the_other_coders(ready):
     assert set(sheets.read_codings(ready)["coder"]) == {"bob"}
 
 
+def test_one_file_import_keeps_the_kept_coders_files_in_the_manifest(ready):
+    """Importing bob's file alone listed only bob's file as the import's input, though codings.csv still holds
+    alice's marks; now the manifest lists every file behind codings.csv, alice's as it was imported."""
+    from compassion_study import provenance
+
+    alice, bob = _returned(ready, "round-2", ["alice", "bob"])
+    sheets.import_codings(paths=ready)
+    inputs = lambda: {e["path"]: e["sha256"] for e in provenance.load(ready)["stages"]["import"]["inputs"]}  # noqa: E731
+    first = inputs()
+    names = [ready.relative(alice), ready.relative(bob)]
+    assert set(names) <= set(first)
+    _edit(alice, {"J9": "x"})  # alice's file changes after it was imported (not imported again)
+    _edit(bob, {"J9": "x"})
+    sheets.import_codings([bob], paths=ready)
+    now = inputs()
+    assert set(names) <= set(now)
+    assert now[names[0]] == first[names[0]] == sheets.read_rounds(ready).set_index("coder").loc["alice", "sha256"]
+    assert now[names[1]] == files.sha256(bob) != first[names[1]]
+
+
 def test_one_file_import_keeps_the_others_rows_byte_for_byte(ready, monkeypatch):
     """Importing one coder's file writes everyone else's rows from the binary copy, as marks: codings.csv,
     its binary copy and the table returned are those of the general merge, which parses and rewrites the
@@ -202,6 +222,52 @@ def test_marks_and_memos_typed_in_libreoffice_are_read_as_typed(ready, calc, tmp
     assert f"Coding › {col[sheets.MEMO]}{first + 4}: the memo was typed as a formula (=unsure)" in text
 
 
+def test_documented_marks_pass_the_dropdown_and_a_row_of_zeros_shows_as_coded(ready, calc, tmp_path):
+    """The dropdown offered 1, x, ✓, yes, true, 0, no, false while the import and the guide also take ✔, y and n,
+    which LibreOffice then flagged as invalid; and a row of 0s (no code applies) did not turn green.  Now the
+    dropdown, the import and the help share one list, and the green rows are the rows the import counts coded."""
+    import re
+
+    from openpyxl import load_workbook
+
+    workbook = sheets.export(ready, "round-1", ["alice"])[0]
+    header = _names(workbook)
+    codes = header[len(sheets.FIXED):header.index(sheets.NO_CODE)]
+    col = lambda name: sheets.column_letter(header.index(name))  # noqa: E731
+    first = sheets.HEADER_ROW + 1
+    marks = [*sheets.MARK_CHOICES, "TRUE", "Yes", "X", "N"]  # every documented mark, and in other cases
+    typed = {f"{col(codes[0])}{first + i}": m for i, m in enumerate(marks)}
+    zeros, one_zero, none_applies, untouched = (first + len(marks) + k for k in range(4))
+    typed.update({f"{col(c)}{zeros}": "0" for c in codes})
+    typed[f"{col(codes[0])}{one_zero}"] = "0"
+    typed[f"{col(sheets.NO_CODE)}{none_applies}"] = "1"
+    bad = f"{col(codes[1])}{first}"
+    rows = list(range(first, untouched + 1))
+    ws = load_workbook(workbook)["Coding"]
+    [rule] = [r for cf in ws.conditional_formatting if str(cf.sqref).startswith(f"B{first}:") for r in cf.rules]
+    done = rule.formula[0].replace(",", ";")  # UNO's formula grammar separates arguments with ';'
+    assert '","' not in rule.formula[0] and "COUNTBLANK" in done
+    answer = calc({"in": str(workbook), "type": {"Coding": {**typed, bad: "maybe"}}, "invalid": ["Coding"],
+                   "evaluate": ["=" + re.sub(rf"\$([A-Z]+){first}\b", rf"$Coding.$\g<1>${r}", done) for r in rows]},
+                  tmp_path)
+    assert answer["invalid"]["Coding"] == [bad]  # only the undocumented mark is flagged
+    assert [e for *_, e in answer["evaluate"]] == [0] * len(rows)
+    green = {r for r, (value, *_) in zip(rows, answer["evaluate"]) if value}
+    # the import counts as coded exactly the rows shown green
+    wb = load_workbook(workbook)
+    for address, value in typed.items():
+        wb["Coding"][address] = value
+    wb.save(workbook)
+    codings = sheets.import_codings([workbook], round_="round-1", paths=ready)
+    units = ingest.read_units(ready.units)["unit_id"].tolist()
+    assert {units[r - first] for r in green} == set(codings["unit_id"])
+    assert green == {*(first + i for i, m in enumerate(marks) if sheets.parse_mark(m)), zeros, none_applies}
+    # the Instructions sheet and the guide list the same marks
+    guide = (REPO / "docs" / "coding.md").read_text(encoding="utf-8")
+    for mark in sheets.MARK_CHOICES:
+        assert f"`{mark}`" in guide and mark in sheets.MARKS_HELP
+
+
 @pytest.mark.parametrize("fmt, columns", [("xlsx", "codes"), ("ods", "codes"), ("xlsx", "all"), ("ods", "all")])
 def test_marks_sorted_away_from_their_comments_are_refused(ready, calc, tmp_path, fmt, columns):
     """The protected sheet lets a coder sort the unlocked columns on their own (LibreOffice, Data › Sort on a
@@ -247,6 +313,18 @@ def test_decisions_sorted_away_from_their_cells_are_refused(project, calc, tmp_p
         consensus.run(project, [saved], round_="round-1")
     calc({"in": str(path), "out": str(saved)}, tmp_path)
     assert (consensus.run(project, [saved], round_="round-1")["basis"] == "adjudicated").sum() == ws.max_row - 2
+    # notes typed as a person types them: text kept, a formula refused by cell (in .ods as in .xlsx)
+    note = sheets.column_letter(decision + 1)
+    calc({"in": str(path), "out": str(saved), "type": {consensus.SHEET: {f"{note}3": "'=see codebook",
+                                                                          f"{note}4": "=unsure"}}}, tmp_path)
+    with pytest.raises(InputError) as exc:
+        consensus.run(project, [saved], round_="round-1")
+    assert exc.value.problems == [f"{saved.name} › {consensus.SHEET} › {note}4: the note was typed as a formula "
+                                  "(=unsure), which the spreadsheet turns into an error value; type it as text, "
+                                  "starting with an apostrophe ('=unsure)"]
+    calc({"in": str(path), "out": str(saved), "type": {consensus.SHEET: {f"{note}3": "'=see codebook"}}}, tmp_path)
+    final = consensus.run(project, [saved], round_="round-1")
+    assert final.loc[final["note"] != "", "note"].tolist() == ["=see codebook"]
 
 
 def _edit(path: Path, cells: dict[str, object], sheet: str = "Coding") -> Path:
@@ -326,6 +404,58 @@ def test_a_unit_outside_the_coders_assignment_is_refused(ready):
         sheets.import_codings([alice], round_="round-2", paths=ready)
 
 
+def test_returns_without_an_assignment_sheet_are_checked_against_the_export(ready, tmp_path):
+    """A CSV download (or a workbook whose hidden Assignment sheet was deleted) skipped the assignment check;
+    now exports/<round>/assignment.csv stands in, and without it a warning says what could not be checked."""
+    from openpyxl import load_workbook
+
+    from .test_sheets import _csv_like_google
+
+    written = sheets.export(ready, "round-2", ["alice", "bob"], sample=0.25, seed=1)
+    alice = written[0]
+    fill(alice, seed=0)
+    clean_csv = _csv_like_google(alice, tmp_path / "clean" / "round-2_alice - Coding.csv", "Coding")
+    plan = pd.read_csv(written[-1])
+    extra = next(u for u, c in plan.groupby("unit_id")["coder"].agg(set).items() if c == {"bob"})
+    wb = load_workbook(alice)
+    ws = wb["Coding"]
+    r = ws.max_row
+    replaced = ws.cell(r, 1).value
+    check = [c.value for c in ws[sheets.HEADER_ROW]].index(sheets.CHECK) + 1
+    ws.cell(r, 1).value = ws.cell(r, check).value = extra  # one of bob's rows pasted over her last row
+    ws.cell(r, 5).value = ingest.read_units(ready.units).set_index("unit_id").loc[extra, "text"]
+    del wb["Assignment"]
+    wb.save(alice)
+    as_csv = _csv_like_google(alice, tmp_path / "round-2_alice - Coding.csv", "Coding")
+    for returned in (as_csv, alice):
+        with pytest.raises(InputError) as exc:
+            sheets.import_codings([returned], round_="round-2", paths=ready)
+        assert exc.value.problems == [
+            f"{returned.name} › Coding › A{r}: unit '{extra}' was not assigned to 'alice' in this round (a row copied "
+            "from another coder's workbook?); delete the row",
+            f"{returned.name} › Coding: 1 assigned unit row(s) missing: {replaced}"]
+    # a file of a coder the round never had is refused once, not row by row
+    carol = tmp_path / "carol" / "round-2_carol - Coding.csv"
+    carol.parent.mkdir()
+    carol.write_text(clean_csv.read_text(encoding="utf-8").replace("coder: alice", "coder: carol"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([carol], round_="round-2", paths=ready)
+    row_one = next(iter(files.read_text_table(carol)))
+    where_coder = sheets.column_letter(next(j for j, v in enumerate(row_one) if v.startswith("coder"))) + "1"
+    assert exc.value.problems == [
+        f"{carol.name} › Coding › {where_coder}: coder 'carol' has no units "
+        "in round 'round-2' (exports/round-2/assignment.csv lists alice, bob); is this the right round, or the right "
+        "file?"]
+    # with no assignment to check against, the import runs and says so
+    written[-1].rename(tmp_path / "assignment.csv")
+    codings = sheets.import_codings([clean_csv], round_="round-2", paths=ready)
+    assert len(codings)
+    assert codings.attrs["warnings"] == [
+        f"{clean_csv.name} › Coding: the units could not be checked against alice's assignment (the file has no "
+        "Assignment sheet and there is no exports/round-2/assignment.csv); a row copied from another coder's "
+        "workbook would not be noticed"]
+
+
 def test_reissue_keeps_the_assignment_and_gives_the_same_workbook(ready, capsys):
     written = sheets.export(ready, "round-2", ["alice", "bob"], sample=0.25, seed=1)
     plan_before = written[-1].read_bytes()
@@ -340,6 +470,40 @@ def test_reissue_keeps_the_assignment_and_gives_the_same_workbook(ready, capsys)
     assert {p.name: p.read_bytes() for p in again} == first
     assert main(["--root", str(ready.root), "sheets", "--round", "round-2", "--reissue", "carol"]) == 1
     assert "coder 'carol' has no units in round 'round-2'" in capsys.readouterr().err
+
+
+def test_exporting_a_round_again_with_another_assignment_needs_replace(ready, capsys):
+    """A second 'sheets --round R --coders …' with other coders silently rewrote assignment.csv and the manifest
+    (a coder vanished from 'status'); now it is refused unless --replace is given, and --reissue refuses options
+    it would ignore."""
+    from compassion_study import provenance
+
+    root = ["--root", str(ready.root), "sheets", "--round", "round-2"]
+    assert main([*root, "--coders", "alice,bob", "--sample", "0.25", "--seed", "1"]) == 0
+    plan = ready.exports / "round-2" / "assignment.csv"
+    before, record = plan.read_bytes(), provenance.load(ready)["stages"]["sheets:round-2"]
+    capsys.readouterr()
+    for again in (["--coders", "alice"], ["--coders", "alice,bob"], ["--coders", "alice,bob", "--sample", "0.5"]):
+        assert main([*root, *again]) == 1
+        err = capsys.readouterr().err
+        assert "exports/round-2/assignment.csv: round 'round-2' was already exported here (alice: " in err
+        assert "use --reissue CODER" in err and "add --replace" in err and "Traceback" not in err
+        assert plan.read_bytes() == before and provenance.load(ready)["stages"]["sheets:round-2"] == record
+    assert set(sheets.coding_status(ready, "round-2")["coder"]) == {"alice", "bob"}
+    # the same export again is harmless and allowed
+    assert main([*root, "--coders", "alice,bob", "--sample", "0.25", "--seed", "1"]) == 0
+    assert plan.read_bytes() == before
+    # --reissue uses the round's own assignment: options it would ignore are refused, not dropped
+    assert main([*root, "--reissue", "alice", "--coders", "alice,carol"]) == 1
+    assert "--reissue alice writes that coder's workbook again from the round's own assignment and codebook, so " \
+           "--coders would be ignored" in capsys.readouterr().err
+    assert main([*root, "--reissue", "alice", "--sample", "0.5", "--seed", "2"]) == 1
+    assert "so --sample, --seed would be ignored" in capsys.readouterr().err
+    assert plan.read_bytes() == before
+    # replacing the round is explicit
+    assert main([*root, "--coders", "alice", "--replace"]) == 0
+    assert set(files.read_csv(plan, text=["coder"])["coder"]) == {"alice"}
+    assert provenance.load(ready)["stages"]["sheets:round-2"]["parameters"]["coders"] == ["alice"]
 
 
 def test_row_one_and_stray_cells_are_checked(ready, tmp_path):
@@ -461,6 +625,26 @@ def test_status_and_import_check_show_where_each_coder_stands(ready, capsys):
     assert "mark 'maybe' is not a documented mark" in err and "the import would be rejected" in err
 
 
+def test_status_counts_a_shared_workbook_for_each_coder_in_it(ready, capsys, tmp_path):
+    """'status' passed over shared workbooks: alice and bob showed 'not returned' with the shared file back."""
+    from .test_sheets import _csv_like_google
+
+    shared = _returned(ready, "round-2", ["alice", "bob", "carol"], shared=True)[0]
+    status = lambda: sheets.coding_status(ready, "round-2").set_index("coder")  # noqa: E731
+    assert status()["state"].tolist() == ["returned, not imported"] * 3
+    assert set(status()["file"]) == {ready.relative(shared)}
+    sheets.import_codings(paths=ready)
+    table = status()
+    assert table["state"].tolist() == ["imported"] * 3 and table["coded"].tolist() == [40, 40, 40]
+    # a tab downloaded as CSV from the shared workbook counts for that tab's coder only
+    shared.unlink()
+    _csv_like_google(ready.exports / "round-2" / shared.name, shared.parent / f"{shared.stem} - Coding bob.csv",
+                     "Coding bob")
+    table = status()
+    assert table.loc["bob", "state"] == "changed since import"
+    assert table.loc[["alice", "carol"], "state"].tolist() == ["imported", "imported"]  # nothing newer is back
+
+
 def test_code_labels_and_comments_that_look_like_formulas_stay_text(ready):
     """Codebook labels reach the header row: they may not become formulas (comments: test_sheets)."""
     import yaml
@@ -478,7 +662,7 @@ def test_code_labels_and_comments_that_look_like_formulas_stay_text(ready):
     assert ws.cell(sheets.HEADER_ROW, first).value == "=1+1"
     # and the rows styled by copying keep their stripes, protection and alignment
     assert not ws["F40"].protection.locked and ws["B40"].protection.locked
-    assert ws["F40"].fill.fgColor.rgb[-6:] == sheets.STRIPES[(40 - 3) % 2] and ws["B41"].alignment.wrap_text
+    assert ws["F40"].fill.fgColor.rgb[-6:] == sheets.stripe(40 - 3) and ws["B41"].alignment.wrap_text
 
 
 def test_a_mark_copied_with_its_formatting_is_explained(ready):
@@ -497,6 +681,34 @@ def test_a_mark_copied_with_its_formatting_is_explained(ready):
     with pytest.raises(InputError) as exc:
         sheets.import_codings([alice], round_="round-1", paths=ready)
     assert "in 1 row(s) (4)" in str(exc.value) and "paste values only (Paste Special › Values)" in str(exc.value)
+
+
+def test_marks_moved_by_an_even_number_of_rows_are_refused(ready):
+    """With two alternating stripes, a sort that swapped the marks of rows 3 and 5 (both white) left every fill
+    as it was, and only the check column could tell; now the 14 shades differ from row to row."""
+    from copy import copy
+
+    from openpyxl import load_workbook
+
+    alice = sheets.export(ready, "round-1", ["alice"])[0]
+    fill(alice, seed=4)
+    wb = load_workbook(alice)
+    ws = wb["Coding"]
+    header = [c.value for c in ws[sheets.HEADER_ROW]]
+    moved = range(len(sheets.FIXED) + 1, header.index(sheets.CHECK) + 1)  # codes, no code applies, memo
+    for a, b in ((3, 5), (4, 8)):  # rows of one colour, two and four rows apart
+        for j in moved:
+            x, y = ws.cell(a, j), ws.cell(b, j)
+            (x.value, y.value), (x._style, y._style) = (y.value, x.value), (copy(y._style), copy(x._style))
+    wb.save(alice)
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([alice], round_="round-1", paths=ready)
+    [problem] = exc.value.problems
+    assert "in 4 row(s) (3, 4, 5, 8) cells you fill in carry the stripe colour of other rows" in problem
+    assert len({sheets.stripe(k) for k in range(14)}) == 14  # and they look alike: a unit of RGB or two apart
+    shades = [bytes.fromhex(c) for c in sheets.STRIPES]
+    for k in range(2, 14):
+        assert max(abs(a - b) for a, b in zip(shades[k], shades[k % 2])) <= 1
 
 
 def _pid() -> int:

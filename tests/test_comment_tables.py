@@ -227,3 +227,54 @@ def test_hostile_comment_tables_are_bounded(tmp_path, kind):
         done, seconds = _capped("ingest", cwd=study)
         assert done.returncode == 1 and "forms.ods: its repeated rows and cells would expand" in done.stderr
     assert "Traceback" not in done.stderr and seconds < 30
+
+
+@pytest.mark.parametrize("header", ["Name (optional)", "Your name", "Email address (optional)", "Employee ID",
+                                    "Staff number (if known)", "Full name:", "Name of respondent", "E-mail [work]",
+                                    "Start time", "Date submitted"])
+def test_identity_headers_with_qualifiers_are_identity_columns(header):
+    assert comment_tables.identity(header)
+
+
+@pytest.mark.parametrize("header", ["Which team are you in? (optional)", "What would help?", "Comments", "Team",
+                                    "Ideas for the team", "Did it help", "Anything else you would like to name?",
+                                    "Name one barrier", "Team names", "Barriers to protected time",
+                                    "Time for reflection"])
+def test_questions_and_comment_headers_are_not_identity_columns(header):
+    assert not comment_tables.identity(header)
+
+
+def test_forms_identity_and_rating_columns_never_become_units(tmp_path, capsys):
+    """Issue 12 audit: a Forms export with 'Name (optional)' and a 1-5 rating made units of names and numbers."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["ID", "Start time", "Email", "Name", "What stops you leading with compassion?", "Name (optional)",
+               "Email address (optional)", "Employee ID", "How would you rate support (1-5)?", "Which team are you in?"])
+    ws.append([1, "3/5/24 09:01", "asha.patel@example.nhs.uk", "Asha Patel", "Too many meetings", "Priya Shah",
+               "priya.shah@example.nhs.uk", "E10442", 3, "District nursing"])
+    ws.append([2, "3/5/24 09:07", "", "", "Fear of being blamed", "", "", "", "4", ""])
+    ws.append([3, "3/5/24 09:12", "", "", "", "", "", "", None, "Health visiting"])
+    study = tmp_path / "study"
+    (study / "data/raw/notes").mkdir(parents=True)
+    (study / "study.yaml").write_text("title: Forms\n")
+    wb.save(study / "data/raw/notes/forms.xlsx")
+    assert main(["--root", str(study), "ingest"]) == 0
+    err = capsys.readouterr().err
+    units = ingest.read_units(study / "data/processed/units.csv")
+    assert list(zip(units["prompt"], units["text"])) == [
+        ("What stops you leading with compassion?", "Too many meetings"),
+        ("What stops you leading with compassion?", "Fear of being blamed"),
+        ("Which team are you in?", "District nursing"), ("Which team are you in?", "Health visiting")]
+    written = b"".join(p.read_bytes() for p in (study / "data/processed").iterdir())
+    for value in ["Priya Shah", "priya.shah@example", "E10442", "Asha Patel"]:
+        assert value.encode() not in written, value
+    # the ratings are in no unit: logged (numbers cannot name anyone) and warned, never dropped silently
+    log = pd.read_csv(study / "data/processed/ingest_log.csv", dtype=str, keep_default_na=False)
+    rating = log[log["column"] == "How would you rate support (1-5)?"]
+    assert rating[["line", "role", "text"]].values.tolist() == [
+        ["1", "header", "How would you rate support (1-5)?"], ["2", "skipped", "3"], ["3", "skipped", "4"]]
+    assert ("warning: forms.xlsx › Sheet › How would you rate support (1-5)?: 2 cell(s) of numbers only (a rating or "
+            "a count, no comment text) not read as comments (rows 2, 3)") in err
+    assert main(["--root", str(study), "ingest", "--strict"]) == 1

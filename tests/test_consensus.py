@@ -82,9 +82,12 @@ def _decide(path, decisions: dict[int, object], note: str = "") -> None:
 
 def test_round_trip_partial_then_full(coded):
     path = consensus.export(coded, "round-1")
-    _decide(path, {3: 1, 4: "no", 5: "✓"}, note="=cmd|' /C calc'!A0")
+    _decide(path, {3: 1, 4: "no", 5: "✓"}, note="-cmd|' /C calc'!A0")
     final = consensus.run(coded, [path], round_="round-1")
     assert (final["basis"] == "adjudicated").sum() == 3
+    assert final.loc[final["basis"] == "adjudicated", "note"].tolist() == ["-cmd|' /C calc'!A0"] * 3
+    assert b"'-cmd|" in coded.consensus.read_bytes()  # stored so that no spreadsheet evaluates it
+    assert consensus.read_consensus(coded).equals(final)
     assert final["provisional"].sum() == 22  # the undecided rows stay provisional
     _decide(path, {r: 0 for r in range(3, 28)})
     final = consensus.run(coded, [path])
@@ -93,6 +96,50 @@ def test_round_trip_partial_then_full(coded):
     first = coded.consensus.read_bytes()
     consensus.run(coded, [path])
     assert coded.consensus.read_bytes() == first  # idempotent
+
+
+def test_adjudication_notes_are_kept_and_formulas_in_them_refused(coded):
+    """The adjudicator's notes reach consensus.csv (decided rows and undecided ones) and the report's table of
+    disputed cells; a note typed as a formula is refused by cell, as a decision is."""
+    from compassion_study import figures
+
+    path = consensus.export(coded, "round-1")
+    wb = load_workbook(path)
+    ws = wb[consensus.SHEET]
+    ws["G3"], ws["H3"] = 1, "Applies: <b>the speaker</b> names the team"
+    ws["H4"] = "  Undecided: ask the team\r\nat the meeting  "  # no decision: stays provisional, keeps the note
+    ws["H5"] = "=unsure"  # a formula
+    wb.save(path)
+    with pytest.raises(InputError) as exc:
+        consensus.run(coded, [path], round_="round-1")
+    assert exc.value.problems == [
+        "round-1_adjudication.xlsx › Adjudication › H5: the note was typed as a formula (=unsure), which the "
+        "spreadsheet turns into an error value; type it as text, starting with an apostrophe ('=unsure)"]
+    ws["H5"] = None
+    ws["H40"] = "a note below the table"  # on a row with no unit: nowhere to keep it
+    wb.save(path)
+    with pytest.raises(InputError, match="Adjudication › H40: note on a row with no unit_id"):
+        consensus.run(coded, [path], round_="round-1")
+    ws["H40"] = None
+    wb.save(path)
+    final = consensus.run(coded, [path], round_="round-1")
+    uid3, cid3, uid4, cid4 = ws["A3"].value, ws["B3"].value, ws["A4"].value, ws["B4"].value
+    cells = final.set_index(["unit_id", "code_id"])
+    assert cells.loc[(uid3, cid3), ["basis", "note"]].tolist() == ["adjudicated", "Applies: <b>the speaker</b> names the team"]
+    assert cells.loc[(uid4, cid4), "provisional"]
+    assert cells.loc[(uid4, cid4), "note"] == "Undecided: ask the team\nat the meeting"
+    assert (final["note"] != "").sum() == 2
+    assert consensus.read_consensus(coded)["note"].tolist() == final["note"].tolist()
+    table = consensus.disputed_table(consensus.read_consensus(coded), sheets.read_codings(coded),
+                                     ingest.read_units(coded.units), consensus.read_memos(coded))
+    assert set(table["note"]) == {"", "Applies: <b>the speaker</b> names the team", "Undecided: ask the team\nat the meeting"}
+    html = figures.table(table)._repr_html_()
+    assert "Applies: &lt;b&gt;the speaker&lt;/b&gt; names the team" in html and "<b>the speaker" not in html
+    # a note on a cell the codings no longer dispute is not dropped: the file is refused, as for a decision
+    ws["A4"] = "u0000000000"
+    wb.save(path)
+    with pytest.raises(InputError, match="Adjudication › H4: unit 'u0000000000' × code .* copy the notes across"):
+        consensus.run(coded, [path], round_="round-1")
 
 
 def test_illustrative_adjudication_is_labelled_and_used(project):
@@ -167,3 +214,21 @@ def test_a_stale_adjudication_row_says_why_and_undecided_ones_do_not_block(coded
     wb.save(path)
     final = consensus.run(coded, [path], round_="round-1")  # the undecided stale rows are passed over
     assert (final["basis"] == "adjudicated").sum() == 1
+
+
+def test_decisions_on_a_round_coded_again_later_are_named_not_dropped():
+    """The consensus follows each unit's latest round; an adjudication of an earlier round's cell then decides
+    nothing, and says so (with its notes) rather than vanishing."""
+    rows = [(rnd, coder, uid, "c1", applied) for rnd, uid in (("round-1", "u1"), ("round-1", "u2"), ("round-2", "u1"))
+            for coder, applied in (("ann", 1), ("ben", 0))]
+    codings = pd.DataFrame(rows, columns=["round", "coder", "unit_id", "code_id", "applied"])
+    decisions = pd.DataFrame({"round": ["round-1", "round-1"], "unit_id": ["u1", "u2"], "code_id": ["c1", "c1"],
+                              "applied": [1.0, 0.0], "decided_in": ["round-1_adjudication.xlsx"] * 2,
+                              "note": ["ask the team", ""]})
+    final = consensus.settle(codings, decisions).set_index("unit_id")
+    assert final.loc["u2", "basis"] == "adjudicated" and final.loc["u1", "basis"] == "tie"  # u1: round-2 rules
+    said = consensus.superseded(codings, decisions)
+    assert said == ["round-1_adjudication.xlsx: 1 decision(s) and 1 note(s) on round 'round-1' are not used: their "
+                    "1 unit(s) were coded again in a later round, whose coding the consensus follows; adjudicate "
+                    "the later round"]
+    assert consensus.superseded(codings[codings["round"] == "round-1"], decisions) == []

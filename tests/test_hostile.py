@@ -24,7 +24,9 @@ from compassion_study import files, provenance, report, sheets
 from compassion_study.cli import main
 from compassion_study.paths import Paths
 
-from .conftest import REPO, rewrite_zip, tree_hashes
+from compassion_study.ingest import read_units
+
+from .conftest import REPO, fill_from, rewrite_zip, tree_hashes
 
 ALICE = REPO / "data/raw/coding/round-1/round-1_alice_ILLUSTRATIVE.xlsx"
 #: Address-space cap for the bomb runs: the interpreter with numpy, pandas and openpyxl loaded needs well under this.
@@ -203,14 +205,26 @@ def test_hostile_text_runs_no_script_embeds_no_file_and_fetches_nothing(tmp_path
     text = book.read_text(encoding="utf-8").replace(
         "title: Compassionate leadership in workshop comments",
         "title: \"<img src=x onerror=\\\"document.title='pwned-cb'\\\"> ![c](SECRET.txt)\"")
+    text = text.replace("label: Attending", "label: \"Attending <img src=x onerror=\\\"document.title='pwned-label'\\\">\"")
+    text = text.replace("  behaviour: West's four behaviours", "  behaviour: <script>document.title='pwned-group'</script> West's four behaviours")
     book.write_bytes(text.encode("utf-8"))  # the study is new: this is the team editing its own raw codebook
+    # a coded round, so that the codebook's metadata and labels reach the report's agreement and findings
+    monkeypatch.chdir(root)
+    assert main(["ingest"]) == 0 and main(["sheets", "--round", "round-1", "--coders", "ann,ben"]) == 0
+    units = read_units(root / "data/processed/units.csv")["unit_id"].tolist()
+    (root / "data/raw/coding/round-1").mkdir(parents=True, exist_ok=True)
+    for k, coder in enumerate(("ann", "ben")):
+        exported = root / "exports/round-1" / f"round-1_{coder}.xlsx"
+        fill_from(exported, {u: {"attending"} if (i + k) % 2 else {"pace_workload"} for i, u in enumerate(units)})
+        shutil.copy(exported, root / "data/raw/coding/round-1")
     proxy = f"http://127.0.0.1:{listener.port}"
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "ftp_proxy"):
         monkeypatch.setenv(var, proxy)
     monkeypatch.setattr(report, "CHROMIUM_SWITCHES", (*report.CHROMIUM_SWITCHES, f"--proxy-server={proxy}"))
-    monkeypatch.chdir(root)
     assert main(["run", "--bootstrap", "20", "--pdf"]) == 0
     html = (root / "reports/report.html").read_text(encoding="utf-8")
+    for shown in ("document.title='pwned-cb'", "document.title='pwned-label'"):
+        assert shown in html.replace("&#x27;", "'").replace("&#39;", "'"), shown  # reached the report, as text
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
     assert secret not in html and "VE9QLVNFQ1JFVC1UT0tFTi" not in html  # nor base64 of it
     assert _active_markup(html) == []
@@ -345,6 +359,19 @@ def test_read_only_output_folder_names_the_file(project, capsys):
         project.processed.chmod(0o755)
     err = capsys.readouterr().err
     assert "data/processed/units.csv" in err and ".tmp" not in err
+
+
+def test_a_folder_refusing_the_temporary_file_names_the_target(tmp_path, monkeypatch):
+    """What a read-only folder does (also where the tests run as root): mkstemp itself fails."""
+    target = tmp_path / "units.csv"
+
+    def refuse(prefix, suffix, dir):
+        raise PermissionError(13, "Permission denied", os.path.join(dir, f"{prefix}x1y2z3{suffix}"))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    with pytest.raises(OSError) as info, files.atomic_path(target):
+        pass
+    assert info.value.filename == str(target) and ".tmp" not in str(info.value)
 
 
 def test_an_os_error_names_the_target_not_the_temporary_file(tmp_path):

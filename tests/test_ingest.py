@@ -270,7 +270,7 @@ def test_prose_outside_any_comment_is_a_warning_and_strict_refuses_it(tmp_path, 
     assert "--strict: 2 line(s) of the notes are in no unit and no heading" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCUMENTS + CORPUS_DOCUMENTS, ids=lambda p: p.name)
 def test_canonical_markdown_reads_back_exactly(path, tmp_path):
     units = ingest.read_notes([path])
     canonical = tmp_path / "outline.md"
@@ -278,6 +278,25 @@ def test_canonical_markdown_reads_back_exactly(path, tmp_path):
     again = ingest.read_notes([canonical])
     cols = ["session", "prompt", "section", "theme", "text", "unit_id"]
     pd.testing.assert_frame_equal(units[cols], again[cols])
+
+
+@pytest.mark.parametrize("path", DOCUMENTS + CORPUS_DOCUMENTS, ids=lambda p: p.name)
+def test_to_markdown_with_the_log_keeps_every_word(path, tmp_path):
+    """The outline a researcher corrects loses no word of the original: units, headings, and as comment lines the
+    skipped, resources and subtitle lines; read back, every word is logged again."""
+    from collections import Counter
+
+    units, log = ingest.read_notes_logged([path])
+    canonical = tmp_path / "outline.md"
+    canonical.write_text(ingest.to_markdown(units, log), encoding="utf-8")
+    _, again = ingest.read_notes_logged([canonical])
+    # a section's "Key Themes –" prefix and a group line's colon are layout, not words of the notes
+    texts = [ingest._SECTION_PREFIX.sub("", t) if role == "section" else t for t, role in zip(log["text"], log["role"])]
+
+    def words(lines) -> Counter:
+        return Counter(w.lower().rstrip(":") for w in " ".join(lines).split())
+
+    assert not words(texts) - words(again["text"]), words(texts) - words(again["text"])
 
 
 def test_canonical_markdown_keeps_levels_that_become_empty(tmp_path):
@@ -345,3 +364,247 @@ def test_comments_reading_na_or_null_survive_the_processed_csv(tmp_path):
     study = Paths.from_root(tmp_path / "s")
     ingest.ingest([notes], out=tmp_path / "units.csv", paths=study)
     assert ingest.read_units(tmp_path / "units.csv")["text"].tolist() == ["N/A", "null", "NA", "None"]
+
+
+# --------------------------------------------------------------------------- issue 12 audit: words that were lost silently
+
+
+def test_docx_table_cells_and_text_boxes_are_read_once_in_document_order():
+    """Paragraphs in table cells and text boxes are read (``document.paragraphs`` holds neither); the VML copy of a
+    text box under ``mc:Fallback`` is not read a second time."""
+    import re
+    import zipfile
+
+    path = CORPUS / "table-and-textbox.docx"
+    xml = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
+    units, log = ingest.read_notes_logged([path])
+    written = " ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml)).split()
+    assert set(written) <= set(" ".join(log["text"]).split())
+    assert xml.count("Car parking charges") == 2  # the text box, and its fallback copy
+    assert " ".join(units["text"]).count("Car parking charges") == 1
+    assert log.loc[log["text"] == "Staffing", "role"].item() == "theme"  # a "Theme | comment" table: list rules
+    assert units["text"].iloc[:3].tolist() == ["Two nurses short on most night shifts since March",
+                                               "Agency staff do not know the ward routines",  # a soft line break
+                                               "Breaks are taken at the desk, if at all"]
+
+
+def test_docx_table_outside_any_list_is_logged_and_warned(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Team day")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Attendees", "Twelve staff from both wards"
+    document.add_paragraph("What helps?")
+    document.add_paragraph("Time to talk after a hard shift", style="List Bullet")
+    document.save(tmp_path / "n.docx")
+    units, log = ingest.read_notes_logged([tmp_path / "n.docx"])
+    assert log["role"].tolist() == ["title", "skipped", "skipped", "prompt", "unit"]
+    assert ingest.unaccounted(log)[1] == ("n.docx › line 3: not a comment or a heading, so not in any unit: "
+                                          "“Twelve staff from both wards”")
+
+
+def test_docx_soft_line_breaks_and_tabs_are_spaces_and_round_trip(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Team day")
+    document.add_paragraph("What helps?")
+    document.add_paragraph("Time to talk\nafter a hard shift", style="List Bullet")  # Shift+Enter: w:br
+    document.add_paragraph("Thank-you cards\tfrom the matron", style="List Bullet")
+    document.save(tmp_path / "n.docx")
+    units = ingest.read_notes([tmp_path / "n.docx"])
+    assert units["text"].tolist() == ["Time to talk after a hard shift", "Thank-you cards from the matron"]
+    (tmp_path / "o.md").write_text(ingest.to_markdown(units), encoding="utf-8")
+    assert ingest.read_notes([tmp_path / "o.md"])["text"].tolist() == units["text"].tolist()
+
+
+SIGNED_OFF = ("Subject: huddle notes\n\nWhat gets in the way?\n\n- Cover for sickness always falls on the same people, and they\n"
+              "are getting tired\n- Too many meetings on\nMondays and Fridays\n\nWhat could we do?\n\n"
+              "- Thank people by name in the weekly email\n\nThanks,\nSam\n")
+
+
+def test_a_heading_with_no_comment_under_it_is_a_warning_and_strict_refuses_it(tmp_path, capsys):
+    """A wrapped line taken for a section, and an e-mail's sign-off, hold words that are in no unit."""
+    notes = tmp_path / "data/raw/notes/email.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text(SIGNED_OFF, encoding="utf-8")
+    _, log = ingest.read_notes_logged([notes])
+    # a wrapped line in lower case continues its comment; one that starts in capitals looks like a section
+    assert log.set_index("line")["role"].to_dict() == {1: "title", 3: "prompt", 5: "unit", 6: "continuation", 7: "unit",
+                                                        8: "section", 10: "prompt", 12: "unit", 14: "section", 15: "section"}
+    assert main(["--root", str(tmp_path), "ingest"]) == 0
+    err = capsys.readouterr().err
+    for line, text in [(8, "Mondays and Fridays"), (14, "Thanks,"), (15, "Sam")]:
+        assert f"warning: email.txt › line {line}: a section with no comment under it, so not in any unit: “{text}”" in err
+    assert err.count("warning:") == 3 and "0 skipped, 3 heading(s) with no comment under them" in err
+    assert main(["--root", str(tmp_path), "ingest", "--strict"]) == 1
+    assert "--strict: 3 line(s) of the notes are in no unit and no heading, or are headings with no comment" \
+        in capsys.readouterr().err
+
+
+def test_unplaced_headings_are_those_with_no_unit_before_the_next_heading_at_their_level():
+    log = pd.DataFrame({"source": ["a"] * 7 + ["b"], "sheet": "", "column": "", "line": range(1, 9),
+                        "role": ["prompt", "section", "theme", "unit", "section", "prompt", "theme", "prompt"],
+                        "text": list("PSTuSPTP")})
+    assert ingest.unplaced(log)["line"].tolist() == [5, 6, 7, 8]
+
+
+def test_explain_and_to_markdown_warn_and_keep_skipped_lines(tmp_path, capsys):
+    notes = tmp_path / "email.txt"
+    notes.write_text("Subject: huddle notes\n\nHi all,\n\n" + SIGNED_OFF.split("\n\n", 1)[1], encoding="utf-8")
+    (tmp_path / "study.yaml").write_text("title: T\n", encoding="utf-8")
+    assert main(["ingest", "--explain", str(notes), "--root", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "What gets in the way?: 2 unit(s)" in out
+    assert "warning: email.txt › line 3: not a comment or a heading" in err and err.count("warning:") == 4
+    assert main(["ingest", "--to-markdown", str(notes), "--root", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("warning:") == 4
+    assert out.splitlines()[1:] == [
+        "# Subject: huddle notes", "<!-- skipped: Hi all, -->", "", "## What gets in the way?",
+        "- Cover for sickness always falls on the same people, and they are getting tired", "- Too many meetings on",
+        "<!-- skipped: Mondays and Fridays -->", "", "## What could we do?", "- Thank people by name in the weekly email",
+        "<!-- skipped: Thanks, -->", "<!-- skipped: Sam -->"]
+    # the outline read back: the same units, and the kept lines logged as skipped by their own words and warned again
+    (tmp_path / "outline.md").write_text(out, encoding="utf-8")
+    units, log = ingest.read_notes_logged([tmp_path / "outline.md"])
+    pd.testing.assert_frame_equal(units[["prompt", "section", "theme", "text"]],
+                                  ingest.read_notes([notes])[["prompt", "section", "theme", "text"]])
+    assert log.loc[log["role"] == "skipped", "text"].tolist() == ["Hi all,", "Mondays and Fridays", "Thanks,", "Sam"]
+    assert len(ingest.unaccounted(log)) == 4
+
+
+def test_resources_lines_are_kept_by_to_markdown(tmp_path):
+    units, log = ingest.read_notes_logged([DOCUMENTS[1]])
+    kept = [ln for ln in ingest.to_markdown(units, log).splitlines() if ln.startswith("<!-- resources: ")]
+    assert kept == [f"<!-- resources: {t} -->" for t in log.loc[log["role"] == "resources", "text"]] and kept
+    (tmp_path / "o.md").write_text(ingest.to_markdown(units, log), encoding="utf-8")
+    _, again = ingest.read_notes_logged([tmp_path / "o.md"])
+    assert again.loc[again["role"] == "resources", "text"].tolist() == log.loc[log["role"] == "resources", "text"].tolist()
+    assert ingest.unaccounted(again) == []
+
+
+def test_tab_indented_sub_bullets_and_continuations(tmp_path):
+    notes = tmp_path / "n.txt"
+    notes.write_text("Day\n\nWhat helps?\n\n* Rotas\n\t* Published six weeks ahead, so that\n\t  childcare can be planned\n"
+                     "* Breaks that are taken away from the\n\tward\n", encoding="utf-8")
+    assert [(ln.level, ln.indent) for ln in ingest.read_lines(notes) if ln.text][2:] == [(0, 0), (2, 0), (0, 6), (0, 0), (0, 4)]
+    units = ingest.read_notes([notes])
+    assert units["text"].tolist() == ["Published six weeks ahead, so that childcare can be planned",
+                                      "Breaks that are taken away from the ward"]
+    assert units["theme"].tolist() == ["Rotas", "Rotas"]
+
+
+# --------------------------------------------------------------------------- issue 12 second audit: layouts still misread
+
+
+def test_numbered_questions_are_prompts_only_where_no_plain_line_is_one(tmp_path):
+    """``1.<TAB>Question?`` over nested items is a prompt in Word minutes pasted as text; where the document
+    has a plain-line prompt, a numbered question with items under it stays a comment (issue class 9)."""
+    minutes = "Minutes\r\n1.\tWhat helps?\r\n\u00b7\tStaffing\r\no\tTwo nurses short on most nights\r\n"
+    path = tmp_path / "m.txt"
+    path.write_text(minutes, encoding="utf-8", newline="")
+    assert ingest.read_notes([path])[["prompt", "theme"]].values.tolist() == [["What helps?", "Staffing"]]
+    path.write_text("Minutes\nWhat gets in the way?\n1. Why do rotas come out so late?\n   - Two weeks' notice at most\n",
+                    encoding="utf-8")
+    units = ingest.read_notes([path])
+    assert set(units["prompt"]) == {"What gets in the way?"} and len(units) == 2
+
+
+def test_group_lines_above_prompts_are_logged_as_groups():
+    units, log = ingest.read_notes_logged([CORPUS / "groups-above-prompts.txt"])
+    assert log.loc[log["role"] == "group", "text"].tolist() == ["Breakout room 1", "Breakout room 2"]
+    assert units.groupby("theme").size().to_dict() == {"Breakout room 1": 3, "Breakout room 2": 4}
+
+
+def test_no_prompt_error_points_to_the_canonical_outline(tmp_path):
+    path = tmp_path / "n.md"
+    path.write_text("# Day\n\nWe met and talked.\n\n- Kindness\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"no discussion prompt found.*ingest --to-markdown FILE.*docs/ingest.md"):
+        ingest.read_notes([path])
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_a_docx_table_header_row_is_labels_not_comments(tmp_path, marked):
+    """A "Theme | Comments" header row (short labels, or Word's "repeat as header row") names the columns:
+    read as list items it would become a theme and a comment. It is logged and warned, and the rows under it
+    give themes and comments by the list rules."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_paragraph("Ward 3 away day")
+    document.add_paragraph("What gets in the way of kindness at work?")
+    rows = [["Theme", "Comments"] if not marked else ["Theme of the discussion", "What people said, in their words"],
+            ["Staffing", "Two nurses short on most night shifts since March"],
+            ["", "Agency staff do not know the ward routines"],
+            ["Breaks", "Breaks are taken at the desk, if at all"]]
+    table = document.add_table(rows=len(rows), cols=2)
+    for row, cells in zip(table.rows, rows):
+        for cell, value in zip(row.cells, cells):
+            cell.text = value
+    if marked:  # long labels, but Word's own header-row mark
+        table.rows[0]._tr.get_or_add_trPr().append(
+            parse_xml('<w:tblHeader xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'))
+    path = tmp_path / "away-day.docx"
+    document.save(path)
+    units, log = ingest.read_notes_logged([path])
+    assert units["text"].tolist() == [rows[1][1], rows[2][1], rows[3][1]]
+    assert units["theme"].tolist() == ["Staffing", "Staffing", "Breaks"]
+    header = log[log["text"].isin(rows[0])]
+    assert header["role"].tolist() == ["skipped", "skipped"]
+    assert len(ingest.unaccounted(log)) == 2  # each label is warned, with its file and line
+
+
+def test_tracked_moves_and_deletions_in_docx_are_read_once_where_the_text_now_stands(tmp_path):
+    """Word keeps a tracked move's text at both places (``w:moveFrom`` with ordinary ``w:t`` runs, and
+    ``w:moveTo``): only the destination is the document's text now, as Word shows it with changes accepted."""
+    import docx
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    document = docx.Document()
+    document.add_paragraph("Leadership workshop")
+    document.add_paragraph("What gets in the way?")
+    first = document.add_paragraph("Too many meetings ", style="List Bullet")
+    second = document.add_paragraph("Staff shortages on every ward", style="List Bullet")
+    for paragraph, tag in ((second, "w:moveFrom"), (first, "w:moveTo"), (second, "w:del")):
+        change = etree.SubElement(paragraph._p, qn(tag))
+        change.set(qn("w:id"), tag[-2:]), change.set(qn("w:author"), "A")
+        run = etree.SubElement(change, qn("w:r"))
+        etree.SubElement(run, qn("w:t" if tag != "w:del" else "w:delText")).text = \
+            " and nobody asks why" if tag == "w:del" else "with no purpose"
+    path = tmp_path / "moved.docx"
+    document.save(path)
+    units = ingest.read_notes([path])
+    assert units["text"].tolist() == ["Too many meetings with no purpose", "Staff shortages on every ward"]
+
+
+def test_a_lower_case_heading_under_a_comment_is_not_joined_to_it(tmp_path):
+    """A hard-wrapped line continues the comment above only where the sentence plainly goes on; a lower-case
+    section line (``key themes – positives``) or a short label with a list under it stays a heading."""
+    path = tmp_path / "wrap.txt"
+    path.write_text("Leadership workshop\n\nWhat gets in the way of compassionate leadership?\n- Too many meetings\n"
+                    "- Staff shortages on every ward\nkey themes – positives\n- Kind managers who ask\n\n"
+                    "What helps?\n- Peer support and\nsomeone to talk to\n- Time to reflect\n", encoding="utf-8")
+    units = ingest.read_notes([path])
+    assert units["text"].tolist() == ["Too many meetings", "Staff shortages on every ward", "Kind managers who ask",
+                                      "Peer support and someone to talk to", "Time to reflect"]
+    assert units["section"].tolist() == ["", "", "positives", "", ""]
+
+
+def test_prose_about_a_question_does_not_open_a_questions_block(tmp_path):
+    """Only a heading naming questions (plural, or Q&A) opens the questions to the speaker at any length; a line of
+    prose about "the question of" rotas leaves the comments under their prompt, and is warned as prose."""
+    path = tmp_path / "q.txt"
+    path.write_text("Leadership workshop\n\nWhat gets in the way of compassionate leadership?\n"
+                    "- Too many meetings with no clear purpose\n\n"
+                    "Several people came back to the question of how rotas are made:\n"
+                    "- Rotas are published late every single month\n\n"
+                    "Points raised and questions for the Chief Executive and the Director of Workforce\n"
+                    "- Will the rota system be replaced this year?\n", encoding="utf-8")
+    units, log = ingest.read_notes_logged([path])
+    assert units["section"].tolist() == ["", "", "questions"]
+    assert units["prompt"].iloc[1] == "What gets in the way of compassionate leadership?"
+    assert [w.split("›")[1].strip().split(":")[0] for w in ingest.unaccounted(log)] == ["line 6"]

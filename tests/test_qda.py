@@ -369,6 +369,31 @@ def test_a_project_in_the_coding_folder_is_read_by_the_whole_study_run(tmp_path)
     assert project.read_bytes() == before
 
 
+@pytest.mark.parametrize("users, where, message", [
+    (("ann", "../x"), "round-2", "coder '../x' is not a valid coder name"),
+    (("ann", "con"), "round-2", "coder 'con' is not a valid coder name"),
+    (("ann", "ben"), "r..x", "'r..x' is not a valid round name for a folder"),
+])
+def test_names_in_a_project_or_its_folder_never_become_paths(tmp_path, capsys, users, where, message):
+    """Issue 11, finding 4, by the QDA route: user names and the folder's name become round and coder names,
+    which become file names of figures; each is checked where it enters, and nothing is written anywhere."""
+    from compassion_study.ingest import read_units
+
+    from .conftest import tree_hashes
+
+    paths = _built(tmp_path)
+    units = read_units(paths.units)
+    first = units["unit_id"].iloc[0]
+    project = paths.coding / where / "coded.qdpx"
+    project.parent.mkdir()
+    project.write_bytes(_project(units, _notes_text(), {u: [(first, "Belonging", "all")] for u in users}, users=users))
+    before, outside = tree_hashes(paths.processed), sorted(p.name for p in tmp_path.iterdir())
+    assert main(["--root", str(paths.root), "run", "--bootstrap", "0"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    assert tree_hashes(paths.processed) == before and sorted(p.name for p in tmp_path.iterdir()) == outside
+
+
 @pytest.mark.parametrize("coder_from", ["source", "set"])
 def test_duplicated_documents_per_coder(tmp_path, coder_from):
     """MAXQDA and NVivo teams often give each coder a copy of the notes: the coder comes from the copy's name

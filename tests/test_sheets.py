@@ -87,7 +87,7 @@ def test_export_layout(ready):
     assert ws["E3"].protection.locked and not ws["F3"].protection.locked and not ws[f"{sheets.column_letter(len(header) - 1)}3"].protection.locked
     assert ws["B3"].alignment.wrap_text
     dv = ws.data_validations.dataValidation[0]
-    assert dv.formula1 == '"1,x,✓,yes,true,0,no,false"' and "F3" in str(dv.sqref)
+    assert dv.formula1 == '"1,x,✓,✔,y,yes,true,0,n,no,false"' and "F3" in str(dv.sqref)
     assert ws.max_row == 2 + 40
     instructions = " ".join(str(c.value) for row in wb["Instructions"] for c in row if c.value)
     assert "round-1" in instructions and "alice" in instructions and book.full_version in instructions
@@ -392,7 +392,7 @@ def _varied_tab(ready, tmp_path, problems: bool) -> sheets.Tab:
                   23: {0: "", first: "1"}, 24: {first: float("nan")}, 25: {first: Formula("=1"), none: "1"}}
         shade = tab.colours[26]
         shade.extend([None] * (width - len(shade)))
-        shade[first + 4] = sheets.STRIPES[(26 - sheets.HEADER_ROW + 1) % 2]  # the next row's colour
+        shade[first + 4] = sheets.stripe(26 - sheets.HEADER_ROW + 1)  # the next row's colour
         grid[27].append("stray")
     for r, cells in edits.items():
         for j, value in cells.items():
@@ -487,9 +487,11 @@ def test_row_heights_fill_lines_as_word_by_word(text, width, size):
 def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, monkeypatch):
     """The export puts most cells of the unit rows into the sheet's XML in bulk; the
     workbook is byte for byte the one XlsxWriter writes cell by cell: one coder and a shared workbook,
-    ILLUSTRATIVE or not, a sampled round (coders with different rows), 2 and 3 units (the least bulk
-    needs), text that needs the quote prefix (first in the first rows or far down), text XlsxWriter measures
-    in UTF-16 units, and a codebook of 40 codes (a two-letter check column)."""
+    ILLUSTRATIVE or not, a sampled round (coders with different rows), 2 and 3 units (the least the
+    Assignment sheet's bulk needs), 15 and 16 (the Coding sheet's: one row of each of the 14 stripes, the first and
+    the last), text that needs the quote prefix (first in the first rows or far down), text XlsxWriter measures
+    in UTF-16 units, rows that cannot be a stripe's pattern, and a codebook of 40 codes (a two-letter check
+    column)."""
     import copy
 
     import yaml
@@ -500,9 +502,9 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
     odd = units.copy()
     odd.loc[odd.index[::3], "text"] = "=" + odd["text"][::3]
     late = units.copy()  # a format first used far down the sheet, and text XlsxWriter measures in UTF-16 units
-    late.loc[late.index[7], "section"] = "-" + late["section"].iloc[7]
-    late.loc[late.index[12], "theme"] = "@" + late["theme"].iloc[12]
-    late.loc[late.index[5], "text"] = "😀" * 9_000
+    late.loc[late.index[27], "section"] = "-" + late["section"].iloc[27]
+    late.loc[late.index[32], "theme"] = "@" + late["theme"].iloc[32]
+    late.loc[late.index[5], "text"] = "😀" * 9_000  # not plain: stripe 5's pattern is row 19
     late.loc[late.index[9], "text"] = RICH_LOOKING  # written as runs, so in full
     # shared strings XlsxWriter writes otherwise than plain: whitespace at an end, _xHHHH_, markup characters
     late.loc[late.index[10], "theme"] = late["theme"].iloc[10] + " "
@@ -522,14 +524,20 @@ def test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes(ready, tmp_path, m
     sampled = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in ("alice", "bob")}
     cases = [({"alice": units}, book, False), ({"alice": units, "bob": units}, book, True),
              (sampled, book, False), ({"alice": units.iloc[:2]}, book, False), ({"alice": units.iloc[:3]}, book, True),
+             ({"alice": units.iloc[:15]}, book, False), ({"alice": units.iloc[:16]}, book, False),
              ({"alice": odd}, book, False), ({"alice": units, "bob": odd}, wide, True), ({"alice": late}, book, False)]
-    spliced = []
-    real = sheets._cells_in_bulk
+    spliced, coding_sheets = [], []
+    real, real_rows = sheets._cells_in_bulk, sheets._unit_rows
     monkeypatch.setattr(sheets, "_cells_in_bulk", lambda *a: spliced.append(real(*a)) or spliced[-1])
+    monkeypatch.setattr(sheets, "_unit_rows", lambda *a, **kw: coding_sheets.append(len(kw["heights"]))
+                        or real_rows(*a, **kw))
     for assignments, codebook_, illustrative in cases:
         bulk = sheets.workbook_bytes("round-2", assignments, codebook_, illustrative)
         assert bulk == sheets.workbook_bytes("round-2", assignments, codebook_, illustrative, bulk=False)
-    assert len(spliced) == 7  # every case but the 2-unit one went the bulk way (none fell back)
+    assert len(spliced) == 9  # every case but the 2-unit one went the bulk way (none fell back)
+    n = len(units)
+    # the Coding sheets of 16 units and more did too (a 15-unit sheet has too few rows to be worth it)
+    assert coding_sheets == [n, n, n, len(sampled["alice"]), len(sampled["bob"]), 16, n, n, n, n]
 
 
 RICH_LOOKING = "<r><t>A</t></r></si><si><t>B</t></r>"  # XlsxWriter copies such a string unescaped
@@ -542,7 +550,7 @@ def test_text_that_looks_like_rich_text_xml_stays_text(ready, bulk, first):
     the next cell.  Every cell of the Coding and Assignment sheets must read back as the text written."""
     from compassion_study import spreadsheets
 
-    units = ingest.read_units(ready.units).iloc[:12].copy()
+    units = ingest.read_units(ready.units).iloc[:30].copy()  # enough rows for the bulk way (16 and more)
     units.loc[units.index[first], "text"] = RICH_LOOKING  # far down, or in the rows bulk writing copies
     units.loc[units.index[first + 3], "theme"] = "<r>x</r>"
     units.loc[units.index[first], "unit_id"] = "<r>u7</r>"

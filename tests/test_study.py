@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -113,6 +114,33 @@ def test_out_elsewhere_leaves_the_study_untouched(new_study, tmp_path, capsys):
     assert (elsewhere / "units.csv").is_file() and (elsewhere / "sheets" / "r1_ann.xlsx").is_file()
 
 
+def test_every_out_elsewhere_leaves_a_coded_study_untouched(tmp_path, capsys):
+    """Each command with --out, on a study with a consensus: every file of the study hashes the same after."""
+    from .conftest import study_through_consensus
+
+    root = tmp_path / "study"
+    study_through_consensus(root)
+    before = tree_hashes(root)
+    out = tmp_path / "elsewhere"
+    for args in (["framework-matrix", "export", "--out", str(out / "matrix.xlsx")],
+                 ["consensus", "export", "--round", "round-1", "--out", str(out / "adjudication")],
+                 ["export", "qdpx", "--out", str(out / "study.qdpx")],
+                 ["sheets", "--round", "round-9", "--coders", "ann", "--out", str(out / "sheets")],
+                 ["ingest", "--out", str(out / "units.csv")]):
+        assert main(["--root", str(root), *args]) == 0, (args, capsys.readouterr().err)
+        assert tree_hashes(root) == before, args
+    assert (out / "matrix.xlsx").is_file() and (out / "study.qdpx").is_file()
+
+
+def test_root_cannot_be_passed_to_the_notebooks(new_study, capsys):
+    """A notebook parameter naming another study would make the report read that study's data."""
+    assert main(["report", "-p", json.dumps({"root": str(REPO)})]) == 1
+    assert "unknown parameter(s) 'root'" in capsys.readouterr().err
+    assert main(["run", "-p", json.dumps({"root": str(REPO)})]) == 1
+    err = capsys.readouterr().err
+    assert "unknown parameter(s) 'root'" in err and "[1/8]" not in err  # refused before any stage ran
+
+
 # --------------------------------------------------------------------------- study.yaml
 
 
@@ -214,6 +242,29 @@ def test_every_stage_of_a_study_runs_and_says_what_it_waits_for(new_study, capsy
     # a study that asks for no confidence intervals still gets a report that says so
     assert main(["run", "--bootstrap", "0"]) == 0, capsys.readouterr().err
     assert "No bootstrap confidence intervals were computed (0 resamples)" in _report_text(new_study)
+
+
+@pytest.mark.slow
+def test_a_coder_still_out_is_named_once_the_others_give_results(new_study, capsys):
+    """Three coders, two back: agreement and a consensus run on two, and run and the report say who is missing."""
+    assert main(["ingest"]) == 0
+    assert main(["sheets", "--round", "round-1", "--coders", "ann,ben,cat"]) == 0
+    units = pd.read_csv(new_study / "data/processed/units.csv")["unit_id"].tolist()
+    returned = new_study / "data/raw/coding/round-1"
+    returned.mkdir(parents=True)
+    for k, coder in enumerate(("ann", "ben")):
+        book = new_study / "exports/round-1" / f"round-1_{coder}.xlsx"
+        fill_from(book, {u: ({"pace_workload"} if (i + k) % 3 else {"recognition"}) for i, u in enumerate(units)})
+        shutil.copy(book, returned)
+    capsys.readouterr()
+    assert main(["run", "--bootstrap", "0"]) == 0
+    err = capsys.readouterr().err
+    said = "round-1: waiting for cat; the results use ann, ben so far"
+    assert f"coding still out: {said}" in err
+    assert "Coding still out" in _report_text(new_study) and said in _report_text(new_study)
+    shutil.copy(new_study / "exports/round-1/round-1_cat.xlsx", returned)  # back, but blank
+    assert main(["run", "--bootstrap", "0"]) == 0
+    assert "coding still out: round-1: the workbook of cat came back blank" in capsys.readouterr().err
 
 
 def test_misnamed_compare_part_names_the_setting(new_study, capsys):

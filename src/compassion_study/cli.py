@@ -88,13 +88,15 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
 
     mapping = _table_mapping(args, paths)
     if getattr(args, "explain", False) or getattr(args, "to_markdown", False):
-        units, _ = ingest.read_notes_logged(args.notes or [paths.notes], mapping)
+        units, log = ingest.read_notes_logged(args.notes or [paths.notes], mapping)
         if args.to_markdown:
             if units["source"].nunique() != 1:
                 raise InputError("--to-markdown: name one notes file (its outline is printed as Markdown)")
-            print(ingest.to_markdown(units), end="")
+            print(ingest.to_markdown(units, log), end="")  # lines in no unit kept as <!-- skipped: … --> lines
         else:
             print(ingest.outline(units), end="")
+        for warning in ingest.unaccounted(log):  # the same warnings as ingest, on stderr beside the outline
+            say(f"warning: {warning}")
         return 0
     units = ingest.ingest(args.notes or None, out=args.out, paths=paths, strict=getattr(args, "strict", False),
                           mapping=mapping)
@@ -104,9 +106,10 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     roles = log["role"].value_counts()
     not_units = ", ".join(f"{roles[r]} {r}" for r in ingest.ROLES if r not in ("unit", "continuation") and r in roles)
     out = args.out or paths.units
+    empty = int((ingest.unplaced(log)["role"] != "skipped").sum())  # headings with no comment under them
     say(f"ingest: {len(units)} comment units from {units['source'].nunique()} file(s) -> {out}; "
         f"{len(log) - int(roles.get('unit', 0)) - int(roles.get('continuation', 0))} other lines or cells ({not_units}), "
-        f"{int(roles.get('skipped', 0))} skipped")
+        f"{int(roles.get('skipped', 0))} skipped" + (f", {empty} heading(s) with no comment under them" if empty else ""))
     return 0
 
 
@@ -161,6 +164,15 @@ def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
     from . import sheets
 
     if args.reissue:
+        ignored = [flag for flag, given in (("--coders", args.coders), ("--shared", args.shared),
+                                            ("--sample", args.sample is not None), ("--seed", args.seed),
+                                            ("--codebook", args.codebook), ("--illustrative", args.illustrative),
+                                            ("--replace", args.replace)) if given]
+        if ignored:
+            raise InputError(f"sheets: --reissue {args.reissue} writes that coder's workbook again from the round's "
+                             f"own assignment and codebook, so {', '.join(ignored)} would be ignored; leave "
+                             f"{'it' if len(ignored) == 1 else 'them'} out (to change the round's coders or sample, "
+                             "export it again with --coders … --replace)")
         path = sheets.reissue(paths, args.round, args.reissue, out=args.out)
         print(path)
         say(f"sheets: re-issued {args.reissue}'s workbook for round {args.round} (same units, same codebook); "
@@ -171,7 +183,8 @@ def cmd_sheets(args: argparse.Namespace, paths: Paths) -> int:
                          "--reissue NAME)")
     coders = [c.strip() for c in args.coders.split(",") if c.strip()]
     written = sheets.export(paths, args.round, coders, shared=args.shared, sample=args.sample, seed=args.seed,
-                            out=args.out, codebook_version=args.codebook, illustrative=args.illustrative)
+                            out=args.out, codebook_version=args.codebook, illustrative=args.illustrative,
+                            replace=args.replace)
     for path in written:
         print(path)
     say(f"sheets: {len(written) - 1} workbook(s) for round {args.round}; put the returned files in "
@@ -257,7 +270,8 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
         numeric, why = False, ""
     data = agreement.read_ratings_csv(args.ratings, args.unit, args.coder, args.value,
                                       numeric=numeric and args.multilabel_sep is None, missing=missing,
-                                      categories=categories, why=why, shape=args.shape)
+                                      categories=categories, why=why, shape=args.shape,
+                                      decimal_comma=args.decimal_comma, sets=args.multilabel_sep is not None)
     table, per_category, pairs = agreement.agreement_table(
         data, args.unit, args.coder, args.value, level=args.level, weights=weights, categories=categories,
         distance=args.distance, multilabel_sep=args.multilabel_sep, n_boot=args.bootstrap or 0, seed=args.seed or 0,
@@ -281,7 +295,8 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
     elif args.csv:
         from . import files
 
-        sys.stdout.write(files.csv_bytes(table.assign(weights=name or "", ci_level=args.ci_level)).decode("utf-8"))
+        sys.stdout.write(files.csv_bytes(table.assign(weights=name or "", ci_level=args.ci_level, input_note="; ".join(
+            table.attrs.get("input_notes", [])))).decode("utf-8"))
     else:
         show = table[["coefficient", "estimate", "se", "se_ci_low", "se_ci_high", "p_value", "ci_low", "ci_high",
                       "interpretation", "note"]].rename(columns={
@@ -310,7 +325,10 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
               f"({first['n_pairable_units']} units pairable)"
               + (f"; {name} weights" if name else f"; Krippendorff's alpha: {args.level}" if not args.multilabel_sep
                  else f"; Krippendorff's alpha: sets of codes ({args.distance or 'masi'})")
-              + (f"; {args.ci_level:.0%} bootstrap CIs from {first['n_boot']} resamples" if first["n_boot"] else ""))
+              + f"; {args.ci_level * 100:g}% t-intervals (t_low, t_high)"
+              + (f"; {args.ci_level * 100:g}% bootstrap CIs from {first['n_boot']} resamples" if first["n_boot"] else ""))
+        for note in table.attrs.get("input_notes", []):
+            print(f"Note: {note}")
     return 0
 
 
@@ -346,6 +364,8 @@ def cmd_consensus(args: argparse.Namespace, paths: Paths) -> int:
         say(f"consensus: adjudication workbook for {args.round}; return it to {paths.relative(paths.consensus_raw)}/")
         return 0
     final = consensus.run(paths, args.paths or None, round_=args.round)
+    for text in final.attrs.get("warnings", []):
+        say(f"warning: {text}")
     say(f"consensus: {consensus.status_note(final)} -> {paths.relative(paths.consensus)}")
     return 0
 
@@ -428,7 +448,10 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     seed = args.seed if args.seed is not None else settings.seed
     compare = settings.compare or (None, None)
     say(f"study: {paths.root} ({settings.title})")
-    from . import provenance
+    from . import provenance, report
+
+    if args.parameters:  # a typo in a parameter is found before seven stages run, not at the report
+        report.check_parameters(paths, report.NOTEBOOKS, report.parameters_json(args.parameters))
 
     for folder in (paths.processed, paths.reports, paths.exports):
         files.remove_leftovers(folder)  # unfinished writes of a stopped run (we hold the study's lock)
@@ -485,6 +508,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
                 if value not in parts:
                     say(f"warning: study.yaml › compare › {role}: part '{value}' is not in the notes "
                         f"(parts: {'; '.join(sorted(parts))})")
+    for text in status.outstanding(paths):  # every stage ran, but not on every coder's work
+        say(f"coding still out: {text}")
     if waiting:
         say(f"done: {waiting} stage(s) waiting (listed above and in the report)")
     return 0
@@ -596,6 +621,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_count, default=0, help="random seed for --sample (default 0)")
     p.add_argument("--codebook", help="codebook version (default: the newest in data/raw/codebook/)")
     p.add_argument("--illustrative", action="store_true", help="label the workbooks as ILLUSTRATIVE example data")
+    p.add_argument("--replace", action="store_true", help="replace a round already exported with a different "
+                   "assignment (otherwise refused; for one coder's new copy use --reissue CODER)")
     p.add_argument("--out", help="output folder (default: exports/<round>/)")
     p.set_defaults(func=cmd_sheets)
 
@@ -627,7 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Without RATINGS: agreement for data/processed/codings.csv (per code, per pair, overall). "
                     "With RATINGS.csv (one row per unit and coder): every coefficient for that table. "
                     "An empty value is a missing rating, never a category.")
-    p.add_argument("ratings", nargs="?", help="a long ratings CSV (default: the study's codings)")
+    p.add_argument("ratings", nargs="?", help="a ratings CSV, long by default (other layouts: --shape); "
+                   "default: the study's codings")
     p.add_argument("--unit", default="unit", help="unit column (default: unit)")
     p.add_argument("--coder", default="coder", help="coder column (default: coder)")
     p.add_argument("--value", default="value", help="value column (default: value)")
@@ -645,7 +673,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(needed for text labels with --level ordinal or --weights)")
     p.add_argument("--missing", metavar="NA,.,-99", help="values that mean no rating (an empty cell always does)")
     p.add_argument("--ci-level", type=_ci_level, default=0.95, metavar="LEVEL",
-                   help="confidence level of the bootstrap intervals (default: 0.95)")
+                   help="confidence level of the analytic t-intervals and the bootstrap intervals (default: 0.95)")
+    p.add_argument("--decimal-comma", action="store_true", help="commas in numbers are decimal points (1,000 = 1.0); "
+                   "without it, values such as 1,000 that may hold a thousands separator are refused")
     p.add_argument("--multilabel-sep", metavar="SEP", help="values are sets of labels separated by SEP ({} = empty set)")
     p.add_argument("--distance", choices=["masi", "jaccard"], help="set distance with --multilabel-sep (default: masi)")
     p.add_argument("--bootstrap", type=_count, metavar="N", help="bootstrap resamples of units for CIs "
@@ -653,7 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_count, help="bootstrap random seed (study: study.yaml, else 0; calculator: 0)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object (keys as in docs/agreement.md)")
-    out.add_argument("--csv", action="store_true", help="print the tidy table as CSV (a row per coefficient)")
+    out.add_argument("--csv", action="store_true", help="print the tidy table as CSV (a row per coefficient; "
+                     "per-category and pairwise tables are in --json)")
     p.set_defaults(func=cmd_agreement)
 
     p = sub.add_parser("consensus", help="adjudicate disagreements -> data/processed/consensus.csv",
@@ -670,8 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_consensus)
 
     p = sub.add_parser("analyse", aliases=["analyze"], help="frequencies, co-occurrence, text, auto-coder -> findings_*.csv")
-    p.add_argument("--barriers", help="part of the notes holding barriers (default: the first prompt)")
-    p.add_argument("--enablers", help="part holding enablers (default: 'positives')")
+    p.add_argument("--barriers", help="part of the notes holding barriers (default: study.yaml's compare › barriers; none: no comparison)")
+    p.add_argument("--enablers", help="part holding enablers (default: study.yaml's compare › enablers)")
     p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser("figures", help="processed data -> reports/figures/*.png|svg")

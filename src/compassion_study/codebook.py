@@ -3,7 +3,9 @@
 One YAML file per framework version under ``data/raw/codebook/``.  Each code
 has the fields of MacQueen et al. (1998) plus what the project needs:
 ``id, label, group, brief, definition, use_when, do_not_use_when, example,
-source, keywords``.  ``example`` quotes a comment of the notes by ``unit_id``.
+source, keywords``.  ``example`` is a quote plus where it came from (``from``, free text, and
+optionally the ``unit_id`` of a comment in the study it was taken from); a
+quote from another study is fine.
 
 A codebook's version is its human version string plus a hash of its content,
 e.g. ``1.0+3f9a2c1b7d0e``: editing any field without bumping the version still

@@ -14,7 +14,8 @@ How a table is read
 The first non-empty row of each sheet is its header row.  Every column gets
 one role (:data:`COLUMN_ROLES`):
 
-* **identity** columns (names, e-mail addresses, ids, dates and times, see
+* **identity** columns (names, e-mail addresses, ids, staff numbers, dates
+  and times, wherever the word stands in a short header, see
   :func:`identity`) are never read: their values reach no unit and no log;
 * **metadata** columns (votes, likes, attachments, answered, …) hold no
   comment text and are not read either;
@@ -28,6 +29,9 @@ one role (:data:`COLUMN_ROLES`):
   ``Highlighted`` or ``Author``: section ``questions``), or question columns
   (a table with identity columns, or whose other headers all end in ``?``:
   every other column is a question and its header the prompt);
+* a question column whose answers are all numbers (a 1–5 **rating**, a
+  count) holds no comments: its cells are logged as skipped, with their
+  numbers, and :mod:`.ingest` warns about them (``--strict`` refuses);
 * any other column is **other**: its non-empty cells are in no unit, are
   logged by place only (row and column, not their text, which may name
   people), and :mod:`.ingest` warns about them (``--strict`` refuses).
@@ -53,14 +57,25 @@ MAX_BYTES = 100 * 1024 * 1024
 MAX_UNZIPPED = 1024 * 1024 * 1024
 #: Keys of a :class:`Mapping` (CLI options and ``study.yaml`` ``comment_tables:``).
 MAPPING_KEYS = ("text", "prompt", "theme", "section")
-COLUMN_ROLES = ("text", "prompt", "theme", "section", "identity", "metadata", "other")
+COLUMN_ROLES = ("text", "prompt", "theme", "section", "identity", "metadata", "rating", "other")
 #: Joins a Padlet post's subject and body into one comment.
 SUBJECT_JOIN = " — "
 MAPPING_HELP = ("name the columns with --text COL (repeat it for one column per question) and, if the table has them, "
                 "--prompt COL --theme COL --section COL, or the same under 'comment_tables:' in study.yaml")
 
-_IDENTITY_WORDS = re.compile(r"\b(e-?mail|date|time|timestamp|created|updated|modified|submitted|completed|"
-                             r"completion)\b|\bid$|\bname$")
+#: A short header is an identity column when it is made of these words only, one of them from
+#: :data:`_IDENTITY_CORE` (``Your name``, ``Name of respondent``, ``Email address``, ``Employee ID``,
+#: ``Staff number``, ``Start time``); another word makes it a question (``Name one barrier``, ``Team names``).
+_IDENTITY_CORE = frozenset({"name", "names", "email", "e-mail", "id", "date", "time", "timestamp", "created",
+                            "updated", "modified", "submitted", "completed", "number", "no", "no."})
+_IDENTITY_FILLER = frozenset({"your", "my", "full", "first", "last", "given", "family", "of", "the", "respondent",
+                              "respondents", "participant", "participants", "staff", "employee", "address", "start",
+                              "end", "submission", "response", "completion", "work", "contact", "and", "assignment",
+                              "payroll", "pay", "nhs", "user", "login", "at", "on", "when"})
+#: A bracketed qualifier, which says nothing about what the column holds: ``Name (optional)``, ``Email [work]``.
+_QUALIFIER = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+#: A number as a spreadsheet or a CSV holds it: a rating (``4``, ``4.5``, ``4,5``), a count, a score.
+NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 _METADATA = frozenset({"votes", "vote", "likes", "like", "upvotes", "downvotes", "reactions", "reaction", "score",
                        "rating", "points", "attachment", "attachments", "attachment url", "link", "url", "labels",
                        "label", "highlighted", "answered", "starred", "archived", "status", "color", "colour",
@@ -85,12 +100,37 @@ def identity(header: str) -> bool:
     """Whether a column header names people or times (never read): ``Name``, ``Email``, ``ID``, ``Start time``.
 
     A header that is a question (ends in ``?``) or longer than four words is
-    not an identity column, however it is worded.
+    not an identity column, however it is worded.  Bracketed qualifiers and a
+    closing colon do not count: ``Name (optional)``, ``Email address
+    (optional)``, ``Staff number (if known)``, ``Full name:``.
+
+    >>> [identity(h) for h in ("Name (optional)", "Your name", "Employee ID", "What helps?", "Team")]
+    [True, True, True, False, False]
+    >>> [identity(h) for h in ("Name one barrier", "Team names", "Barriers to protected time", "Start time")]
+    [False, False, False, True]
     """
-    h = _norm(header)
+    h = _norm(_QUALIFIER.sub(" ", header)).rstrip(":").strip()
     if not h or h.endswith("?") or len(h.split()) > 4:
         return False
-    return h in _IDENTITY or bool(_IDENTITY_WORDS.search(h))
+    words = h.split()
+    return h in _IDENTITY or (any(w in _IDENTITY_CORE for w in words)
+                              and all(w in _IDENTITY_CORE or w in _IDENTITY_FILLER for w in words))
+
+
+def numeric(values) -> bool:
+    """Whether a column's non-empty cells are all numbers: a rating or a count, no comment text.
+
+    >>> numeric([4, "5", None, "3.5"]), numeric(["4", "Too many meetings"]), numeric([None, ""])
+    (True, False, False)
+    """
+    found = False
+    for v in values:  # stops at the first word: a comment column costs one cell
+        if v is None or isinstance(v, spreadsheets.Formula) or (isinstance(v, str) and not v.strip()):
+            continue  # empty; a formula is reported as a problem of its own
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) or NUMBER.fullmatch(str(v).strip())):
+            return False
+        found = True
+    return found
 
 
 def metadata(header: str) -> bool:
@@ -253,6 +293,10 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
         except InputError as exc:
             structural.extend(exc.problems)
             continue
+        if preset == "questions":  # a question answered with numbers only (a 1-5 rating) holds no comments
+            for c in [c for c, r in roles.items() if r == "text"]:
+                if numeric(row[c] if c < len(row) else None for row in grid[top + 1:]):
+                    roles[c] = "rating"
         text_cols = [c for c, r in roles.items() if r == "text"]
         by_header = preset == "questions" or (preset == "mapping" and len(text_cols) > 1 and not mapping.prompt)
         joined = preset == "padlet" and len(text_cols) == 2  # Subject and Body: one post, one comment
@@ -278,8 +322,8 @@ def read_table(path: str | Path, label: str, mapping: Mapping = Mapping()) -> Ta
                 continue
             found = {role: cells.get(c, "") for c, role in read.items() if role in ("prompt", "theme", "section")}
             for c, text in cells.items():  # an unread column's cells are logged by place only: they may name people
-                out.log.append((sheet, r + 1, names[c], "unit" if read[c] == "text" else read[c], text)
-                               if read[c] != "other" else (sheet, r + 1, names[c], "skipped", ""))
+                role = "unit" if read[c] == "text" else "skipped" if read[c] in ("other", "rating") else read[c]
+                out.log.append((sheet, r + 1, names[c], role, text if read[c] != "other" else ""))
             texts = [(c, cells[c]) for c in text_cols if c in cells]
             if joined and texts:
                 texts = [(texts[-1][0], SUBJECT_JOIN.join(t for _, t in texts))]

@@ -15,6 +15,9 @@ Every unit × code cell is settled one of these ways (``basis``):
     as ``majority`` but exactly half applied it: provisionally not applied,
     and flagged.
 
+``note`` carries the adjudicator's note on a disputed cell (decided or not;
+empty elsewhere), so nothing typed in the adjudication workbook is lost.
+
 Until an adjudication workbook is returned to ``data/raw/consensus/``,
 ``consensus.csv`` is a provisional majority view (``provisional`` is True)
 and everything built on it says so.
@@ -30,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import codebook as cbmod
@@ -38,7 +42,7 @@ from .errors import InputError, where
 from .ingest import read_units
 from .paths import Paths
 
-COLUMNS = ["unit_id", "code_id", "applied", "basis", "round", "provisional", "decided_in"]
+COLUMNS = ["unit_id", "code_id", "applied", "basis", "round", "provisional", "decided_in", "note"]
 SHEET = "Adjudication"
 FIXED = ("unit_id", "code_id", "code", "comment")
 DECISION, NOTE = "decision", "note"
@@ -60,7 +64,9 @@ def settle(codings: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.D
         ``codings.csv`` (one round or several; the latest round per unit is used).
     decisions : pandas.DataFrame, optional
         Adjudicated cells: ``round, unit_id, code_id, applied`` (and
-        ``decided_in``, the adjudication file).
+        ``decided_in``, the adjudication file, and ``note``, the adjudicator's
+        note).  A row whose ``applied`` is missing carries a note on a cell
+        left undecided: the cell stays provisional and keeps the note.
 
     Returns
     -------
@@ -78,17 +84,43 @@ def settle(codings: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.D
     cells.loc[n == 1, "basis"] = "single coder"
     cells.loc[(2 * k == n) & (n > 1), "basis"] = "tie"
     cells["decided_in"] = ""
+    cells["note"] = ""
     disputed = cells["basis"].isin(["majority", "tie"])
     if decisions is not None and len(decisions):
         d = decisions.set_index(keys)
         idx = pd.MultiIndex.from_frame(cells[keys])
-        hit = idx.isin(d.index) & disputed.to_numpy()
-        looked = d.reindex(idx[hit])
-        cells.loc[hit, "applied"] = looked["applied"].to_numpy(dtype=int)
+        pos = np.flatnonzero(idx.isin(d.index) & disputed.to_numpy())
+        looked = d.reindex(idx[pos])
+        decided = looked["applied"].notna().to_numpy()
+        hit = cells.index[pos[decided]]
+        cells.loc[hit, "applied"] = looked["applied"].to_numpy()[decided].astype(int)
         cells.loc[hit, "basis"] = "adjudicated"
-        cells.loc[hit, "decided_in"] = looked["decided_in"].to_numpy() if "decided_in" in looked else ""
+        cells.loc[hit, "decided_in"] = looked["decided_in"].to_numpy()[decided] if "decided_in" in looked else ""
+        if "note" in looked:
+            cells.loc[cells.index[pos], "note"] = looked["note"].fillna("").astype(str).to_numpy()
     cells["provisional"] = cells["basis"].isin(["majority", "tie"])
     return cells[COLUMNS].reset_index(drop=True)
+
+
+def superseded(codings: pd.DataFrame, decisions: pd.DataFrame | None) -> list[str]:
+    """Decisions and notes that :func:`settle` does not use because their units were coded again later.
+
+    The consensus follows each unit's latest round, so an adjudication of an
+    earlier round's cell no longer decides anything; it must not vanish
+    without a word.  One message per adjudication file and round.
+    """
+    if decisions is None or not len(decisions):
+        return []
+    latest = _latest_round(codings)[["round", "unit_id"]].drop_duplicates()
+    merged = decisions.merge(latest, on=["round", "unit_id"], how="left", indicator=True)
+    gone = merged[merged["_merge"] == "left_only"]
+    out = []
+    for (file, rnd), grp in gone.groupby([gone.get("decided_in", pd.Series("", index=gone.index)), "round"], sort=True):
+        noted = int((grp["note"].fillna("").astype(str) != "").sum()) if "note" in grp else 0
+        out.append(f"{file or 'an adjudication'}: {grp['applied'].notna().sum()} decision(s) and {noted} note(s) "
+                   f"on round '{rnd}' are not used: their {grp['unit_id'].nunique()} unit(s) were coded again in a "
+                   "later round, whose coding the consensus follows; adjudicate the later round")
+    return out
 
 
 def disputed_cells(codings: pd.DataFrame, round_: str) -> pd.DataFrame:
@@ -168,7 +200,7 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
         row += [marks.get((uid, cid, c), "") for c in coders]
         row += [None, None] + [memos.get((c, uid), "") for c in coders]
         row += [f"{uid} {cid}"]  # check: moves with the decisions if they are sorted alone
-        fill = {"bg_color": "#" + sheets.STRIPES[k % 2], "valign": "top"}
+        fill = {"bg_color": "#" + sheets.stripe(k), "valign": "top"}
         for j, value in enumerate(row):
             editable = {"locked": False} if dec_col <= j <= dec_col + 1 or j == len(header) - 1 else {}
             wrap = {"text_wrap": True} if j < len(header) - 1 else {}  # the check never wraps
@@ -250,17 +282,24 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
         uid = spreadsheets.as_text(value(col["unit_id"])).strip()
         cid = spreadsheets.as_text(value(col["code_id"])).strip()
         raw = value(col[DECISION])
+        raw_note = value(col[NOTE]) if NOTE in col else None
+        decided = bool(spreadsheets.as_text(raw).strip())
+        noted = bool(spreadsheets.as_text(raw_note).strip())
         if not uid and not cid:
-            if spreadsheets.as_text(raw).strip():
+            if decided:
                 problems.append(f"{at(r, col[DECISION])}: decision on a row with no unit_id")
+            if noted:
+                problems.append(f"{at(r, col[NOTE])}: note on a row with no unit_id; move it to the row of "
+                                "its unit and code")
             continue
         key = (uid, cid)
         if key not in wanted:
-            if not spreadsheets.as_text(raw).strip():
+            if not decided and not noted:
                 continue  # an undecided row the codings no longer dispute carries nothing
-            problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' is not a disputed cell of round "
-                            f"'{rnd}': the codings changed after this workbook was exported (or the row was edited); "
-                            "export a new adjudication workbook and copy the decisions across")
+            what = "decisions" if decided else "notes"
+            problems.append(f"{at(r, col['unit_id'] if decided else col[NOTE])}: unit '{uid}' × code '{cid}' is not "
+                            f"a disputed cell of round '{rnd}': the codings changed after this workbook was exported "
+                            f"(or the row was edited); export a new adjudication workbook and copy the {what} across")
             continue
         if key in seen:
             problems.append(f"{at(r, col['unit_id'])}: unit '{uid}' × code '{cid}' appears twice (also row {seen[key] + 1})")
@@ -268,26 +307,34 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
         seen[key] = r
         if sheets.CHECK in col and spreadsheets.as_text(value(col[sheets.CHECK])).strip() != f"{uid} {cid}":
             by_check.append(r)
-        if colours is not None and r < len(colours):
-            other = sheets.STRIPES[(r - 2 + 1) % 2]  # the colour of the neighbouring rows
-            if any(j < len(colours[r]) and colours[r][j] == other for j in unlocked):
-                by_stripe.append(r)
+        if colours is not None and r < len(colours) and sheets.moved_stripe(r - 2, colours[r], unlocked):
+            by_stripe.append(r)
         shown = value(col["comment"])
         if isinstance(shown, spreadsheets.Formula) or spreadsheets.as_text(shown) != texts.get(uid):
             problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
+        note = ""
+        if isinstance(raw_note, spreadsheets.Formula):
+            problems.append(f"{at(r, col[NOTE])}: the note was typed as a formula ({str(raw_note)[:40]}), which the "
+                            f"spreadsheet turns into an error value; type it as text, starting with an apostrophe "
+                            f"('{str(raw_note)[:40]})")
+        elif noted:
+            note = sheets._memo_text(raw_note)
+            bad = sheets._CONTROL.search(note)
+            if bad:
+                problems.append(f"{at(r, col[NOTE])}: note holds control character U+{ord(bad.group()):04X}; delete it")
         mark = None if isinstance(raw, spreadsheets.Formula) else sheets.parse_mark(raw)
         text = spreadsheets.as_text(raw).strip()
         if mark is None:
             what = f"a formula ({str(raw)[:40]})" if isinstance(raw, spreadsheets.Formula) else f"'{text}'"
             problems.append(f"{at(r, col[DECISION])}: decision {what} is not a documented mark ({sheets.MARKS_HELP})")
             continue
-        if text == "":
-            continue  # not decided yet: stays provisional
-        rows.append((rnd, uid, cid, int(mark)))
+        if text or note:  # a row without a decision stays provisional, and keeps its note
+            rows.append((rnd, uid, cid, int(mark) if text else None, note))
     moved = sheets.moved_marks(label, SHEET, by_check, by_stripe, what="decisions")
     if moved:
         return pd.DataFrame(), problems + moved
-    out = pd.DataFrame(rows, columns=["round", "unit_id", "code_id", "applied"])
+    out = pd.DataFrame(rows, columns=["round", "unit_id", "code_id", "applied", "note"])
+    out["applied"] = out["applied"].astype("Int64")
     out["decided_in"] = label
     return out, problems
 
@@ -328,16 +375,20 @@ def run(paths: Paths | None = None, inputs: Iterable[str | Path] | None = None, 
         both = pd.concat(decided, ignore_index=True)
         dup = both[both.duplicated(["round", "unit_id", "code_id"], keep=False)]
         for (rnd, uid, cid), grp in dup.groupby(["round", "unit_id", "code_id"]):
-            problems.append(f"round '{rnd}': unit '{uid}' × code '{cid}' is decided in several files "
+            how = "decided" if grp["applied"].notna().sum() > 1 else "decided or noted"
+            problems.append(f"round '{rnd}': unit '{uid}' × code '{cid}' is {how} in several files "
                             f"({', '.join(sorted(set(grp['decided_in'])))})")
     if problems:
         raise InputError(problems, summary=f"consensus import rejected: {len(problems)} problem(s); nothing was written:")
     decisions = pd.concat(decided, ignore_index=True) if decided else None
     final = settle(codings, decisions)
+    final.attrs["warnings"] = superseded(codings, decisions)
     files.write_csv(final, paths.consensus)
     provenance.record(paths, "consensus", inputs=[paths.codings, paths.units, *sources], outputs=[paths.consensus],
                       parameters={"round": round_, "adjudications": len(sources),
-                                  "provisional_cells": int(final["provisional"].sum())})
+                                  "provisional_cells": int(final["provisional"].sum()),
+                                  "notes": int((final["note"] != "").sum()),
+                                  "set_aside": final.attrs["warnings"]})
     return final
 
 
@@ -345,7 +396,7 @@ def read_consensus(paths: Paths) -> pd.DataFrame:
     """``consensus.csv`` (run ``compassion-study consensus import`` first)."""
     if not paths.consensus.is_file():
         raise InputError(f"{paths.relative(paths.consensus)}: not found; run 'compassion-study consensus import' first")
-    return files.read_csv(paths.consensus, text=("unit_id", "code_id", "basis", "round", "decided_in"))
+    return files.read_csv(paths.consensus, text=("unit_id", "code_id", "basis", "round", "decided_in", "note"))
 
 
 def status_note(consensus: pd.DataFrame) -> str:
@@ -402,15 +453,17 @@ def read_memos(paths: Paths) -> pd.DataFrame:
 
 def disputed_table(consensus: pd.DataFrame, codings: pd.DataFrame, units: pd.DataFrame,
                    memos: pd.DataFrame) -> pd.DataFrame:
-    """Every cell the coders disagreed on, with the unit's text, who marked what, the decision and the memos.
+    """Every cell the coders disagreed on, with the unit's text, who marked what, the decision, the
+    adjudicator's note and the coders' memos.
 
     Returns
     -------
     pandas.DataFrame
-        ``round, code_id, unit_id, text, applied_by, not_applied_by, decision, basis, memos``, in document
-        order; ``memos`` joins every coder's memo on the unit as ``coder: memo``.
+        ``round, code_id, unit_id, text, applied_by, not_applied_by, decision, basis, note, memos``, in document
+        order; ``note`` is the adjudicator's note on the cell (``consensus.csv``), ``memos`` joins every
+        coder's memo on the unit as ``coder: memo``.
     """
-    cols = ["round", "code_id", "unit_id", "text", "applied_by", "not_applied_by", "decision", "basis", "memos"]
+    cols = ["round", "code_id", "unit_id", "text", "applied_by", "not_applied_by", "decision", "basis", "note", "memos"]
     cells = consensus[consensus["basis"].isin(["adjudicated", "majority", "tie"])]
     if cells.empty:
         return pd.DataFrame(columns=cols)
@@ -427,4 +480,6 @@ def disputed_table(consensus: pd.DataFrame, codings: pd.DataFrame, units: pd.Dat
     out = out.assign(text=out["unit_id"].map(order["text"]), _pos=out["unit_id"].map(order["index"]),
                      decision=out["applied"].map({1: "applied", 0: "not applied"}))
     out = out.sort_values(["round", "_pos", "code_id"], kind="stable")
-    return out[cols].fillna({"applied_by": "", "not_applied_by": "", "memos": ""}).reset_index(drop=True)
+    if "note" not in out.columns:  # a consensus.csv written before notes were kept
+        out["note"] = ""
+    return out[cols].fillna({"applied_by": "", "not_applied_by": "", "note": "", "memos": ""}).reset_index(drop=True)

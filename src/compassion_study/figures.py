@@ -33,6 +33,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from . import analysis, files, provenance  # noqa: E402
+from .errors import InputError  # noqa: E402
 from .paths import Paths  # noqa: E402
 
 #: Okabe–Ito palette, in an order that keeps adjacent colours distinct and puts first the colours with a
@@ -102,6 +103,10 @@ class Chart:
     def save(self, folder: str | Path) -> list[Path]:
         """Write ``<name>.png`` (300 dpi) and ``<name>.svg`` atomically."""
         folder = Path(folder)
+        # a name is built from round names found in data: it must stay one file in ``folder``
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.name) or ".." in self.name:
+            raise InputError(f"figure name {self.name!r} is not a plain file name; check the round names in "
+                             "data/processed/codings.csv")
         return [files.write_bytes(folder / f"{self.name}.{fmt}", self.to_bytes(fmt)) for fmt in ("png", "svg")]
 
     #: Resolution of the PNG offered for download and placed in the Word report.

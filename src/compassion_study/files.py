@@ -108,7 +108,9 @@ def atomic_path(path: str | os.PathLike, sync: bool = True) -> Iterator[Path]:
     except OSError as exc:
         # a failure of the write itself (disk full, read-only folder) is about ``path``; any
         # other OS error raised inside the block (a program that would not start) is the caller's
-        if exc.filename not in (None, str(tmp_path), str(path.parent)) or exc.errno is None:
+        ours = exc.filename is not None and os.path.dirname(str(exc.filename)) == str(path.parent) and \
+            os.path.basename(str(exc.filename)).startswith(f".{path.name}.")  # mkstemp's name, before tmp_path is set
+        if (exc.filename not in (None, str(tmp_path), str(path.parent)) and not ours) or exc.errno is None:
             raise
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
@@ -546,6 +548,17 @@ def zip_problem(path: str | os.PathLike, max_unzipped: int = 500 * 1024 * 1024, 
     return None
 
 
+#: Characters no report, workbook or Word file can hold (tab, newline and carriage return are text).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+#: The most a spreadsheet cell holds, counted in UTF-16 code units as Excel and LibreOffice count.
+MAX_CELL_CHARS = 32767
+
+
+def cell_length(text: str) -> int:
+    """Length of ``text`` as a spreadsheet counts it: characters beyond U+FFFF take two UTF-16 units."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def read_yaml(path: str | os.PathLike, label: str, max_bytes: int, expected: str = "") -> object:
     """Parse a user's YAML file (``yaml.safe_load``) after :func:`check_input`.
 
@@ -591,6 +604,20 @@ def _strict_loader():
                 raise yaml.composer.ComposerError(None, None, "anchors and aliases (*name) are not allowed",
                                                   event.start_mark)
             return super().compose_node(parent, index)
+
+        def construct_scalar(self, node):
+            # a YAML escape ("\a", "\0") gives a character no report, workbook or Word file can hold
+            value = super().construct_scalar(node)
+            bad = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
+            if bad:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"control character U+{ord(bad.group()):04X} in a text; write plain text",
+                    node.start_mark)
+            if isinstance(value, str) and cell_length(value) > MAX_CELL_CHARS:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a text of {cell_length(value):,} characters, more than a spreadsheet cell holds "
+                    f"({MAX_CELL_CHARS:,})", node.start_mark)
+            return value
 
         def construct_mapping(self, node, deep=False):
             seen = set()

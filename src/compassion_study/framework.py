@@ -156,9 +156,9 @@ def export(paths: Paths | None = None, out: str | Path | None = None) -> Path:
     if paths.is_raw(target):
         raise InputError(f"{target}: data/raw/ holds returned files only; export elsewhere (default exports/framework/)")
     written = b.save(target)
-    provenance.record(paths, "framework_export", inputs=[paths.units, paths.consensus, book.path],
-                      outputs=[written] if paths.contains(written) else [], parameters={"cases": by},
-                      codebook_version=book.full_version)
+    if paths.contains(written):  # --out elsewhere writes only there: the study's manifest is left alone
+        provenance.record(paths, "framework_export", inputs=[paths.units, paths.consensus, book.path],
+                          outputs=[written], parameters={"cases": by}, codebook_version=book.full_version)
     return written
 
 
@@ -227,7 +227,13 @@ def read_matrix(path: Path, units: pd.DataFrame, consensus: pd.DataFrame, book: 
                     problems.append(f"{at(r, c)}: the quotes were edited; they must stay as exported (write in the "
                                     "summary column)")
             elif text(value).strip():
-                rows.append({"case": case, "code_id": code, "summary": text(value).strip()})
+                summary = text(value).strip()
+                bad = files.CONTROL_CHARACTERS.search(summary)
+                if bad:  # it would reach the report and the Word file, which cannot hold it
+                    problems.append(f"{at(r, c)}: the summary holds control character U+{ord(bad.group()):04X}; "
+                                    "delete it")
+                    continue
+                rows.append({"case": case, "code_id": code, "summary": summary})
     return pd.DataFrame(rows, columns=["case", "code_id", "summary"]), problems
 
 

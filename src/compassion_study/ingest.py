@@ -8,20 +8,34 @@ list, with the corpus that tests each rule):
 * the first plain (non-bullet) line is the session title;
 * a plain line ending in ``?`` before a list is a discussion **prompt**; one
   squeezed inside a list is a comment that lost its bullet (:func:`_lost_bullet`);
+* where no plain line ends in ``?``: numbered questions over nested items
+  (Word minutes pasted as text, :func:`_numbered_prompts`) and, in Markdown,
+  ``##`` headings over bullets (:func:`_heading_prompts`) are the prompts;
+* a ``Group 1`` line right above a prompt is a **group**: the theme of every
+  comment up to the next group line, across prompts;
 * a plain line that mentions *question(s)* without ending in ``?`` opens the
-  speaker-**questions** block (its bullets are units, section ``questions``);
+  speaker-**questions** block (its bullets are units, section ``questions``),
+  if short or right before a list (one squeezed inside a list is a comment);
   any heading after it ends the block;
 * a plain line about *resources*, *links*, *reading* or *references* opens a
   block whose content is not units;
 * under a prompt, a short plain line is a **section** (``Key Themes –
   positives`` gives ``positives``); a Markdown heading, bold line or
-  ``Group 2`` line is a **theme**;
+  ``Group 2`` line (``Group 2:`` too, without its colon) is a **theme**;
 * among the bullets of a prompt, a **theme heading** is found by its role in
   the outline (:func:`theme_flags`): short, no closing punctuation (or a short
-  question in a list with other themes), followed by longer items;
+  question in a list with other themes), followed by longer items, in a list
+  that keeps that shape (:func:`_consistent`);
 * every other bullet is a comment, kept verbatim except for Word export
   residue (``[bookmark: …]``, stray bullet glyphs, non-breaking, zero-width and
-  doubled spaces, soft line breaks); indented lines continue it.
+  doubled spaces, soft line breaks); indented lines (tabs every 4 columns)
+  continue it, and so does a line in lower case right under it whose line
+  above ends no sentence (:func:`_wrapped`);
+* in a .docx, every paragraph of the body is read in document order,
+  including table cells (read as list items) and text boxes.
+
+A prompt, section or theme with no comment under it holds words that are in
+no unit, like a skipped line: both are warnings (:func:`unaccounted`).
 
 Comment tables exported from workshop tools (.csv, .tsv, .xlsx, .ods) are read
 by :mod:`.comment_tables`: one unit per non-empty answer, identity columns
@@ -35,6 +49,7 @@ text, so it survives re-runs and edits to other comments; repeated texts get
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -60,7 +75,7 @@ HEADING_MAX_WORDS = 5
 HEADING_MAX_CHARS = 45
 #: What a non-empty line of notes can be (``ingest_log.csv``). Only ``skipped``
 #: lines hold words that are in no unit and no heading: each is a warning.
-ROLES = ("title", "prompt", "section", "theme", "unit", "continuation", "resources", "skipped",
+ROLES = ("title", "prompt", "section", "theme", "group", "unit", "continuation", "resources", "skipped",
          "header", "identity", "metadata")
 #: Longest plain line (in words) that can be a section heading under a prompt.
 SECTION_MAX_WORDS = 8
@@ -94,6 +109,7 @@ _PRIVATE_GLYPHS = re.compile(r"[\uf0b7\uf0a7\uf076\uf0d8\uf0fc]")
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _SECTION_PREFIX = re.compile(r"^key\s+themes?\s*[\u2013\u2014:-]\s*", re.IGNORECASE)
 _QUESTIONS = re.compile(r"\bquestions?\b", re.IGNORECASE)
+_QUESTIONS_PLURAL = re.compile(r"\bquestions\b|\bq\s?&\s?a\b", re.IGNORECASE)
 _RESOURCES = re.compile(r"^(further\s+|useful\s+|additional\s+)?(resources?|reading|links?|references?)\b", re.IGNORECASE)
 _CLOSING_PUNCT = tuple(".?!:;,")
 
@@ -109,6 +125,10 @@ class Line:
     heading: bool = False  # a styled heading (.md '#', .docx 'Heading n')
     emphasis: bool = False  # a whole-line bold paragraph (.md '**x**', .docx bold runs)
     indent: int = 0  # leading spaces of a plain line; a .docx list paragraph without a number gets 2
+    marker: str = ""  # a text bullet's kind of marker: its glyph, "1." for numbers, "a." for letters
+    depth: int = 0  # a Markdown heading's number of '#'
+    prompt: bool = False  # a prompt by its place in the outline, whatever its punctuation (:func:`_heading_prompts`)
+    header: bool = False  # a cell of a .docx table's header row ("Theme | Comments"): labels, not comments
 
 
 @dataclass
@@ -173,8 +193,12 @@ def _text_lines(path: Path, markdown: bool) -> list[Line]:
     text = _decode(path, data)
     lines = []
     for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
-        heading = False
+        lead = len(raw) - len(raw.lstrip(" \t"))
+        if "\t" in raw[:lead]:  # a tab is indentation (continuation lines, sub-bullets): tab stops every 4 columns
+            raw = raw[:lead].expandtabs(4) + raw[lead:]
+        heading, depth = False, 0
         if markdown and _MD_HEADING.match(raw):
+            depth = len(raw) - len(raw.lstrip("#"))
             raw, heading = _MD_HEADING.sub("", raw), True
         m = _BULLET.match(raw)
         # a bare "- " line or glyph with nothing after is not a bullet
@@ -185,8 +209,20 @@ def _text_lines(path: Path, markdown: bool) -> list[Line]:
         if markdown:
             emphasis = bool(_MD_EMPHASIS.match(body.strip())) and not bullet
             body = _MD_EMPHASIS.sub(r"\2", body.strip())
+        marker = ""
+        if bullet:
+            marker = re.sub(r"\d+", "1", re.sub(r"^\(?[a-z]([.)])$", r"a\1", raw[:m.end()].strip(" \t\u00a0")))
+            if raw[:1] not in " \t" and "\t" in raw[:m.end()]:
+                marker += "\t"  # Word's list pasted as text: marker, tab, text, with the indentation gone
         lines.append(Line(number, clean(body), bullet, level=indent // 2 if bullet else 0, heading=heading,
-                          emphasis=emphasis, indent=0 if bullet else indent))
+                          emphasis=emphasis, indent=0 if bullet else indent, marker=marker, depth=depth))
+    # Word's list pasted as text keeps each level's marker (·, o, then 1., a. …) but not its indentation: there
+    # a kind of marker is one level deeper than those seen before it, as reStructuredText orders its heading marks
+    kinds = list(dict.fromkeys(ln.marker for ln in lines if ln.marker.endswith("\t")))
+    if len(kinds) > 1:
+        for ln in lines:
+            if ln.marker.endswith("\t"):
+                ln.level = kinds.index(ln.marker)
     return lines
 
 
@@ -194,6 +230,7 @@ def _docx_lines(path: Path) -> list[Line]:
     try:
         import docx  # python-docx
         from docx.opc.exceptions import PackageNotFoundError
+        from docx.text.paragraph import Paragraph
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise InputError(f"{path}: reading .docx needs python-docx ({exc})") from None
     why = files.zip_problem(path, kind="Word document")
@@ -224,10 +261,12 @@ def _docx_lines(path: Path) -> list[Line]:
         return None
 
     lines = []
-    for number, paragraph in enumerate(document.paragraphs, start=1):
+    for number, (p, in_table, header) in enumerate(_body_paragraphs(document.element.body), start=1):
+        paragraph = Paragraph(p, document)  # the parent gives the styles (document.part)
         style = (paragraph.style.name if paragraph.style is not None else "") or ""
         level = numbering_level(paragraph)
-        bullet = level is not None or style.lower().startswith("list")
+        # a table cell is an item of a list: a "Theme | comment" table gives themes and comments by the list rules
+        bullet = level is not None or style.lower().startswith("list") or in_table
         if bullet and level is None:
             m = re.search(r"(\d+)$", style)
             level = int(m.group(1)) - 1 if m else 0
@@ -235,10 +274,73 @@ def _docx_lines(path: Path) -> list[Line]:
         runs = [r for r in paragraph.runs if r.text.strip()]
         emphasis = bool(runs) and all(r.bold for r in runs) and not bullet
         # a "List Paragraph" with no number of its own, right after a list item, is that item's next paragraph
-        follow_on = bullet and numbering_level(paragraph) is None and style.lower() == "list paragraph"
-        lines.append(Line(number, clean(paragraph.text), bullet and not heading and not follow_on, level or 0, heading,
-                          emphasis=emphasis, indent=2 if follow_on else 0))
+        follow_on = bullet and numbering_level(paragraph) is None and style.lower() == "list paragraph" and not in_table
+        lines.append(Line(number, clean(_paragraph_text(p)), bullet and not heading and not follow_on and not header,
+                          level or 0, heading and not header, emphasis=emphasis and not header,
+                          indent=2 if follow_on else 0, header=header))
     return lines
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: Markup-compatibility copies: Word stores a text box twice, as DrawingML and as a VML fallback.
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+#: What a run's text elements read as; a line or page break, tab or carriage return inside a paragraph
+#: (Shift+Enter) is spacing, so that a comment stays one line of the canonical outline.
+_DOCX_TEXT = {_W + "t": None, _W + "tab": " ", _W + "ptab": " ", _W + "br": " ", _W + "cr": " ",
+              _W + "noBreakHyphen": "-"}
+
+
+#: Subtrees of a paragraph that are not its text now: a text box anchored in it (read as paragraphs of its
+#: own), its VML copy, and tracked deletions and moves away (a tracked move keeps the text at both places).
+_DOCX_NOT_TEXT = frozenset({_W + "txbxContent", _MC_FALLBACK, _W + "del", _W + "moveFrom"})
+
+
+def _body_paragraphs(body) -> Iterable[tuple[object, bool, bool]]:
+    """Every ``w:p`` of a document body in document order, whether it is in a table cell, and whether that
+    cell is in the table's header row (:func:`_header_row`).
+
+    Paragraphs in tables, text boxes and content controls are included
+    (``document.paragraphs`` holds only the top-level ones); the VML copy of
+    a text box under ``mc:Fallback`` is not, or its words would be read twice.
+    """
+    for p in body.iter(_W + "p"):
+        ancestors = list(p.iterancestors())
+        tags = {a.tag for a in ancestors}
+        if _MC_FALLBACK not in tags:
+            row = next((a for a in ancestors if a.tag == _W + "tr"), None)
+            yield p, _W + "tc" in tags, row is not None and _header_row(row)
+
+
+def _header_row(row) -> bool:
+    """Whether a table row is a header: marked "repeat as header row", or the first of several rows with
+    every cell a short label (``Theme | Comments``).  Its cells name columns; read as list items they would
+    become comments or themes."""
+    table = row.getparent()
+    rows = [r for r in table if r.tag == _W + "tr"]
+    if len(rows) < 2 or row is not rows[0]:
+        return False
+    if row.find(f"{_W}trPr/{_W}tblHeader") is not None:
+        return True
+    cells = ["".join(t.text or "" for t in tc.iter(_W + "t")).strip() for tc in row.iter(_W + "tc")]
+    return all(c and _words(c) <= 3 and not c.endswith(_CLOSING_PUNCT) for c in cells)
+
+
+def _paragraph_text(p) -> str:
+    """The text of one ``w:p``: every run, including those in hyperlinks, fields, content controls and
+    tracked insertions (python-docx reads only direct runs and hyperlinks), but not deleted text or the
+    paragraphs of a text box anchored in it (those are read as paragraphs of their own)."""
+    out: list[str] = []
+
+    def walk(element) -> None:
+        for child in element:
+            tag = child.tag
+            if tag in _DOCX_TEXT:
+                out.append((child.text or "") if _DOCX_TEXT[tag] is None else _DOCX_TEXT[tag])
+            elif tag not in _DOCX_NOT_TEXT and isinstance(tag, str):  # str: not a comment
+                walk(child)
+
+    walk(p)
+    return "".join(out)
 
 
 def _check_text(text: str, place, problems: list[str]) -> None:
@@ -248,8 +350,8 @@ def _check_text(text: str, place, problems: list[str]) -> None:
         before = text[max(0, bad.start() - 30): bad.start()]
         problems.append(f"{place()}: control character U+{ord(bad.group()):04X} after “{before}”; notes must be "
                         "plain text (delete it and save again)")
-    elif len(text) > MAX_CELL_CHARS:
-        problems.append(f"{place()}: {len(text):,} characters, more than a spreadsheet cell holds "
+    elif files.cell_length(text) > MAX_CELL_CHARS:
+        problems.append(f"{place()}: {files.cell_length(text):,} characters, more than a spreadsheet cell holds "
                         f"({MAX_CELL_CHARS:,}); split it into several comments")
 
 
@@ -303,12 +405,17 @@ def _question_heading(text: str) -> bool:
     )
 
 
+def _label(text: str) -> str:
+    """A heading line without the colon that introduces its items (``Group 1:``, ``**Workload:**``)."""
+    return text[:-1].rstrip() if text.endswith(":") else text
+
+
 def _title_shaped(text: str) -> bool:
     """A heading that has items under it may be longer: up to :data:`SECTION_MAX_WORDS` words, no closing punctuation."""
     return text[:1].isalnum() and 0 < _words(text) <= SECTION_MAX_WORDS and not text.endswith(_CLOSING_PUNCT)
 
 
-def theme_flags(bullets: Sequence[Line]) -> list[bool]:
+def theme_flags(bullets: Sequence[Line], flat_themes: bool = True) -> list[bool]:
     """Which bullets of one prompt/section block are theme headings.
 
     A theme is a heading by its role in the outline: short, no sentence
@@ -319,6 +426,10 @@ def theme_flags(bullets: Sequence[Line]) -> list[bool]:
       first item is heading-shaped.  Once a list has such themes, a short
       question followed by a longer bullet (``Who cares for the carers?``) is
       a theme too; a list whose only candidates are questions has no themes.
+      The shape must hold through the list (:func:`_consistent`): at least
+      two themes with two or more items each, or every theme's first item a
+      sentence; otherwise the short bullets are short comments
+      (``Kindness`` / ``Managers who ask how you are``).
     * Nested lists: an outer item with inner items is a heading when it is
       title-shaped (at most :data:`SECTION_MAX_WORDS` words, no closing
       punctuation); a long outer item or one ending in ``?`` is a comment,
@@ -330,6 +441,9 @@ def theme_flags(bullets: Sequence[Line]) -> list[bool]:
     ----------
     bullets : sequence of Line
         Consecutive bullets of one block (plain lines between them removed).
+    flat_themes : bool
+        False where the document shows its themes by nesting: its flat lists
+        are then plain comments.
 
     Returns
     -------
@@ -362,19 +476,38 @@ def theme_flags(bullets: Sequence[Line]) -> list[bool]:
                          and _words(nxt.text) > _words(b.text))
         return flags
 
-    if not (_heading_shaped(bullets[0].text) or _question_heading(bullets[0].text)):
+    if not flat_themes or not (_heading_shaped(bullets[0].text) or _question_heading(bullets[0].text)):
         return [False] * n
     flags = flags_for(lambda t: _heading_shaped(t) or _question_heading(t))
     if not any(f and _heading_shaped(b.text) for f, b in zip(flags, bullets)):
         # questions alone do not make a themed list; plain headings must be there too
-        return flags_for(_heading_shaped) if _heading_shaped(bullets[0].text) else [False] * n
-    return flags
+        flags = flags_for(_heading_shaped) if _heading_shaped(bullets[0].text) else [False] * n
+    return flags if _consistent(bullets, flags) else [False] * n
+
+
+def _consistent(bullets: Sequence[Line], flags: Sequence[bool]) -> bool:
+    """Whether the themes ``flags`` marks in a flat list give the list a themed shape throughout.
+
+    A short bullet before a longer one is a theme only when the list keeps
+    that shape: two or more themes with at least two items each, or every
+    theme's first item a sentence (longer than a heading can be, or ending
+    in punctuation), which no heading is.  A list of short comments of
+    varying length (``Kindness`` / ``Managers who ask how you are``) has
+    neither.
+    """
+    starts = [i for i, f in enumerate(flags) if f]
+    if not starts:
+        return True
+    ends = starts[1:] + [len(bullets)]
+    if sum(e - s > 2 for s, e in zip(starts, ends)) >= 2:
+        return True
+    return all(not _title_shaped(bullets[s + 1].text) for s in starts)
 
 
 def _lost_bullet(lines: Sequence[Line], i: int, block: list, paragraphs: bool) -> bool:
-    """Whether plain line ``i``, ending in ``?``, is a comment inside a list that lost its bullet.
+    """Whether plain line ``i``, ending in ``?`` or mentioning questions, is a comment inside a list that lost its bullet.
 
-    A prompt is a plain line *before* a list.  Where the document ends its
+    A prompt (or a questions heading) is a plain line *before* a list.  Where the document ends its
     lists with a blank line (``paragraphs`` false), a line squeezed between
     two items of one list, with no blank line on either side, is inside it.
     Word paragraphs, and text pasted from Word or Outlook, carry no blank
@@ -391,6 +524,80 @@ def _lost_bullet(lines: Sequence[Line], i: int, block: list, paragraphs: bool) -
     return nxt.level > min(b.level for b, _ in block)
 
 
+#: Words a wrapped line can end on only in the middle of a sentence.
+_JOINERS = frozenset({"and", "or", "but", "the", "a", "an", "to", "of", "for", "with", "in", "on", "at", "by",
+                      "from", "that", "which", "who", "is", "are", "was", "were", "be", "as", "than", "so", "our",
+                      "their", "we", "they", "it", "not", "no", "more", "very", "into", "about", "when", "if"})
+
+
+def _wrapped(lines: Sequence[Line], i: int, paragraphs: bool) -> bool:
+    """Whether plain line ``i``, right under a comment, is the rest of its sentence hard-wrapped without an indent.
+
+    It starts in lower case and the line above does not end a sentence
+    (``… and they`` / ``are getting tired``).  Only where the document ends
+    its lists with a blank line: Word paragraphs are never wrapped.
+    """
+    line, above = lines[i], lines[i - 1]
+    text = line.text
+    if (paragraphs or not text[:1].islower() or not above.text or above.text.endswith((".", "?", "!"))
+            or line.heading or line.emphasis):
+        return False
+    if text.endswith(("?", ":")) or _SECTION_PREFIX.match(text) or _QUESTIONS.search(text):
+        return False  # a lower-case prompt, section or questions heading, not the rest of a sentence
+    if above.text.endswith((",", ";", "-", "\u2013")) or above.text.split()[-1].lower() in _JOINERS:
+        return True  # the sentence above plainly goes on
+    # a short label with a list under it heads that list (``positives`` above its comments)
+    nxt = next((ln for ln in lines[i + 1:] if ln.text), None)
+    return not (nxt is not None and nxt.bullet and _title_shaped(text) and _words(text) <= 3)
+
+
+def _numbered_prompts(lines: Sequence[Line]) -> Sequence[Line]:
+    """The lines with numbered questions that head nested lists made plain lines: prompts.
+
+    Word minutes number their discussion prompts as a list (``1.<TAB>What
+    makes it hard…?``) with the comments nested under them.  Where the
+    document has no plain line ending in ``?`` and every top-level numbered
+    item is a question with deeper items right under it, those items are the
+    prompts.  A bulleted question with an item under it stays a comment
+    (:func:`theme_flags`): only numbering, throughout, marks prompts.
+    """
+    bullets = [ln for ln in lines if ln.bullet]
+    if not bullets or any(not ln.bullet and ln.text.endswith("?") for ln in lines):
+        return lines
+    top = min(b.level for b in bullets)
+    numbered = [i for i, ln in enumerate(lines) if ln.bullet and ln.level == top and ln.marker.startswith(("1", "(1"))]
+
+    def heads_a_list(i: int) -> bool:
+        nxt = next((ln for ln in lines[i + 1:] if ln.text), None)
+        return lines[i].text.endswith("?") and nxt is not None and nxt.bullet and nxt.level > top
+
+    if not numbered or not all(heads_a_list(i) for i in numbered):
+        return lines
+    out = list(lines)
+    for i in numbered:
+        out[i] = Line(lines[i].number, lines[i].text, False)
+    return out
+
+
+def _heading_prompts(lines: Sequence[Line]) -> Sequence[Line]:
+    """The lines with Markdown ``##`` headings marked as prompts where no line ends in ``?``.
+
+    Notes written in Markdown give their discussion prompts as ``##``
+    headings under the ``#`` title (``## Barriers``, ``## Enablers``), not
+    always as questions. Where no plain line is a question, such a heading
+    with a bullet under it (before the next ``#`` or ``##``) is a prompt.
+    """
+    if any(not ln.bullet and ln.text.endswith("?") for ln in lines):
+        return lines
+    out = list(lines)
+    for i, ln in enumerate(lines):
+        if ln.depth == 2:
+            under = next((x for x in lines[i + 1:] if x.bullet or 0 < x.depth <= 2), None)
+            if under is not None and under.bullet:
+                out[i] = Line(ln.number, ln.text, False, heading=True, depth=2, prompt=True)
+    return out
+
+
 def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parsed:
     """Recover session, prompts, sections, themes and units from ``lines``.
 
@@ -403,23 +610,30 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
     InputError
         When no prompt or no comment can be recognised.
     """
-    # does the document end a list with a blank line before the next plain line? (see _lost_bullet)
+    # does the document end a list (its last item, or a line indented under it) with a blank line before the
+    # next plain line? (see _lost_bullet)
     filled = [(i, ln) for i, ln in enumerate(lines) if ln.text]
     paragraphs = paragraphs or not any(
-        a.bullet and not b.bullet and j > i + 1 for (i, a), (j, b) in zip(filled, filled[1:]))
+        (a.bullet or a.indent >= 2) and not b.bullet and j > i + 1 for (i, a), (j, b) in zip(filled, filled[1:]))
     session = ""
     prompt = section = group = ""  # group: a theme given as a heading line (### x, **x**, "Group 2")
+    outer = ""  # a breakout group named above its prompts: the theme of everything under it, prompt after prompt
     mode = "preamble"  # preamble | prompt | questions | skip
     out = Parsed(source=source, session="")
     block: list[tuple[Line, tuple[str, str, str]]] = []  # bullets of the current block
+    blocks: list[tuple[list, str]] = []  # every block, with its group: themes are found once all are known
     continued: dict[int, list[tuple[int, str]]] = {}  # bullet line -> its hard-wrapped continuation lines
     prompts_seen = 0
+    lines = _heading_prompts(_numbered_prompts(lines))
 
     def flush() -> None:
-        if not block:
-            return
+        if block:
+            blocks.append((block[:], group))
+            block.clear()
+
+    def emit(block: list, group: str, flat_themes: bool) -> None:
         bullets = [b for b, _ in block]
-        flags = theme_flags(bullets) if block[0][1][0] == "prompt" and not group else [False] * len(bullets)
+        flags = theme_flags(bullets, flat_themes) if block[0][1][0] == "prompt" and not group else [False] * len(bullets)
         theme = group
         for (line, (_, p, s)), is_heading in zip(block, flags):
             out.roles[line.number] = ("theme" if is_heading else "unit", line.text)  # the line's own words
@@ -430,16 +644,21 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
                 theme = line.text
                 continue
             out.units.append({"prompt": p, "section": s, "theme": theme, "text": line.text, "line": line.number})
-        block.clear()
 
     for i, line in enumerate(lines):
         text = line.text
         if not text:
             continue
-        if not line.bullet and text.endswith("?") and mode in ("prompt", "questions") \
+        if line.header:  # a table's column labels: in no unit or heading, so logged and warned, never lost
+            flush()
+            out.skipped.append(line.number)
+            out.roles[line.number] = ("skipped", text)
+            continue
+        # a line that would open a prompt or the questions, squeezed inside a list, lost its bullet
+        if not line.bullet and (text.endswith("?") or _QUESTIONS.search(text)) and mode in ("prompt", "questions") \
                 and _lost_bullet(lines, i, block, paragraphs):
             line = Line(line.number, text, True, block[-1][0].level)
-        if not line.bullet and line.indent >= 2 and block:
+        if not line.bullet and block and (line.indent >= 2 or _wrapped(lines, i, paragraphs)):
             # a line indented under the comment above (an e-mail hard-wrapped at 72 columns, a list item's
             # second paragraph) continues it: any plain line flushes the block, so the line above was a bullet
             continued.setdefault(block[-1][0].number, []).append((line.number, text))
@@ -454,35 +673,43 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
         # a plain line: a heading of some kind, or prose
         flush()
         role = "skipped"
-        if not session and not prompts_seen and not text.endswith("?"):
+        if not session and not prompts_seen and not text.endswith("?") and not line.prompt:
             session, role = text, "title"
         elif _RESOURCES.match(text) or _URL.search(text):
             mode = "skip" if _RESOURCES.match(text) else mode
             out.skipped.append(line.number)
             role = "resources"
+        elif _GROUP_LINE.match(text) and not _label(text).endswith(_CLOSING_PUNCT) and _words(text) <= SECTION_MAX_WORDS \
+                and next((not ln.bullet and (ln.text.endswith("?") or ln.prompt) for ln in lines[i + 1:] if ln.text), False):
+            # "Group 1" right above a prompt: the groups wrote their notes one after the other, each under the
+            # same prompts, so the group is the theme of its comments until the next group line
+            outer = group = _label(text)
+            role = "group"
         elif _QUESTIONS.search(text) and not text.endswith("?") and (
-                _words(text) <= SECTION_MAX_WORDS or text.lower().startswith(("questions", "q&a"))):
-            prompt, section, group, mode = text, "questions", "", "questions"
+                _words(text) <= SECTION_MAX_WORDS or text.lower().startswith(("questions", "q&a"))
+                # a long heading before a list names the questions (plural), not "the question of …" in prose
+                or (_QUESTIONS_PLURAL.search(text) and next((ln.bullet for ln in lines[i + 1:] if ln.text), False))):
+            prompt, section, group, mode = text, "questions", outer, "questions"
             prompts_seen += 1
             role = "prompt"
-        elif text.endswith("?"):
-            prompt, section, group, mode = text, "", "", "prompt"
+        elif text.endswith("?") or line.prompt:
+            prompt, section, group, mode = text, "", outer, "prompt"
             prompts_seen += 1
             role = "prompt"
         elif mode in ("prompt", "questions") and not _SECTION_PREFIX.match(text) and _words(text) <= SECTION_MAX_WORDS \
-                and not text.endswith(_CLOSING_PUNCT) and (line.heading or line.emphasis or _GROUP_LINE.match(text)):
+                and not _label(text).endswith(_CLOSING_PUNCT) and (line.heading or line.emphasis or _GROUP_LINE.match(text)):
             if mode == "questions":  # a heading after the questions ends them: a new part of the notes
-                prompt, section, group, mode = text, "", "", "prompt"
+                prompt, section, group, mode = text, "", outer, "prompt"
                 prompts_seen += 1
                 role = "prompt"
-            else:  # a theme written as a heading, a bold line or a group's name
-                group, role = text, "theme"
+            else:  # a theme written as a heading, a bold line or a group's name ("Group 1:" is "Group 1")
+                group, role = _label(text), "theme"
         elif mode == "questions" and _words(text) <= SECTION_MAX_WORDS and not text.endswith(_CLOSING_PUNCT):
-            prompt, section, group, mode = text, "", "", "prompt"  # "Actions" after the questions
+            prompt, section, group, mode = text, "", outer, "prompt"  # "Actions" after the questions
             prompts_seen += 1
             role = "prompt"
         elif mode == "prompt" and (_SECTION_PREFIX.match(text) or _words(text) <= SECTION_MAX_WORDS) and not text.endswith("."):
-            section, group = _SECTION_PREFIX.sub("", text).strip() or text, ""
+            section, group = _SECTION_PREFIX.sub("", text).strip() or text, outer
             role = "section"
         elif mode == "skip":
             out.skipped.append(line.number)
@@ -494,12 +721,21 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
             out.skipped.append(line.number)  # prose under a prompt: not a bullet comment
         out.roles[line.number] = (role, text)
     flush()
+    # a document that shows its themes by nesting (a heading with items indented under it) does so throughout:
+    # its flat lists are comments, however short some of them are
+    themed = [blk for blk, g in blocks if blk[0][1][0] == "prompt" and not g]
+    by_nesting = any(len({b.level for b, _ in blk}) > 1 and any(theme_flags([b for b, _ in blk])) for blk in themed)
+    for blk, g in blocks:
+        emit(blk, g, not by_nesting)
 
     out.session = session
     if not prompts_seen:
         raise InputError(
             f"{source}: no discussion prompt found; expected a plain heading line ending in '?' "
-            "(or a 'Questions …' heading) with bullet comments under it"
+            "(or a 'Questions …' heading, or in Markdown a '## ' heading) with bullet comments under it. "
+            "Or give the structure by hand: write the notes in the canonical outline form that "
+            "`compassion-study ingest --to-markdown FILE` prints (`# title`, `## prompt`, `### section`, "
+            "`#### theme`, `- comment`; see docs/ingest.md, Layout rules), which is read exactly"
         )
     if not out.units:
         raise InputError(f"{source}: no comments found; expected bullet lines under a discussion prompt")
@@ -553,6 +789,8 @@ def expand(inputs: Iterable[str | Path]) -> list[Path]:
 _CANONICAL_HEADING = re.compile(r"^(#{1,4}) (.*)$")
 #: First line of a notes file in the canonical outline form: such a file is read exactly, nothing inferred.
 CANONICAL_MARK = "<!-- compassion_study outline: # title, ## prompt, ### section, #### theme, - comment -->"
+#: A line of the notes that is in no unit, kept in the canonical form by :func:`to_markdown`.
+_CANONICAL_NOTE = re.compile(r"<!-- (skipped|resources|title): (.*) -->")
 
 
 def is_canonical(text: str) -> bool:
@@ -565,8 +803,9 @@ def parse_canonical(path: Path, source: str) -> Parsed:
 
     ``# title``, ``## prompt``, ``### section``, ``#### theme``; each ``- ``
     line is one comment, and a following line indented by two spaces
-    continues it. A heading resets the levels below it. Any other line is
-    logged as skipped.
+    continues it. A heading resets the levels below it. A ``<!-- skipped: …
+    -->`` or ``<!-- resources: … -->`` line of :func:`to_markdown` is logged
+    with that role and its words; any other line is logged as skipped.
     """
     read_lines(path)  # the same checks as any notes file: size, encoding, control characters
     out = Parsed(source=source, session="")
@@ -593,8 +832,9 @@ def parse_canonical(path: Path, source: str) -> Parsed:
         elif raw.startswith("  ") and out.units and out.roles.get(number - 1, ("",))[0] in ("unit", "continuation"):
             out.units[-1]["text"] += " " + clean(raw)
             out.roles[number] = ("continuation", clean(raw))
-        else:
-            out.roles[number] = ("skipped", clean(raw))
+        else:  # a line to_markdown kept ("<!-- skipped: … -->") is logged by its own words; any other is skipped
+            m = _CANONICAL_NOTE.fullmatch(raw.strip())
+            out.roles[number] = (m.group(1), clean(m.group(2))) if m else ("skipped", clean(raw))
     if not out.units:
         raise InputError(f"{source}: no comments found; the outline form needs '- ' comment lines under a '## ' prompt")
     return out
@@ -675,6 +915,11 @@ def read_notes_logged(inputs: Iterable[str | Path], mapping: comment_tables.Mapp
                          "comment tables, or a folder holding them)")
     problems, parsed = [], []
     for path, label in paths:
+        bad = files.CONTROL_CHARACTERS.search(label) or re.search(r"[\t\n\r]", label)
+        if bad:  # the name is the units' ``source``: it reaches every table, workbook and report
+            problems.append(f"{label!r}: the file name holds a control character (U+{ord(bad.group()):04X}); "
+                            "rename the file")
+            continue
         try:
             parsed.append(_parse_file(path, label, mapping))
         except InputError as exc:
@@ -702,20 +947,60 @@ def read_notes(inputs: Iterable[str | Path]) -> pd.DataFrame:
     return read_notes_logged(inputs)[0]
 
 
-def unaccounted(log: pd.DataFrame) -> list[str]:
-    """Warnings for logged text that is in no unit and no heading.
+#: Heading roles of notes, outermost first: a heading's comments are the units up to the next heading at its level
+#: or above.
+_HEADING_LEVELS = {"group": 0, "prompt": 1, "section": 2, "theme": 3}
 
-    One per skipped notes line (``file › line N: …``), and one per column of
-    a comment table whose cells were not read (``file › sheet › column``,
-    with the rows).
+
+def unplaced(log: pd.DataFrame) -> pd.DataFrame:
+    """The log rows of notes lines (not table cells) whose words are in no unit.
+
+    Skipped lines, and prompt, section or theme lines with no unit under
+    them: a hard-wrapped line taken for a section, an e-mail's sign-off
+    (``Thanks,`` / ``Sam``), a heading whose comments were never written.
     """
-    skipped = log[log["role"] == "skipped"]
-    lines = skipped[skipped["column"] == ""]
-    out = [f"{where(r.source, f'line {r.line}')}: not a comment or a heading, so not in any unit: "
-           f"“{r.text[:60]}{'…' if len(r.text) > 60 else ''}”" for r in lines.itertuples()]
-    for (source, sheet, column), cells in skipped[skipped["column"] != ""].groupby(["source", "sheet", "column"], sort=False):
+    notes = log[log["column"] == ""]
+    roles = notes["role"].tolist()
+    empty = [False] * len(notes)
+    open_: list[tuple[int, int]] = []  # (level, row) of the headings with no unit under them yet
+    source = None
+    for row, (src, role) in enumerate(zip(notes["source"].tolist(), roles)):
+        if src != source:  # a new file: the headings left open in the last one had nothing under them
+            for _, r in open_:
+                empty[r] = True
+            source, open_ = src, []
+        level = _HEADING_LEVELS.get(role)
+        if level is not None:  # a heading closes the open ones at its level or below (a group is level 0)
+            for lv, r in open_:
+                empty[r] = lv >= level  # still open: nothing was under it yet
+            open_ = [(lv, r) for lv, r in open_ if lv < level] + [(level, row)]
+        elif role == "unit":
+            open_ = []
+    for _, r in open_:
+        empty[r] = True
+    return notes.iloc[[row for row, (role, e) in enumerate(zip(roles, empty)) if e or role == "skipped"]]
+
+
+def unaccounted(log: pd.DataFrame) -> list[str]:
+    """Warnings for logged text that is in no unit.
+
+    One per notes line of :func:`unplaced` (``file › line N: …``): a skipped
+    line, or a heading with no comment under it; and one per column of a
+    comment table whose cells were not read (``file › sheet › column``, with
+    the rows).
+    """
+    out = []
+    for r in unplaced(log).itertuples():
+        what = "not a comment or a heading" if r.role == "skipped" else f"a {r.role} with no comment under it"
+        out.append(f"{where(r.source, f'line {r.line}')}: {what}, so not in any unit: "
+                   f"“{r.text[:60]}{'…' if len(r.text) > 60 else ''}”")
+    skipped = log[(log["role"] == "skipped") & (log["column"] != "")]
+    for (source, sheet, column), cells in skipped.groupby(["source", "sheet", "column"], sort=False):
         rows = ", ".join(str(n) for n in cells["line"].head(5)) + (", …" if len(cells) > 5 else "")
-        out.append(f"{where(source, sheet, column)}: {len(cells)} non-empty cell(s) not read as comments (rows {rows}); "
+        what = "non-empty cell(s)"
+        if cells["text"].str.fullmatch(comment_tables.NUMBER.pattern).all():  # an unread column's text is logged as ""
+            what = "cell(s) of numbers only (a rating or a count, no comment text)"
+        out.append(f"{where(source, sheet, column)}: {len(cells)} {what} not read as comments (rows {rows}); "
                    f"{comment_tables.MAPPING_HELP}")
     return out
 
@@ -732,18 +1017,36 @@ def outline(units: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_markdown(units: pd.DataFrame) -> str:
+def to_markdown(units: pd.DataFrame, log: pd.DataFrame | None = None) -> str:
     """One notes file's units in the canonical outline form, which :func:`parse_canonical` reads back exactly.
 
     ``# session``, ``## prompt``, ``### section``, ``#### theme``, ``- comment``.
     When a level becomes empty again, the heading above it is repeated, so
     that every unit keeps exactly its prompt, section and theme.
+
+    With the file's ``log`` (:func:`read_notes_logged`), the lines whose words
+    are in no unit (:func:`unplaced`: skipped lines, headings with nothing
+    under them) and the resources lines are kept, where they stood among the
+    comments, as ``<!-- skipped: … -->``, ``<!-- resources: … -->`` and (for
+    a subtitle under the title) ``<!-- title: … -->`` lines:
+    a corrected outline loses none of them silently (the canonical reader
+    logs them again, and warns about the skipped ones).
     """
     if units["source"].nunique() != 1:
         raise ValueError("to_markdown writes one notes file at a time")
+    notes: dict[int, list[str]] = {}  # number of units before a kept line -> the lines
+    if log is not None:
+        log = log[log["source"] == units["source"].iloc[0]]
+        unit_lines = sorted(log.loc[(log["role"] == "unit") & (log["column"] == ""), "line"])
+        titles = log[log["role"] == "title"].sort_values("line").iloc[1:]  # subtitles; the first is the ``#`` title
+        kept = pd.concat([unplaced(log).assign(role="skipped"), log[log["role"] == "resources"], titles]
+                         ).sort_values("line", kind="stable")
+        for r in kept.itertuples():
+            notes.setdefault(bisect.bisect_left(unit_lines, r.line), []).append(f"<!-- {r.role}: {r.text} -->")
     out = [CANONICAL_MARK, f"# {units['session'].iloc[0] or units['source'].iloc[0]}"]
     prompt = section = theme = None
-    for u in units.sort_values("position", kind="stable").itertuples():
+    for k, u in enumerate(units.sort_values("position", kind="stable").itertuples()):
+        out += notes.get(k, [])
         if u.prompt != prompt or (u.section != section and not u.section) or (u.theme != theme and not u.theme and not u.section):
             out += ["", f"## {u.prompt}"]
             prompt, section, theme = u.prompt, "", ""
@@ -754,6 +1057,7 @@ def to_markdown(units: pd.DataFrame) -> str:
             out += ["", f"#### {u.theme}"]
             theme = u.theme
         out.append(f"- {u.text}")
+    out += notes.get(len(units), [])
     return "\n".join(out) + "\n"
 
 
@@ -801,7 +1105,8 @@ def ingest(inputs: Iterable[str | Path] | None = None, out: str | Path | None = 
     units, log = read_notes_logged(named, mapping)
     warnings = unaccounted(log)
     if strict and warnings:
-        raise InputError(warnings, summary=f"--strict: {len(warnings)} line(s) of the notes are in no unit and no heading:")
+        raise InputError(warnings, summary=f"--strict: {len(warnings)} line(s) of the notes are in no unit and no heading, "
+                                           "or are headings with no comment under them:")
     files.write_csv(units, out)
     log_path = out.with_name("ingest_log.csv") if out != paths.units else paths.ingest_log
     files.write_csv(log, log_path)

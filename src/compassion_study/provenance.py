@@ -100,11 +100,23 @@ def record(
     outputs: Iterable[str | Path] = (),
     parameters: Mapping[str, Any] | None = None,
     codebook_version: str | None = None,
+    recorded_inputs: Iterable[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
-    """Record one stage's run in the manifest (atomically) and return the entry."""
+    """Record one stage's run in the manifest (atomically) and return the entry.
+
+    ``recorded_inputs`` are inputs as an earlier run read them (``{"path", "sha256"}``, the path relative to the
+    root): what the stage's output still holds from them, e.g. the coders an import of one file kept.  A path
+    also in ``inputs`` is listed once, with its hash now.
+    """
     manifest = load(paths)
+    listed = file_entries(paths, inputs)
+    have = {e["path"] for e in listed}
+    for item in recorded_inputs:
+        if str(item["path"]) not in have:
+            have.add(str(item["path"]))
+            listed.append({"path": str(item["path"]), "sha256": str(item["sha256"])})
     entry: dict[str, Any] = {
-        "inputs": file_entries(paths, inputs),
+        "inputs": sorted(listed, key=lambda e: e["path"]),
         "outputs": file_entries(paths, outputs),
         "parameters": dict(parameters or {}),
     }

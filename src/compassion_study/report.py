@@ -110,6 +110,7 @@ def check_parameters(paths: Paths, names: Sequence[str], parameters: Mapping[str
     for name in names:
         for p in notebook_parameters(paths.notebooks / f"{name}.py"):
             valid.setdefault(p, []).append(name)
+    valid.pop("root", None)  # the study is the one found or named (--root), never another one by a parameter
     unknown = sorted(set(parameters) - set(valid))
     if unknown:
         listing = "; ".join(f"{p} ({', '.join(nbs)})" for p, nbs in sorted(valid.items()))
@@ -134,7 +135,7 @@ def execute(name: str, paths: Paths, parameters: Mapping[str, Any] | None = None
     check_parameters(paths, [name], parameters)
     from jupyter_client.manager import KernelManager
 
-    params = {"root": str(paths.root), **(parameters or {})}
+    params = {**(parameters or {}), "root": str(paths.root)}
     # A local IPC socket, not TCP: nothing listens on a network port, and the
     # kernel has no reason to warn about unencrypted TCP.
     sockets = tempfile.mkdtemp(prefix="cs-kernel-")  # never in the project folder
@@ -181,7 +182,7 @@ def execute_many(names: Sequence[str], paths: Paths, parameters: Mapping[str, An
     client = None
     try:
         check_parameters(paths, names, parameters)
-        params = {"root": str(paths.root), **(parameters or {})}
+        params = {**(parameters or {}), "root": str(paths.root)}
         for name in names:
             source = paths.notebooks / f"{name}.py"
             if not source.is_file():
@@ -321,7 +322,7 @@ def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[tuple[str
 
     ``left_out`` holds (section title, what it is waiting for) pairs.
     """
-    from . import analysis, study
+    from . import analysis, status, study
 
     settings = study.load(paths)
     manifest = provenance.load(paths)
@@ -346,6 +347,10 @@ def front_matter(paths: Paths, units: pd.DataFrame, left_out: Sequence[tuple[str
             parts.append(f"<li>{escape(rnd)}{flag}: coders {escape(', '.join(grp['coder']))}; codebook "
                          f"{escape(', '.join(sorted(set(grp['codebook_version']))))}</li>")
         coding_html = f"<p><strong>Coding rounds:</strong></p><ul>{''.join(parts)}</ul>"
+        out = status.outstanding(paths)
+        if out:
+            items = "".join(f"<li>{escape(text)}</li>" for text in out)
+            coding_html += f'<div class="cs-waiting"><p><strong>Coding still out:</strong></p><ul>{items}</ul></div>'
     banner = ""
     if not rounds.empty and rounds["illustrative"].astype(bool).any():
         banner = ('<div class="cs-banner" role="note"><p><strong>ILLUSTRATIVE DATA.</strong> The coding in this report '

@@ -48,11 +48,16 @@ from .spreadsheets import Formula as _Formula
 from .spreadsheets import as_text as _as_text
 from .paths import Paths
 
-APPLIED = frozenset({"1", "x", "✓", "✔", "y", "yes", "true"})
-NOT_APPLIED = frozenset({"", "0", "n", "no", "false"})
-MARKS_HELP = "1, x, ✓, yes or true for applied; empty, 0, no or false for not applied"
-#: The dropdown of a mark cell: every documented mark (typing another one asks whether to keep it).
-MARK_CHOICES = ("1", "x", "✓", "yes", "true", "0", "no", "false")
+#: The documented marks (any case), in the order the dropdown and the help list them: one list for the
+#: dropdown, the import, the "coded" conditional formatting, the Instructions sheet and docs/coding.md.
+APPLIED_MARKS = ("1", "x", "✓", "✔", "y", "yes", "true")
+NOT_APPLIED_MARKS = ("0", "n", "no", "false")
+APPLIED = frozenset(APPLIED_MARKS)
+NOT_APPLIED = frozenset({"", *NOT_APPLIED_MARKS})
+MARKS_HELP = (f"{', '.join(APPLIED_MARKS[:-1])} or {APPLIED_MARKS[-1]} for applied; "
+              f"empty, {', '.join(NOT_APPLIED_MARKS[:-1])} or {NOT_APPLIED_MARKS[-1]} for not applied")
+#: The dropdown of a mark cell: every documented mark, so that none typed asks whether to keep it.
+MARK_CHOICES = APPLIED_MARKS + NOT_APPLIED_MARKS
 
 #: The locked columns of a Coding sheet, in their order: the id and the comment are frozen at the left, the
 #: comment's place in the notes follows in narrower columns that scroll away to make room for the codes.
@@ -66,9 +71,28 @@ MEMO = "memo"
 #: Last column of a Coding sheet: each row's unit id again, unlocked, so that it moves with the marks if a coder
 #: sorts the mark columns on their own; the import compares it with the (locked) unit_id column.
 CHECK = "check"
-#: Fill colours of alternate unit rows (the first unit row takes the first).  They make a wide row easy to follow,
-#: and as spreadsheets move a cell's fill with its value, a mark sorted away from its row shows the wrong one.
-STRIPES = ("FFFFFF", "EAF1F8")
+#: Fill colours of the unit rows, row ``k`` (0-based from the first unit row) taking ``STRIPES[k % 14]``: white
+#: and pale blue alternate, which makes a wide row easy to follow, and each is one of seven shades a unit of RGB
+#: apart, which no eye tells apart (white FFFFFF, FEFFFF, ...; blue EAF1F8, EBF1F8, ...).  As spreadsheets move a
+#: cell's fill with its value, a mark sorted or moved away from its row carries another row's shade, unless it
+#: moved by a multiple of 14 rows: a sort that swaps two rows of one colour (rows 3 and 5) shows too.
+STRIPES = tuple(c for pair in zip(("FFFFFF", "FEFFFF", "FFFEFF", "FFFFFE", "FEFEFF", "FFFEFE", "FEFFFE"),
+                                  ("EAF1F8", "EBF1F8", "EAF2F8", "EAF1F9", "EBF2F8", "EAF2F9", "EBF1F9"))
+                for c in pair)
+_STRIPE_SET = frozenset(STRIPES)
+
+
+def stripe(k: int) -> str:
+    """The fill colour (``RRGGBB``) of unit row ``k`` (0-based from the first unit row)."""
+    return STRIPES[k % len(STRIPES)]
+
+
+def moved_stripe(k: int, shades: Sequence[str | None], columns: Iterable[int]) -> bool:
+    """Whether a cell of unit row ``k`` among ``columns`` carries another row's stripe (cells the coder
+    filled some other way, or not at all, say nothing)."""
+    own = stripe(k)
+    return any(j < len(shades) and shades[j] != own and shades[j] in _STRIPE_SET for j in columns)
+
 META_ROW, HEADER_ROW = 1, 2  # 1-based spreadsheet rows
 META_KEYS = ("round", "coder", "codebook", "units", "status")
 ILLUSTRATIVE = "ILLUSTRATIVE"
@@ -353,14 +377,14 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     # bulk: most unit rows are not given to XlsxWriter but written into the saved XML (workbooks.rows_into_sheet), with
     # their shared strings counted in the same order as cell by cell.  A format gets its number when a cell
     # first uses it in the saved XML, so a row holding a format no written cell has used yet is written by
-    # XlsxWriter, as are the first two rows (one of each stripe: the pattern of the others), the last, and
+    # XlsxWriter, as are the first row, a plain row of each stripe (the pattern of the others), the last, and
     # rows with text XlsxWriter measures or writes as rich text.
     n = len(units)
     if h + n >= workbooks.MAX_ROWS:
         raise InputError(f"{n:,} units do not fit on one sheet ({workbooks.MAX_ROWS - HEADER_ROW:,} rows)")
     heights = row_heights(columns[1:], widths[1:first_code], sizes)
     quoted = [np.fromiter((v[:1] in files.FORMULA_TRIGGERS for v in col), dtype=bool, count=n) for col in columns]
-    code = np.arange(n) % 2 * 32 + sum(q.astype(np.int64) << j for j, q in enumerate(quoted))  # stripe, quotes
+    code = np.arange(n) % len(STRIPES) * 32 + sum(q.astype(np.int64) << j for j, q in enumerate(quoted))  # stripe, quotes
 
     def formats_of(c: int) -> list:  # the formats of a row's text cells and check cell, from its code
         text, small, *_, check_f = styles[c >> 5]
@@ -371,9 +395,11 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
         plain &= np.fromiter(map(len, col), dtype=np.int64, count=n) <= workbooks.SHORT_TEXT
         plain &= ~np.fromiter(map(workbooks.rich_looking, col), dtype=bool, count=n)
     full = np.ones(n, dtype=bool)
-    if bulk and n > 3 and plain[:2].all():
+    period = len(STRIPES)
+    patterns = [s + period * int(np.argmax(plain[s::period])) for s in range(min(period, n))]  # by stripe
+    if bulk and n > period + 1 and plain[patterns].all():
         full = ~plain
-        full[[0, 1, n - 1]] = True
+        full[[0, *patterns, n - 1]] = True
         used: set[int] = set()
         for k in np.union1d(np.flatnonzero(full), np.unique(code, return_index=True)[1]).tolist():
             if full[k] or not all(id(f) in used for f in formats_of(int(code[k]))):
@@ -392,7 +418,7 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
         if k == n:
             break
         r = h + 1 + k
-        text, small, first_mark, mark, memo_f, check_f = styles[k % 2]
+        text, small, first_mark, mark, memo_f, check_f = styles[k % period]
         formats = formats_of(int(code[k]))
         for j, value in enumerate(strings[k, :-1]):
             if workbooks.write_text(ws, r, j, value, formats[j]) == -2:
@@ -413,8 +439,10 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
         # a finished row shows in its comment; a code marked together with "no code applies" shows in red
         r0 = HEADER_ROW + 1
         codes_ = f"${column_letter(first_code)}{r0}:${column_letter(no_code - 1)}{r0}"
-        applied = "+".join(f'COUNTIF({{rng}},"{m}")' for m in ("1", "x", "✓", "✔", "y", "yes", "true"))
-        done = f"({applied.format(rng=codes_)}+{applied.format(rng=f'${column_letter(no_code)}{r0}')})>0"
+        applied = "+".join(f'COUNTIF({{rng}},"{m}")' for m in APPLIED_MARKS)
+        # coded: a code or "no code applies" marked, or every code filled in (0s in every code: no code applies)
+        done = (f"OR(({applied.format(rng=codes_)}+{applied.format(rng=f'${column_letter(no_code)}{r0}')})>0,"
+                f"COUNTBLANK({codes_})=0)")
         clash = f"AND(({applied.format(rng=codes_)})>0,({applied.format(rng=f'${column_letter(no_code)}{r0}')})>0)"
         ws.conditional_format(h + 1, 1, last, 1, {"type": "formula", "criteria": "=" + done,
                                                    "format": book_.fmt(bg_color="#D9EAD3")})
@@ -425,14 +453,15 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
     ws.autofilter(h, 0, max(last, h), len(header) - 1)
     workbooks.protect(ws, filter_and_resize=True)
     if not full.all():
-        for k in (0, 1):  # the pattern rows (plain text: stored as it is)
+        for k in patterns:  # the pattern rows (plain text: stored as it is)
             index[k] = [sst.string_table.get(v, -1) for v in strings[k]]
         first = h + 2  # the first unit row's number in the sheet's XML
         later = (first + np.flatnonzero(~full)).tolist()
         return ws, functools.partial(workbooks.rows_into_sheet, maker=functools.partial(
             _unit_rows, first=first, heights=heights, code=code, index=index, formats_of=formats_of,
             cells=[column_letter(j) for j in [*range(first_code), check]],
-            blank=(column_letter(first_code), column_letter(check))), pattern=(first, first + 1), later=later)
+            blank=(column_letter(first_code), column_letter(check)), patterns=[first + k for k in patterns]),
+            pattern=tuple(first + k for k in patterns), later=later)
     return None
 
 
@@ -522,7 +551,7 @@ def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], Iterable[byte
     table are instead written here as XML from their parts: the row's
     number and height, each text cell's format number and shared-string
     index, and the blank cells (codes, "no code applies", memo) copied from
-    the first two unit rows, one of each stripe.  ``parts`` maps a sheet's
+    the first unit rows, one of each stripe.  ``parts`` maps a sheet's
     XML part to the function that puts its rows in.  The result is byte for
     byte the workbook written cell by cell
     (``test_workbooks_written_in_bulk_are_the_cell_by_cell_bytes``), and
@@ -533,8 +562,10 @@ def _cells_in_bulk(data: bytes, parts: dict[str, Callable[[bytes], Iterable[byte
 
 
 def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code: np.ndarray, index: np.ndarray,
-               formats_of: Callable[[int], list], cells: list[str], blank: tuple[str, str]) -> Callable[[int], str]:
-    """Unit rows of a Coding sheet as XlsxWriter writes them; rows ``first`` and ``first + 1`` are the pattern.
+               formats_of: Callable[[int], list], cells: list[str], blank: tuple[str, str],
+               patterns: Sequence[int]) -> Callable[[int], str]:
+    """Unit rows of a Coding sheet as XlsxWriter writes them; ``patterns`` (row numbers, one of each of the
+    :data:`STRIPES` in their order) are the pattern.
 
     Row ``first + k`` has height ``heights[k]``, the formats
     ``formats_of(code[k])`` and the shared strings ``index[k]`` in its text
@@ -547,7 +578,7 @@ def _unit_rows(written: dict[int, bytes], first: int, heights: list[float], code
     if spans is None:
         raise RuntimeError("bulk workbook: the first unit row has no spans")
     blanks = []
-    for pattern in (first, first + 1):
+    for pattern in patterns:
         row = written.get(pattern, b"")
         i, j = row.find(f'<c r="{blank[0]}{pattern}"'.encode()), row.find(f'<c r="{blank[1]}{pattern}"'.encode())
         if not 0 <= i < j:
@@ -642,11 +673,20 @@ def reissue(paths: Paths, round_: str, coder: str, out: str | Path | None = None
 
 def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence[str] = ("alice", "bob"),
            shared: bool = False, sample: float | None = None, seed: int = 0, out: str | Path | None = None,
-           codebook_version: str | None = None, illustrative: bool = False) -> list[Path]:
+           codebook_version: str | None = None, illustrative: bool = False, replace: bool = False) -> list[Path]:
     """Stage: units + codebook -> coding workbooks (``exports/<round>/`` by default).
 
     Returns the paths written, plus ``assignment.csv`` beside them.  To give
     one coder a fresh copy without re-drawing the round, see :func:`reissue`.
+
+    Parameters
+    ----------
+    replace : bool
+        Allow replacing a round already exported to this folder with a
+        different assignment (other coders, sample or seed).  Without it such
+        an export is refused, as the workbooks handed out, ``status`` and the
+        import's assignment checks would no longer agree; exporting the same
+        assignment again is always allowed.
     """
     paths = paths or Paths.from_root()
     check_name("round", round_)
@@ -659,6 +699,8 @@ def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence
     cbmod.load(book.path, units)  # an example citing one of these units must quote it
     plan = assign(units, list(coders), sample, seed)
     folder = Path(out) if out else paths.exports / round_
+    if not replace:
+        _check_same_assignment(paths, round_, folder / "assignment.csv", plan)
     per_coder = {c: units[units["unit_id"].isin(plan.loc[plan["coder"] == c, "unit_id"])] for c in coders}
     if shared:
         jobs = {workbook_name(round_, "shared", illustrative): per_coder}
@@ -676,7 +718,62 @@ def export(paths: Paths | None = None, round_: str = "round-1", coders: Sequence
     return written
 
 
+def _check_same_assignment(paths: Paths, round_: str, plan_path: Path, plan: pd.DataFrame) -> None:
+    """Refuse to overwrite a round's ``assignment.csv`` with a different one (see :func:`export`)."""
+    if not plan_path.is_file():
+        return
+    if plan_path.read_bytes() == files.csv_bytes(plan):
+        return  # the same round exported again
+    try:
+        before = files.read_csv(plan_path, text=["unit_id", "coder"])
+        old = set(zip(before["unit_id"], before["coder"]))
+    except Exception:  # noqa: BLE001 - an unreadable assignment is as different as can be
+        before, old = None, set()
+    if old == set(zip(plan["unit_id"], plan["coder"])):
+        return
+
+    def summary(df: pd.DataFrame | None) -> str:
+        if df is None:
+            return "an unreadable assignment"
+        return ", ".join(f"{c}: {n} units" for c, n in df.groupby("coder", sort=True).size().items())
+
+    raise InputError(f"{paths.relative(plan_path)}: round '{round_}' was already exported here ({summary(before)}); "
+                     f"this export would replace it with a different assignment ({summary(plan)}), so the workbooks "
+                     "handed out, 'status' and the import's assignment check would no longer agree. To give one "
+                     "coder a fresh copy of their workbook use --reissue CODER; to replace the round's assignment "
+                     "and workbooks add --replace (or export to a new round)")
+
+
 # =========================================================================== import
+
+
+def _planned(exports: Path, round_: str) -> dict[str, list[str]] | str | None:
+    """``exports/<round>/assignment.csv`` as coder -> unit ids (in unit order); None if there is none, or the
+    reason it cannot be read.
+
+    What a returned file with no hidden Assignment sheet (a CSV, or a workbook
+    whose Assignment sheet was deleted) is checked against.
+    """
+    path = exports / round_ / "assignment.csv"
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _planned_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _planned_cached(path: str, mtime_ns: int, size: int) -> dict[str, list[str]] | str:
+    try:
+        plan = files.read_csv(path, text=["unit_id", "coder"])
+    except Exception as exc:  # noqa: BLE001 - any damage: the import says it could not check
+        return f"cannot be read ({type(exc).__name__})"
+    if not {"unit_id", "coder"} <= set(plan.columns):
+        return "has no unit_id and coder columns"
+    out: dict[str, list[str]] = {}
+    for uid, coder in zip(plan["unit_id"].tolist(), plan["coder"].tolist()):
+        out.setdefault(coder, []).append(uid)
+    return out
 
 
 @dataclass
@@ -893,8 +990,14 @@ def _expected_coder(tab: Tab) -> str | None:
 
 
 def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected_round: str | None,
-              result: Result) -> None:
-    """Check one Coding tab and add its codings, memos and problems to ``result``."""
+              result: Result, exports: Path | None = None) -> None:
+    """Check one Coding tab and add its codings, memos and problems to ``result``.
+
+    The units are checked against the tab's assignment: the workbook's hidden
+    Assignment sheet, else (a CSV, or a workbook whose Assignment sheet was
+    deleted) ``exports/<round>/assignment.csv`` under ``exports``; with
+    neither, a warning says that the assignment could not be checked.
+    """
     label, sheet = tab.file.name, tab.sheet
     problems = result.problems
     at = lambda r, c: where(label, sheet, cell(r, c))  # noqa: E731
@@ -992,7 +1095,21 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         except TypeError:
             return parse_mark(v)
     width = len(header) + 1
-    assigned = set(tab.assigned) if tab.assigned is not None else None
+    assigned_ids, unchecked = tab.assigned, ""
+    if assigned_ids is None:  # no Assignment sheet: what was handed out, as the export recorded it
+        plan = _planned(exports, round_) if exports is not None else None
+        plan_name = f"exports/{round_}/assignment.csv"
+        if isinstance(plan, dict):
+            if coder not in plan:
+                problems.append(f"{at(META_ROW - 1, ccol)}: coder '{coder}' has no units in round '{round_}' "
+                                f"({plan_name} lists {', '.join(sorted(plan)) or 'no coder'}); is this the right "
+                                "round, or the right file?")
+                return
+            assigned_ids = plan[coder]
+        else:
+            unchecked = (f"{plan_name} {plan}" if isinstance(plan, str) else
+                         f"the file has no Assignment sheet and there is no {plan_name}")
+    assigned = set(assigned_ids) if assigned_ids is not None else None
     half_done: list[int] = []  # rows with 0s or a memo but no applied mark and no "no code applies"
 
     def check_row(r: int) -> None:
@@ -1023,11 +1140,9 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         seen[uid] = r
         if CHECK in col and _as_text(values(col[CHECK])).strip() != uid:
             moved.append(r)
-        if tab.colours is not None and r < len(tab.colours):
-            other = STRIPES[(r - HEADER_ROW + 1) % 2]  # the colour of the rows next to this one
-            shades = tab.colours[r]
-            if any(j < len(shades) and shades[j] == other for j in unlocked):
-                striped.append(r)
+        if tab.colours is not None and r < len(tab.colours) and moved_stripe(r - HEADER_ROW, tab.colours[r],
+                                                                             unlocked):
+            striped.append(r)
         shown = values(col["comment"])
         if isinstance(shown, _Formula) or _as_text(shown) != text_of[uid]:
             problems.append(f"{at(r, col['comment'])}: comment text of unit '{uid}' was edited; restore the original text")
@@ -1065,6 +1180,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
                 problems.append(f"{at(r, col[MEMO])}: memo holds control character U+{ord(bad.group()):04X}; "
                                 "delete it")
                 return
+            if files.cell_length(memo) > files.MAX_CELL_CHARS:  # it could not go into the adjudication workbook
+                problems.append(f"{at(r, col[MEMO])}: memo of {files.cell_length(memo):,} characters, more than a "
+                                f"spreadsheet cell holds ({files.MAX_CELL_CHARS:,}); shorten it")
+                return
             if memo:
                 memos_out.append((r, (round_, coder, uid, memo)))
         if not applied and not none_mark:
@@ -1099,8 +1218,8 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
         problems.append(f"{places}: mark {what} is not a documented mark ({MARKS_HELP})")
     problems.extend(moved_marks(label, sheet, moved, striped))
     declared = info.get("units", ("", 0))[0]
-    if tab.assigned is not None:
-        lost = [u for u in tab.assigned if u not in seen]
+    if assigned_ids is not None:
+        lost = [u for u in assigned_ids if u not in seen]
         if lost:
             problems.append(f"{where(label, sheet)}: {len(lost)} assigned unit row(s) missing: {', '.join(lost[:10])}"
                             + (" …" if len(lost) > 10 else ""))
@@ -1110,6 +1229,10 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     if len(problems) > n_before:
         return
     here = where(label, sheet)
+    if unchecked:
+        result.warnings.append(f"{here}: the units could not be checked against {coder}'s assignment ({unchecked}); "
+                               "a row copied from another coder's workbook would not be noticed"
+                               + ("" if declared.isdigit() else ", nor missing rows"))
     if coded == 0:
         result.warnings.append(f"{here}: nothing is marked in any of the {len(seen)} rows; is this the coder's "
                                "finished workbook?")
@@ -1210,10 +1333,11 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
         keep &= texts(columns[col[CHECK]]) == uids
     if tab.colours is not None:
         shades = tab.colours[HEADER_ROW:len(grid)]  # (fills of trailing empty rows may outlast the grid)
-        other = np.array(STRIPES[::-1] * (n // 2 + 1), dtype=object)[:len(shades)]  # the next rows' colour
+        own = np.array(STRIPES, dtype=object)[np.arange(len(shades)) % len(STRIPES)]  # each row's own shade
         for j in [j for _, j in code_cols] + [col[k] for k in (NO_CODE, MEMO, CHECK) if k in col]:
             shade = np.fromiter((s[j] if j < len(s) else None for s in shades), dtype=object, count=len(shades))
-            keep[:len(shade)] &= shade != other
+            other = np.flatnonzero(shade != own)  # usually none; a fill the coder chose is not a stripe
+            keep[[i for i in other.tolist() if shade[i] in _STRIPE_SET]] = False
     comments = columns[col["comment"]]
     if pd.api.types.infer_dtype(comments, skipna=False) != "string":
         comments = np.fromiter(map(_as_text, comments), dtype=object, count=n)
@@ -1242,8 +1366,8 @@ def _clean_rows(tab: Tab, header: list[str], col: dict[str, int], code_cols: lis
         memo[breaks] = [_memo_text(m) for m in memo[breaks]]
     has_memo = memo != ""
     for i in np.flatnonzero(has_memo & keep):
-        if _CONTROL.search(memo[i]):
-            keep[i] = False
+        if _CONTROL.search(memo[i]) or files.cell_length(memo[i]) > files.MAX_CELL_CHARS:
+            keep[i] = False  # the row-by-row reading says what is wrong
     coded = applied | none | filled
     keep &= coded | ~(some | has_memo)  # a half-done row is warned about row by row
     memos = [(HEADER_ROW + i, uids[i], memo[i]) for i in np.flatnonzero(keep & has_memo)]
@@ -1260,8 +1384,8 @@ def moved_marks(label: str, sheet: str, by_check: list[int], by_stripe: list[int
     * the *check* column (each row's unit id, unlocked, exported last) no
       longer matches the row's locked unit id (the check cells were sorted
       with the marks; also seen in a CSV download);
-    * a mark, memo or check cell carries the stripe colour of another row
-      (rows alternate :data:`STRIPES`; .xlsx and .ods only).
+    * a mark, memo or check cell carries the stripe shade of another row
+      (rows take the 14 :data:`STRIPES` in turn; .xlsx and .ods only).
 
     Parameters
     ----------
@@ -1305,7 +1429,8 @@ def _other_sheet(first_row) -> str | None:
 
 
 def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
-              project: dict | None = None, limits: tuple[int, int] | None = None) -> Result:
+              project: dict | None = None, limits: tuple[int, int] | None = None,
+              exports: Path | None = None) -> Result:
     """Read and check one returned file (a job of :func:`read_returned`, possibly in another process).
 
     A ``.qdpx`` (a project coded in a QDA program) is read by :func:`compassion_study.qda.read_project` with
@@ -1327,11 +1452,11 @@ def _read_one(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook],
             result.rounds.extend(got["rounds"])
         return result
     with files.collector_paused():
-        return _read_tabs_into(path, units, books, expected, limits, result)
+        return _read_tabs_into(path, units, books, expected, limits, result, exports)
 
 
 def _read_tabs_into(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Codebook], expected: str | None,
-                    limits: tuple[int, int] | None, result: Result) -> Result:
+                    limits: tuple[int, int] | None, result: Result, exports: Path | None = None) -> Result:
     try:
         tabs = read_tabs(path, limits)
     except InputError as exc:
@@ -1343,7 +1468,7 @@ def _read_tabs_into(path: Path, units: pd.DataFrame, books: dict[str, cbmod.Code
                                "every sheet as its own CSV); skipped")
         return result
     for tab in tabs:
-        parse_tab(tab, units, books, expected, result)
+        parse_tab(tab, units, books, expected, result, exports)
     return result
 
 
@@ -1351,29 +1476,40 @@ _SHARED: tuple | None = None  # what every job of read_returned reads (set only 
 
 
 def _read_shared(path: Path, expected: str | None) -> Result:
-    units, books, project, limits = _SHARED
-    return _read_one(path, units, books, expected, project, limits)
+    units, books, project, limits, exports = _SHARED
+    return _read_one(path, units, books, expected, project, limits, exports)
 
 
 def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict[str, cbmod.Codebook],
-                  round_: str | None = None, raw_coding: Path | None = None, project: dict | None = None) -> Result:
+                  round_: str | None = None, raw_coding: Path | None = None, project: dict | None = None,
+                  exports: Path | None = None) -> Result:
     """Read and check returned coding files; ``result.problems`` lists every problem.
+
+    ``exports`` is the study's exports folder, whose ``<round>/assignment.csv``
+    checks the units of a file without an Assignment sheet (see :func:`parse_tab`).
 
     Files are read in two processes when they are large (see
     :func:`compassion_study.workbooks.in_parallel`); what each file gives is
     gathered in the order the files were named, so the result is the same.
     """
     result = Result()
+    if round_ is not None:
+        check_name("round", round_)
     jobs = []
     for path in expand(inputs):
         expected = round_
         if expected is None and raw_coding is not None and path.resolve().parent.parent == raw_coding.resolve():
             expected = path.resolve().parent.name
+            if not valid_name(expected):  # the folder's name becomes the round, and rounds become file names
+                result.problems.append(f"{path.parent.name}/: '{expected}' is not a valid round name for a folder "
+                                       "in data/raw/coding/ (1-20 letters, digits or '-', starting with a letter "
+                                       "or digit)")
+                continue
         jobs.append((path, expected))
     size = sum(p.stat().st_size for p, *_ in jobs if p.is_file())
     # the units, codebooks and project reach forked workers as they are, not pickled once per file
     global _SHARED
-    _SHARED = (units, books, project, size_limits(units))
+    _SHARED = (units, books, project, size_limits(units), exports)
     try:
         done = workbooks.in_parallel(_read_shared, jobs, worth_it=size >= PARALLEL_BYTES)
     finally:
@@ -1385,6 +1521,11 @@ def read_returned(inputs: Iterable[str | Path], units: pd.DataFrame, books: dict
     for r in result.rounds:
         key = (r["round"], r["coder"])
         here = where(r["source"].name, r["sheet"])
+        # every reader (sheet, CSV, QDA project) ends here: round and coder names become file names later
+        for kind, value in zip(("round", "coder"), key):
+            if not valid_name(value):
+                result.problems.append(f"{here}: {kind} '{value}' is not a valid {kind} name (1-20 letters, "
+                                       "digits or '-', starting with a letter or digit, not a name Windows reserves)")
         if key in seen:
             result.problems.append(f"{here}: coder '{key[1]}' in round '{key[0]}' is also in {seen[key]}")
         seen[key] = here
@@ -1581,8 +1722,18 @@ def coding_status(paths: Paths, round_: str | None = None) -> pd.DataFrame:
     returned: dict[tuple[str, str], list[Path]] = {}
     for path in expand([paths.coding]) if paths.coding.is_dir() else []:
         m = _FILE_NAME.match(path.stem)
-        if m and m.group("coder") != "shared":
-            returned.setdefault((path.parent.name, m.group("coder")), []).append(path)
+        if not m:
+            continue
+        rnd = path.parent.name
+        if m.group("coder") != "shared":
+            returned.setdefault((rnd, m.group("coder")), []).append(path)
+            continue
+        # a shared workbook counts for each coder in it
+        coders = _shared_coders(path, m.group("sheet"))
+        if coders is None:  # its tabs are not read here (.ods): the round's coders, and who was imported from it
+            coders = {c for (r, c) in rows if r == rnd and rows[(r, c)].get("file") in (None, paths.relative(path))}
+        for coder in sorted(coders):
+            returned.setdefault((rnd, coder), []).append(path)
     for key in returned:
         rows.setdefault(key, {})
     out = []
@@ -1603,6 +1754,21 @@ def coding_status(paths: Paths, round_: str | None = None) -> pd.DataFrame:
     for c in ("assigned", "coded", "not_coded"):
         table[c] = table[c].astype("Int64")  # whole numbers, blank where unknown
     return table
+
+
+def _shared_coders(path: Path, sheet: str | None) -> set[str] | None:
+    """The coders of a shared workbook, from its tab names (``Coding NAME``): a CSV download's file name names
+    its one tab, an .xlsx's tab names are read from its workbook part; None where they are not cheap to find."""
+    if sheet:
+        return {sheet[len("Coding "):]} if sheet.startswith("Coding ") else None
+    if path.suffix.lower() == ".csv" or office_kind(path) != "xlsx":
+        return None
+    names: list[str] = []
+    try:
+        xlsx_sheets(path, path.name, lambda name: names.append(name) and False)  # names only: no sheet is read
+    except Exception:  # noqa: BLE001 - a damaged file: the import will say what is wrong with it
+        return None
+    return {n[len("Coding "):] for n in names if n.startswith("Coding ") and valid_name(n[len("Coding "):])}
 
 
 def check_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
@@ -1627,7 +1793,7 @@ def _check(paths: Paths, inputs, round_: str | None, project: dict | None = None
         raise InputError(f"no returned coding files found (looked in {', '.join(map(str, inputs or [paths.coding]))})")
     units = read_units(paths.units)
     books = {b.full_version: b for b in map(cbmod.load, cbmod.available(paths))}
-    return read_returned(sources, units, books, round_, paths.coding, project), units, books
+    return read_returned(sources, units, books, round_, paths.coding, project, paths.exports), units, books
 
 
 def import_codings(inputs: Iterable[str | Path] | None = None, round_: str | None = None,
@@ -1712,9 +1878,15 @@ def _import(inputs, round_: str | None, paths: Paths, coders: list[str] | None, 
                    else files.write_csv(table, paths.codings)]
         _refresh_codings_copy(paths, _codings_columns(every) if fresh is not None else _table_columns(table))
         used = sorted({books[v].path for v in rounds["codebook_version"]})
+        # the files behind the coders kept from earlier imports, as they were read then (rounds.csv)
+        kept_rows = rounds if imported is None else \
+            rounds[~pd.MultiIndex.from_arrays([rounds["round"], rounds["coder"]]).isin(list(imported))]
+        kept_inputs = [] if imported is None else [{"path": s, "sha256": h} for s, h in
+                                                   zip(kept_rows["source"], kept_rows["sha256"])]
         provenance.record(paths, "import", inputs=[*sources, paths.units, *used], outputs=outputs,
                           parameters={"round": round_, "rounds": sorted(set(rounds["round"]))},
-                          codebook_version=", ".join(sorted(set(rounds["codebook_version"]))))
+                          codebook_version=", ".join(sorted(set(rounds["codebook_version"]))),
+                          recorded_inputs=kept_inputs)
     return codings, n_rows, result.warnings
 
 

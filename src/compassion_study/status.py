@@ -75,6 +75,35 @@ def _coding_state(paths: Paths) -> str | None:
         "at least two coders' marks on the same units"
 
 
+def outstanding(paths: Paths) -> list[str]:
+    """Coding still out once agreement can run: per exported round, coders not back yet or back blank.
+
+    With three coders, two returned workbooks are enough for agreement and a
+    consensus; the third must still be named in ``run`` and in the report,
+    which would otherwise read as if the round were complete.
+    """
+    from .files import read_csv
+
+    if not paths.rounds.is_file() or _coding_state(paths) is not None:
+        return []  # nothing can run yet: waiting_for says why
+    rounds = read_csv(paths.rounds, text=("round", "coder"))
+    out = []
+    for rnd, coders in exported(paths).items():
+        grp = rounds[rounds["round"] == rnd]
+        back = set(grp["coder"])
+        missing = [c for c in coders if c not in back]
+        blank = sorted(grp.loc[grp["units_coded"] <= 0, "coder"])
+        if not back:
+            out.append(f"{rnd}: no workbook back yet (exported for {', '.join(coders)}); it is not in the results")
+            continue
+        if missing:
+            out.append(f"{rnd}: waiting for {', '.join(missing)}; the results use {', '.join(sorted(back))} so far")
+        if blank:
+            out.append(f"{rnd}: the workbook{'s' if len(blank) > 1 else ''} of {', '.join(blank)} came back blank "
+                       "(no unit coded yet)")
+    return out
+
+
 def waiting_for(paths: Paths, stage: str) -> str | None:
     """None if ``stage`` can run on the files that exist now, else what it is waiting for (plain words)."""
     if stage == "ingest":

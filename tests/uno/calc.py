@@ -18,8 +18,13 @@ SPEC is a JSON object:
             gives it and LibreOffice's optimal height for its content (1/100 mm);
 ``password`` save encrypted with this password;
 ``csv``     save every sheet as its own CSV next to ``out`` (File › Save a Copy › Text CSV, "each sheet").
+``invalid`` ["Sheet", …]: Tools › Detective › Mark Invalid Data, after the typing; report the cells
+            circled (cells whose content their validity rule, e.g. a dropdown's list, does not allow);
+``evaluate`` ["=formula", …]: each formula's result, computed in a new sheet after the typing (for
+            conditional-formatting rules: refer to other sheets as ``$Coding.$F$3``).
 
-Prints a JSON object (``heights``: {sheet: [[row, height, optimal], …]}).
+Prints a JSON object (``heights``: {sheet: [[row, height, optimal], …]}; ``invalid``: {sheet: ["F6", …]};
+``evaluate``: [[value, text, error code (0: none)], …]).
 """
 
 import json
@@ -39,6 +44,16 @@ def _prop(name, value):
     p = PropertyValue()
     p.Name, p.Value = name, value
     return p
+
+
+def _address(col, row):
+    """'F6' from 0-based column and row."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 def main(spec_path):
@@ -78,6 +93,25 @@ def main(spec_path):
                 if p.Name == "SortFields":
                     p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
             cells.sort(descriptor)
+        for name in spec.get("invalid", []):
+            sheet = doc.Sheets.getByName(name)
+            page = sheet.DrawPage
+            before = page.Count  # notes and other shapes already there
+            sheet.showInvalid()
+            circled = []
+            for i in range(before, page.Count):
+                at = page.getByIndex(i).Anchor.CellAddress
+                circled.append(_address(at.Column, at.Row))
+            out.setdefault("invalid", {})[name] = sorted(circled, key=lambda a: (len(a), a))
+        if spec.get("evaluate"):
+            doc.Sheets.insertNewByName("cs-evaluate", doc.Sheets.Count)
+            sheet = doc.Sheets.getByName("cs-evaluate")
+            for i, formula in enumerate(spec["evaluate"]):
+                sheet.getCellByPosition(0, i).setFormula(formula)
+            doc.calculateAll()
+            cells = [sheet.getCellByPosition(0, i) for i in range(len(spec["evaluate"]))]
+            out["evaluate"] = [[c.getValue(), c.getString(), c.getError()] for c in cells]
+            doc.Sheets.removeByName("cs-evaluate")
         for name in spec.get("heights", []):
             sheet = doc.Sheets.getByName(name)
             cursor = sheet.createCursor()

@@ -26,7 +26,9 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per unit × coder; empty values are missing ratings.
+        One row per unit × coder; empty values (blank text, None, NaN,
+        ``pd.NA``, ``NaT``) are missing ratings.  Text ids and values are
+        trimmed, as the calculator trims a file's.
     unit, coder, value : str
         Column names.
     level : {'nominal', 'ordinal', 'interval', 'ratio'}
@@ -46,7 +48,9 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
         The categories in their order, unused ones included (they change q,
         and so AC1 and Brennan-Prediger); default: the values observed, in
         numeric order where they are numbers.  Text labels have no order, so
-        ``ordinal`` and ``weights`` need this (or numeric values).
+        ``ordinal`` and ``weights`` need this (or numeric values).  Weights
+        use the values of numeric categories, so with ``weights`` numeric
+        categories must be given in increasing order.
     n_boot, seed : int
         Bootstrap resamples of units (0 = no CIs) and the random seed.
     ci : float
@@ -79,6 +83,7 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
                          "alpha included, uses them; drop one")
     if categories is None and data.attrs.get("categories") is not None:  # named by a counts or contingency table
         categories = data.attrs["categories"]
+    data = _trimmed(data, [c for c in (unit, coder, value) if c in data.columns])
     df = data
     if multilabel_sep is not None:
         df = data.assign(**{value: parse_sets(data[value], multilabel_sep)})
@@ -96,12 +101,21 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
                          "not by --weights or --level")
     if distance is not None and not r.multilabel and r.categories:
         raise InputError(f"distance '{distance}' compares sets of codes: give their separator (--multilabel-sep)")
+    given = _numeric(categories) if categories is not None and isinstance(weights, str) else None
+    if weights_name(weights) and given is not None and (np.diff(given) <= 0).any():
+        # Gwet's weights are functions of the values of numeric categories (irrCAC sorts them), so an order
+        # other than theirs cannot be honoured: refused rather than silently ignored
+        raise InputError(f"categories {', '.join(map(str, categories))}: weights use the values of numeric "
+                         "categories, so list them in increasing order (or give text labels, whose order is the "
+                         "one given)")
     if categories is None and (level == "ordinal" or weights_name(weights)) and _numeric(r.categories) is None:
         raise InputError(f"{label}: the values are text labels ({', '.join(map(str, r.categories[:5]))}), which have "
                          "no order; give it with --categories (lowest first), e.g. --categories low,medium,high")
     table = compute([r], weights=weights, level=level, distance=distance, n_boot=n_boot, seed=seed, masi_m=masi_m,
                     ci=ci)[0]
     _add_analytic(table, r, weights, level, ci)
+    if data.attrs.get("decimal_comma"):
+        table.attrs["input_notes"] = ["decimal commas were read as decimal points (1,5 = 1.5)"]
     null = fleiss_null_test(r) if not weights_name(weights) else None
     if null:
         table.attrs["fleiss_null"] = {k: null[k] for k in ("se", "z", "p_value")}
@@ -116,6 +130,32 @@ def agreement_table(data: pd.DataFrame, unit: str = "unit", coder: str = "coder"
             np.empty((0, 0), dtype=np.int64), r.categories))
         return table, category_table(r, n_boot, seed, ci), pairs
     return table
+
+
+def _trimmed(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``data`` with the text in ``columns`` trimmed, as the calculator reads files.
+
+    A spreadsheet hides the space in ``"4 "`` or ``" B"``; untrimmed, such
+    an id is another unit or coder and such a value another category.  Only
+    ``str`` cells change (numbers, sets and missing values stay as they
+    are); ``attrs`` (file lines, categories) are kept.
+    """
+    out = data
+    for col in columns:
+        values = data[col]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        text = values.map(lambda v: isinstance(v, str))
+        if not text.any():
+            continue
+        stripped = values[text].str.strip()
+        if (stripped != values[text]).any():
+            if out is data:
+                out = data.copy()
+                out.attrs = dict(data.attrs)
+            out[col] = values.astype(object)
+            out.loc[text, col] = stripped
+    return out
 
 
 def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
@@ -202,13 +242,35 @@ def _add_analytic(table: pd.DataFrame, r: Ratings, weights, level: str, ci: floa
     delta = 1.0 - w if weights_name(weights) else difference(r.categories, level)
     est = table.set_index("coefficient")["estimate"]
     found = gwet_variance(r, w, delta)
-    ase = cohen_ase(r, w)
-    if ase is not None:
-        found["cohen_kappa"] = ase
+    rated = r.X[(r.X >= 0).any(1)]
+    if r.X.shape[1] == 2 and len(rated) and (rated >= 0).all():
+        # every rated unit has both ratings: the estimate is the classical kappa on the contingency table, whose
+        # standard error is Fleiss, Cohen & Everitt's (1969)
+        ase = cohen_ase(r, w)
+        if ase is not None:
+            found["cohen_kappa"] = ase
+    elif "conger_kappa" in found and r.X.shape[1] == 2:
+        # some units have one rating: the estimate is Gwet's (2014) missing-data form, which for two coders is
+        # Conger's kappa, so its standard error is Conger's linearised variance, not FCE's on the complete pairs
+        found["cohen_kappa"] = found["conger_kappa"]
+        _add_note(table, "cohen_kappa", "se from Gwet's (2014) linearised variance, as for Conger's kappa: some "
+                                        "units have one rating (Fleiss-Cohen-Everitt's ASE needs both)")
     for key, (se, df) in found.items():
         if key in est.index and np.isfinite(est[key]):
             row = table.index[table["coefficient"] == key][0]
             table.loc[row, ["se", "se_ci_low", "se_ci_high", "p_value"]] = (se, *analytic_interval(est[key], se, df, ci))
+    if (not weights_name(weights) and level == "ordinal" and "krippendorff_alpha" in est.index
+            and np.isfinite(est["krippendorff_alpha"])):
+        _add_note(table, "krippendorff_alpha", "no analytic se for ordinal alpha: its differences depend on the "
+                                               "observed category frequencies; use --bootstrap for a CI")
+
+
+def _add_note(table: pd.DataFrame, key: str, note: str) -> None:
+    """Append ``note`` to the note of coefficient ``key`` (if the table has it)."""
+    rows = table.index[table["coefficient"] == key]
+    for row in rows:
+        old = table.at[row, "note"]
+        table.at[row, "note"] = f"{old}; {note}" if old else note
 
 
 def _single(key: str):
@@ -248,7 +310,9 @@ def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
     """The calculator's JSON object: every key (null where not applicable), counts, level and CIs.
 
     ``extra`` adds keys (the calculator adds ``weights``, ``categories``
-    and ``ci_level``).
+    and ``ci_level``).  ``notes`` maps each coefficient to its note, and
+    ``notes["input"]`` says how the file was read where that matters
+    (decimal commas read as decimal points).
     """
     t = table.set_index("coefficient")
     obj: dict = {}
@@ -278,6 +342,8 @@ def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
     if table.attrs.get("alpha_below"):
         obj["p_alpha_below"] = {f"{m:g}": q for m, q in table.attrs["alpha_below"].items()}
     obj["notes"] = {k: t.loc[k, "note"] for k in t.index if t.loc[k, "note"]}
+    if table.attrs.get("input_notes"):  # how the file was read, for every coefficient
+        obj["notes"]["input"] = "; ".join(table.attrs["input_notes"])
     obj["interpretation"] = {k: t.loc[k, "interpretation"] for k in t.index if t.loc[k, "interpretation"]}
     if extra:
         obj.update(extra)
@@ -285,6 +351,15 @@ def as_json(table: pd.DataFrame, level: str, extra: dict | None = None) -> dict:
 
 
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+
+
+#: A comma followed by exactly three digits: a thousands separator ("1,000") as much as a decimal comma.
+_THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2},\d{3}$")  # "0,125" can only be a decimal comma
+
+
+#: How spreadsheets and statistics packages write "no value" (compared in lower case): in a column of
+#: numbers at the nominal level such a value would otherwise become one more category.
+NA_TOKENS = frozenset({"na", "n/a", "#n/a", "#na", "nan", "-nan", ".", "null", "#null!", "none", "<na>", "missing"})
 
 
 SHAPES = ("long", "wide", "counts", "table")
@@ -297,7 +372,8 @@ MAX_COUNTED = 10_000_000
 def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str = "value",
                      numeric: bool = False, missing: Sequence[str] = (), categories: Sequence[str] | None = None,
                      why: str = "the level needs numbers", shape: str = "long",
-                     max_bytes: int = 200 * 1024 * 1024) -> pd.DataFrame:
+                     max_bytes: int = 200 * 1024 * 1024, decimal_comma: bool = False,
+                     sets: bool = False) -> pd.DataFrame:
     """Read a ratings table (CSV, TSV or Excel's UTF-16 "Unicode text") for the calculator, as long data.
 
     Shapes (``shape``), reshaped apart from the statistics as statsmodels'
@@ -319,11 +395,28 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
         and holds counts of units.
 
     Ids and values are trimmed.  An empty cell, or one of the ``missing``
-    tokens (``NA``, ``.``, ``-99`` …), is a missing rating.  Values stay
+    tokens (``NA``, ``.``, ``-99`` …), is a missing rating; where numbers
+    are needed (``numeric``) a token that is a number also matches the same
+    number written otherwise (``-99`` catches ``-99.0``).  Values stay
     labels exactly as written (``01`` and ``1`` are two categories) unless
-    ``numeric``, when each must be a number (a decimal comma, ``1,5``, is
-    read where no value uses a decimal point).  With ``categories``, every
-    value must be one of them.
+    ``numeric``, when each must be a number.  A decimal comma (``1,5``) is
+    read where no value uses a decimal point, and ``attrs["decimal_comma"]``
+    then says so; if every such value has exactly three digits after the
+    comma (``1,000``) it may as well be a thousands separator, and is
+    refused unless ``decimal_comma`` says the comma is a decimal point.
+    With ``categories``, every value must be one of them.  At the nominal
+    level (not ``numeric``, no ``categories``, not ``sets``), a column of
+    numbers holding a token of :data:`NA_TOKENS` (``NA``, ``N/A``, ``#N/A``,
+    ``NaN``, ``.`` …) is refused rather than read with "NA" as a category:
+    list it in ``missing`` or give every category in ``categories``.
+
+    Parameters
+    ----------
+    decimal_comma : bool
+        The comma is a decimal point (``1,000`` is 1.0), as the user said.
+    sets : bool
+        Values are sets of codes (``--multilabel-sep``): labels, never
+        checked as numbers.
 
     Returns
     -------
@@ -335,9 +428,10 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
     Raises
     ------
     InputError
-        Unreadable file, missing columns, a value outside ``categories``, or
-        a value that is not a number where numbers are needed, with its line
-        and how to mark it missing.
+        Unreadable file, missing columns, a value outside ``categories``, a
+        value that is not a number where numbers are needed, a "no value"
+        token among numbers at the nominal level, or commas that may be
+        thousands separators, with the lines and the fix.
     """
     from pathlib import Path
 
@@ -394,11 +488,35 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
         if len(outside):
             raise InputError(f"{where(outside)} are not among the categories ({', '.join(names)}); add them to "
                              f"--categories, or list them in --missing if they mean no rating")
+    if not numeric and categories is None and not sets:
+        text = df.loc[present, value]
+        na_like = text.str.lower().isin(NA_TOKENS)
+        if na_like.any() and (~na_like).any() and pd.to_numeric(
+                text[~na_like].str.replace(",", ".", regex=False), errors="coerce").notna().all():
+            shown = sorted(set(text[na_like]))
+            raise InputError(f"{where(text[na_like])} in a column of numbers would be read as a category; if "
+                             f"{'they mean' if len(shown) > 1 else 'it means'} no rating, give --missing "
+                             f"{','.join(shown)}; to keep {'them' if len(shown) > 1 else 'it'} as a category, list "
+                             f"every category with --categories")
+    decimal_read = False
     if numeric:
         text = df.loc[present, value]
-        if not text.str.contains(".", regex=False).any():
-            text = text.where(~text.str.match(_DECIMAL_COMMA), text.str.replace(",", ".", regex=False))
+        comma = text.str.match(_DECIMAL_COMMA)
+        if comma.any() and not text.str.contains(".", regex=False).any():
+            if not decimal_comma and text[comma].str.match(_THOUSANDS).all():
+                first = text[comma].index[0]
+                raise InputError(f"{path.name} › line {lines[first]}: '{text[first]}' may be a thousands separator "
+                                 f"({text[first].replace(',', '')}) or a decimal comma "
+                                 f"({text[first].replace(',', '.')}); write the numbers without thousands "
+                                 "separators, or give --decimal-comma if the comma is the decimal point")
+            text = text.where(~comma, text.str.replace(",", ".", regex=False))
+            decimal_read = True
         as_num = pd.to_numeric(text, errors="coerce")
+        numbers = pd.to_numeric(pd.Series(sorted(tokens), dtype=object), errors="coerce").dropna()
+        if len(numbers):  # --missing -99 also catches -99.0 and -99.00: numbers compare as numbers
+            as_token = as_num.isin(set(numbers))
+            present.loc[as_token[as_token].index] = False
+            as_num = as_num[~as_token]
         bad = df.loc[as_num[as_num.isna()].index, value]
         if len(bad) and as_num.notna().sum() == 0:
             shown = ", ".join(sorted(set(bad), key=str)[:5])
@@ -418,9 +536,11 @@ def read_ratings_csv(path, unit: str = "unit", coder: str = "coder", value: str 
             shape_categories = sorted({int(v) if float(v).is_integer() else float(v) for v in as_cat}, key=_sort_key)
     df.loc[~present, value] = None
     df.attrs["lines"] = lines  # each row's line in the file, for messages
+    df.attrs["decimal_comma"] = decimal_read
     df.attrs["coders_known"] = shape != "counts"
     if shape_categories is not None:
-        df.attrs["categories"] = [c for c in shape_categories if c not in tokens]
+        dropped = set(tokens) | (set(numbers) if numeric else set())
+        df.attrs["categories"] = [c for c in shape_categories if c not in dropped]
     return df
 
 

@@ -225,8 +225,14 @@ def _boot(values: dict | None, i: int | None = None) -> dict | None:
 
 
 def _code_tables(coded: _Coded, units: np.ndarray | None, coders: Sequence[int], code_ids: Sequence[str],
-                 points: tuple, boots: tuple | None, n_boot: int, seed: int) -> tuple[list[pd.DataFrame], pd.DataFrame]:
-    """Tidy tables per code and pooled over codes for one view of the codings."""
+                 points: tuple, boots: tuple | None, n_boot: int, seed: int, minimum: float | None = None
+                 ) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Tidy tables per code and pooled over codes for one view of the codings.
+
+    With ``minimum``, each code's alpha row carries ``q_below_minimum``: the
+    share of bootstrap resamples in which alpha falls below it, Hayes &
+    Krippendorff's (2007) q.
+    """
     X = coded.X[:len(code_ids)]
     X = X[:, units] if units is not None else X
     X = X[:, :, list(coders)] if list(coders) != list(range(X.shape[2])) else X
@@ -239,6 +245,13 @@ def _code_tables(coded: _Coded, units: np.ndarray | None, coders: Sequence[int],
         rated = r.X >= 0
         t.insert(0, "code_id", code_ids[k])
         t.insert(5, "prevalence", float((r.X == 1).sum() / rated.sum()) if rated.any() else np.nan)
+        if minimum is not None:
+            t["q_below_minimum"] = np.nan
+            sample = boots[0]["krippendorff_alpha"][:, k] if boots else np.empty(0)
+            sample = sample[np.isfinite(sample)]
+            row = t["coefficient"] == "krippendorff_alpha"
+            if len(sample) and len(sample) >= 0.5 * n_boot and np.isfinite(t.loc[row, "estimate"]).all():
+                t.loc[row, "q_below_minimum"] = float((sample < minimum).mean())
         per_code.append(t)
     K, N, R = X.shape
     pooled = Ratings(X.reshape(K * N, R), [0, 1], coders=coder_ids)  # items, not units: no unit ids
@@ -246,8 +259,8 @@ def _code_tables(coded: _Coded, units: np.ndarray | None, coders: Sequence[int],
 
 
 def _round_tables(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int, seed: int,
-                  distances: Sequence[str] = DISTANCES, pairs: bool = True, coded: _Coded | None = None
-                  ) -> dict[str, pd.DataFrame]:
+                  distances: Sequence[str] = DISTANCES, pairs: bool = True, coded: _Coded | None = None,
+                  minimum: float | None = None) -> dict[str, pd.DataFrame]:
     """One round's per-code, overall and pairwise tables, sharing the reshaping and the resamples.
 
     ``coded`` is the round already reshaped by :func:`_encode` with these ``code_ids`` (else it is done here).
@@ -267,7 +280,7 @@ def _round_tables(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int, s
     points, boots = _shared(N, n_boot, seed, jobs)
     boots = boots or [None, None]
     per_code, pooled = _code_tables(coded, None, everyone, code_ids, points[0][0],
-                                    boots[0][0] if boots[0] else None, n_boot, seed)
+                                    boots[0][0] if boots[0] else None, n_boot, seed, minimum)
     by_code_t = pd.concat(per_code, ignore_index=True) if per_code else pd.DataFrame()
     frames = []
     for i, distance in enumerate(distances):
@@ -326,18 +339,32 @@ def _by_round(codings: pd.DataFrame, part: str, **kw) -> pd.DataFrame:
                            for rnd, grp in codings.groupby("round", sort=True, observed=True)])
 
 
-def by_code(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0) -> pd.DataFrame:
+def by_code(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0,
+            minimum: float | None = None) -> pd.DataFrame:
     """Per round × code: every coefficient (present/absent), CIs, prevalence.
+
+    Parameters
+    ----------
+    minimum : float, optional
+        The reliability minimum set in advance: adds ``q_below_minimum``,
+        the bootstrap probability that alpha falls short of it (Hayes &
+        Krippendorff 2007, q), on each code's alpha row.
 
     Returns
     -------
     pandas.DataFrame
         ``round, code_id, coefficient, estimate, ci_low, ci_high,
         interpretation, prevalence, n_units, n_coders, n_ratings,
-        n_pairable_units, n_boot, seed, note``.
+        n_pairable_units, n_boot, seed, note`` (and ``q_below_minimum``).
+
+    References
+    ----------
+    Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a
+    standard reliability measure for coding data. *Communication Methods and
+    Measures*, 1(1), 77-89.
     """
     return _by_round(codings, "by_code", code_ids=code_ids, n_boot=n_boot, seed=seed, distances=(),
-                     pairs=False)
+                     pairs=False, minimum=minimum)
 
 
 def overall(codings: pd.DataFrame, code_ids: Sequence[str], n_boot: int = DEFAULT_BOOT, seed: int = 0,
@@ -466,6 +493,9 @@ def reliability_verdicts(by_code_table: pd.DataFrame, minimum: float = 0.667, ta
             verdict, reason = "reliable", f"lower bound {r.ci_low:.3f} >= target {target:.3f}"
         else:
             verdict, reason = "tentative", f"lower bound {r.ci_low:.3f} >= minimum {minimum:.3f}, below target {target:.3f}"
+        q = getattr(r, "q_below_minimum", np.nan)
+        if np.isfinite(q) and verdict != "undetermined":  # the same evidence read as a probability
+            reason += f"; q = P(alpha < {minimum:.3f}) = {q:.3f}"
         out.append((r.round, r.code_id, coefficient, r.estimate, r.ci_low, r.ci_high, verdict, reason))
     return pd.DataFrame(out, columns=cols)
 
@@ -497,6 +527,9 @@ def _run(paths, n_boot: int, seed: int) -> dict[str, pd.DataFrame]:
     for p in cbmod.available(paths):
         b = cbmod.load(p)
         books[b.full_version] = b
+    from .. import study
+
+    minimum = study.load(paths).minimum  # the reliability minimum set in advance: q per code is judged on it
     results: dict[str, list[pd.DataFrame]] = {"by_code": [], "pairwise": [], "overall": []}
     split = []
     for rnd, rows in codings.groupby("round", sort=True, observed=True).indices.items():
@@ -504,7 +537,7 @@ def _run(paths, n_boot: int, seed: int) -> dict[str, pd.DataFrame]:
         version = rounds.loc[rounds["round"] == rnd, "codebook_version"].iloc[0]
         ids = books[version].ids if version in books else list(dict.fromkeys(grp["code_id"]))
         coded = _encode(grp, ids)
-        for part, table in _round_tables(grp, ids, n_boot, seed, coded=coded).items():
+        for part, table in _round_tables(grp, ids, n_boot, seed, coded=coded, minimum=minimum).items():
             results[part].append(table.assign(round=rnd))
         split.append(_split_cells(coded, rows, rnd))
     out = {k: _ordered(k, v) for k, v in results.items()}
@@ -513,7 +546,8 @@ def _run(paths, n_boot: int, seed: int) -> dict[str, pd.DataFrame]:
                "overall": paths.agreement_overall, "disagreements": paths.disagreements}
     written = [files.write_csv(out[k], targets[k]) for k in targets]
     provenance.record(paths, "agreement", inputs=[paths.codings, paths.rounds], outputs=written,
-                      parameters={"n_boot": n_boot, "seed": seed, "ci": "95% percentile bootstrap over units"})
+                      parameters={"n_boot": n_boot, "seed": seed, "ci": "95% percentile bootstrap over units",
+                                  "minimum": minimum})
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,11 +43,16 @@ class Ratings:
 
 
 def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
+    """True for a missing rating: any scalar pandas counts as missing, or blank text.
+
+    ``None``, ``NaN`` (of any float type), ``pd.NA`` (nullable ``Int64``,
+    ``boolean`` and ``string`` columns) and ``NaT`` are missing, by
+    :func:`pandas.isna`; so is text that is empty once trimmed.  Sets of
+    codes (frozensets, the empty set included) are never missing.
+    """
+    if isinstance(value, str):
+        return value.strip() == ""
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _sort_key(value):
