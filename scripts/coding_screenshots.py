@@ -1,9 +1,11 @@
-"""Picture of a Coding sheet as LibreOffice Calc lays it out, for docs/coding.md.
+"""Pictures of the coders' workbooks as LibreOffice Calc lays them out, for docs/coding.md.
 
 Exports an ILLUSTRATIVE workbook from the bundled notes, marks the first
 rows as the bundled ILLUSTRATIVE round 1 does, prints the top of the Coding
 sheet (with grid lines and row/column headings, as on screen) to PDF through
-headless LibreOffice, and writes ``docs/img/coding-sheet-libreoffice.png``.
+headless LibreOffice, and writes ``docs/img/coding-sheet-libreoffice.png``;
+then does the same for the top of the adjudication workbook of the bundled
+ILLUSTRATIVE round 1 (``docs/img/adjudication-libreoffice.png``).
 
     .venv/bin/python scripts/coding_screenshots.py   # needs soffice and pdftoppm
 """
@@ -21,7 +23,7 @@ from openpyxl import load_workbook
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from compassion_study import ingest, sheets  # noqa: E402
+from compassion_study import consensus, ingest, sheets  # noqa: E402
 from compassion_study.paths import Paths  # noqa: E402
 
 ROWS = 12  # unit rows shown
@@ -54,23 +56,35 @@ def main() -> int:
         ws.print_area = f"A1:{sheets.column_letter(len(names) - 1)}{sheets.HEADER_ROW + ROWS}"
         ws.print_options.gridLines = ws.print_options.headings = True
         wb.save(path)
-        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp}/profile", "--convert-to",
-                        "pdf", "--outdir", str(tmp), str(path)], check=True, capture_output=True, timeout=180)
-        pdf = tmp / (path.stem + ".pdf")
-        pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-        count = int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")))
-        # the Coding sheet is the last sheet printed (Instructions and Codebook come first)
-        subprocess.run(["pdftoppm", "-r", "130", "-png", "-singlefile", "-f", str(count), "-l", str(count),
-                        str(pdf), str(tmp / "page")], check=True)
-        from PIL import Image, ImageChops
+        print(_picture(path, tmp, ROOT / "docs/img/coding-sheet-libreoffice.png"))
 
-        target = ROOT / "docs/img/coding-sheet-libreoffice.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        page = Image.open(tmp / "page.png").convert("RGB")
-        box = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()  # the printed part
-        page.crop((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8)).save(target, optimize=True)
-        print(target)
+        adjudication = consensus.export(paths, "round-1", out=tmp / "round-1_adjudication.xlsx", illustrative=True)
+        wb = load_workbook(adjudication)
+        ws = wb[consensus.SHEET]
+        ws.print_area = f"A1:{sheets.column_letter(ws.max_column - 1)}{ROWS}"
+        ws.print_options.gridLines = ws.print_options.headings = True
+        wb.save(adjudication)
+        print(_picture(adjudication, tmp, ROOT / "docs/img/adjudication-libreoffice.png"))
     return 0
+
+
+def _picture(path: Path, tmp: Path, target: Path) -> Path:
+    """Print ``path`` with headless LibreOffice and crop the last page (the sheet shown) to ``target``."""
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp}/profile", "--convert-to",
+                    "pdf", "--outdir", str(tmp), str(path)], check=True, capture_output=True, timeout=180)
+    pdf = tmp / (path.stem + ".pdf")
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    count = int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")))
+    # the sheet shown is the last one printed (Instructions and Codebook come first)
+    subprocess.run(["pdftoppm", "-r", "130", "-png", "-singlefile", "-f", str(count), "-l", str(count),
+                    str(pdf), str(tmp / "page")], check=True)
+    from PIL import Image, ImageChops
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page = Image.open(tmp / "page.png").convert("RGB")
+    box = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()  # the printed part
+    page.crop((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8)).save(target, optimize=True)
+    return target
 
 
 if __name__ == "__main__":
