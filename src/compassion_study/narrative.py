@@ -195,7 +195,7 @@ def summary(paths: Paths, top: int = 3) -> Paragraphs:
     named = [f"{labels.get(r.code_id, r.code_id)} ({share(int(r.units_with_code), int(r.units_in_group), 'units')}; "
              f"{verdict.get(r.code_id, 'not assessed')})" for r in overall.head(top).itertuples()]
     out.append(("Key findings",
-                f"{tag}the most frequent codes in the consensus coding were " + "; ".join(named) + ". "
+                f"{tag}{'the' if tag else 'The'} most frequent codes in the consensus coding were " + "; ".join(named) + ". "
                 + _compared_sentence(paths, freq, labels, verdict)
                 + "A finding on a code that is not shown reliable or undetermined is exploratory (shares with their "
                   "intervals: [[table:Units with the code]])."))
@@ -205,7 +205,7 @@ def summary(paths: Paths, top: int = 3) -> Paragraphs:
         masi = ov[(ov["round"] == rnd) & (ov["coefficient"] == "krippendorff_alpha_masi")].iloc[0]
         n = verdict_counts(verdicts)
         out.append(("Reliability",
-                    f"{tag}in {rnd}, Krippendorff's alpha for the set of codes per unit was {f3(masi['estimate'])} "
+                    f"{tag}{'in' if tag else 'In'} {rnd}, Krippendorff's alpha for the set of codes per unit was {f3(masi['estimate'])} "
                     f"[{f3(masi['ci_low'])}, {f3(masi['ci_high'])}] over {int(masi['n_units'])} units. Judged on the "
                     f"lower bound of each code's 95% interval against the study's minimum ({threshold(settings.minimum)}"
                     f") and target ({threshold(settings.target)}), {n['reliable']} of {len(verdicts)} codes were "
@@ -218,6 +218,9 @@ def summary(paths: Paths, top: int = 3) -> Paragraphs:
                        "finding above is a result about the workshop")
     if paths.consensus.is_file() and read_consensus(paths)["provisional"].astype(bool).any():
         caveats.append("the consensus is provisional (disputed cells follow the majority until adjudicated)")
+    from . import status
+
+    caveats.extend(f"coding is still out ({text})" for text in status.outstanding(paths))
     caveats.append(f"the findings describe {len(units)} comment units from {len(sessions)} session"
                    f"{'s' if len(sessions) != 1 else ''} and do not generalise beyond them")
     out.append(("Caveats", sentence("; ".join(caveats)) + ". See Limitations."))
