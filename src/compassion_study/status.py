@@ -67,7 +67,8 @@ def _coding_state(paths: Paths) -> str | None:
             text += f"; waiting for {', '.join(missing)}"
         if len(coded) < len(back):
             blank = [c for c in back if c not in coded]
-            text += f"; {', '.join(blank)}'s workbook{'s are' if len(blank) > 1 else ' is'} blank (no unit coded yet)"
+            text += (f"; the workbooks of {', '.join(blank)} are blank (no unit coded yet)" if len(blank) > 1 else
+                     f"; {blank[0]}'s workbook is blank (no unit coded yet)")
         if not missing and len(coded) == len(back) and len(back) < 2:
             text += "; a second coder is needed to measure agreement"
         reasons.append(text)
