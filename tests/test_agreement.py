@@ -767,6 +767,12 @@ def test_per_category_kappa_light_kappa_and_pairs(tmp_path, capsys):
     out = _run_json(capsys, _long_csv(tmp_path / "d.csv", DIAGNOSES.T.astype(float)))
     assert [round(c["kappa"], 3) for c in out["per_category"]] == [0.245, 0.245, 0.520, 0.471, 0.566]
     assert [c["category"] for c in out["per_category"]] == ["1", "2", "3", "4", "5"]  # nominal labels, as written
+    # Fleiss (1971) eq. 9-10: p_j = .144, .144, .167, .306, .239 of the 180 assignments; with complete data each
+    # kappa_j is (p_o - p_e) / (1 - p_e), p_e = p_j^2 + q_j^2 the chance agreement on "category j or not"
+    assert [round(c["share"], 3) for c in out["per_category"]] == [0.144, 0.144, 0.167, 0.306, 0.239]
+    for c in out["per_category"]:
+        assert c["p_e"] == pytest.approx(c["share"] ** 2 + (1 - c["share"]) ** 2, abs=1e-12)
+        assert (c["p_o"] - c["p_e"]) / (1 - c["p_e"]) == pytest.approx(c["kappa"], abs=1e-12)
     assert round(out["light_kappa"], 3) == 0.459 and len(out["pairwise"]) == 15
     first = out["pairwise"][0]
     assert first["n_units"] == 30 and (first["coder_a"], first["coder_b"]) == ("A", "B")

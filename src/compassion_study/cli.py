@@ -284,9 +284,10 @@ def cmd_agreement(args: argparse.Namespace, paths: Paths) -> int:
             extra["categories"] = list(categories)
         if len(per_category):
             extra["per_category"] = [
-                {"category": c if isinstance(c, (int, float)) else str(c), "share": sh, "kappa": _num(k),
-                 "ci": None if lo != lo else [lo, hi], "z": _num(z), "p_value": _num(p), "note": note or None}
-                for c, sh, k, lo, hi, z, p, note in per_category.itertuples(index=False)]
+                {"category": c if isinstance(c, (int, float)) else str(c), "share": sh, "p_o": _num(po),
+                 "p_e": _num(pe), "kappa": _num(k), "ci": None if lo != lo else [lo, hi], "z": _num(z),
+                 "p_value": _num(p), "note": note or None}
+                for c, sh, po, pe, k, lo, hi, z, p, note in per_category.itertuples(index=False)]
         if len(pairs):
             extra["pairwise"] = [{"coder_a": str(a), "coder_b": str(b), "n_units": n, "percent_agreement": _num(p),
                                   "cohen_kappa": _num(k)} for a, b, n, p, k in pairs.itertuples(index=False)]

@@ -165,12 +165,15 @@ def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95)
     data this is Fleiss' ``kappa_j = 1 - sum_i x_ij (m - x_ij) /
     (N m (m - 1) p_j q_j)``; with missing ratings Gwet's form of Fleiss'
     kappa on the binary ratings.  ``share`` is the category's share of all
-    ratings.
+    ratings, ``p_o`` the observed agreement on the binary rating (this
+    category or another) and ``p_e`` its chance agreement,
+    ``p_j^2 + (1 - p_j)^2``, so that with complete data
+    ``kappa = (p_o - p_e) / (1 - p_e)``.
 
     Returns
     -------
     pandas.DataFrame
-        ``category, share, kappa, ci_low, ci_high, z, p_value, note``; ``z``
+        ``category, share, p_o, p_e, kappa, ci_low, ci_high, z, p_value, note``; ``z``
         and ``p_value`` are Fleiss' test of kappa_j = 0 where every unit has
         the same number of ratings (:func:`fleiss_null_test`).
 
@@ -179,7 +182,7 @@ def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95)
     Fleiss, J. L. (1971). Measuring nominal scale agreement among many
     raters. *Psychological Bulletin*, 76(5), 378-382.
     """
-    cols = ["category", "share", "kappa", "ci_low", "ci_high", "z", "p_value", "note"]
+    cols = ["category", "share", "p_o", "p_e", "kappa", "ci_low", "ci_high", "z", "p_value", "note"]
     if r.multilabel or r.q < 2:
         return pd.DataFrame(columns=cols)
     rated = r.X >= 0
@@ -189,10 +192,12 @@ def category_table(r: Ratings, n_boot: int = 0, seed: int = 0, ci: float = 0.95)
     null = fleiss_null_test(r)
     rows = []
     for k, t in enumerate(tables):
-        row = t.set_index("coefficient").loc["fleiss_kappa"]
+        by = t.set_index("coefficient")
+        row = by.loc["fleiss_kappa"]
         z, p = null["categories"][k][1:] if null else (np.nan, np.nan)
-        rows.append((r.categories[k], float((r.X == k).sum() / max(rated.sum(), 1)), row["estimate"],
-                     row["ci_low"], row["ci_high"], z, p, row["note"]))
+        share = float((r.X == k).sum() / max(rated.sum(), 1))
+        rows.append((r.categories[k], share, float(by.loc["percent_agreement", "estimate"]),
+                     share ** 2 + (1 - share) ** 2, row["estimate"], row["ci_low"], row["ci_high"], z, p, row["note"]))
     return pd.DataFrame(rows, columns=cols)
 
 
