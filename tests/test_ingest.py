@@ -608,3 +608,20 @@ def test_prose_about_a_question_does_not_open_a_questions_block(tmp_path):
     assert units["section"].tolist() == ["", "", "questions"]
     assert units["prompt"].iloc[1] == "What gets in the way of compassionate leadership?"
     assert [w.split("›")[1].strip().split(":")[0] for w in ingest.unaccounted(log)] == ["line 6"]
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".txt", "Away day\n\nGroup 1\nWhat gets in the way?\n- Workload\n- Too many meetings with no clear purpose\n"
+             "- Rotas published late every month\n- Culture\n- Nobody asks how you are after a bad shift\n"
+             "- Managers only ever send emails to us\n\nGroup 2\nWhat gets in the way?\n- Parking costs too much\n"),
+    (".md", "Away day\n\nGroup 1\nWhat gets in the way?\n### Workload\n- Too many meetings with no clear purpose\n"
+            "- Rotas published late every month\n### Culture\n- Nobody asks how you are after a bad shift\n"
+            "- Managers only ever send emails to us\n\nGroup 2\nWhat gets in the way?\n- Parking costs too much\n"),
+])
+def test_a_theme_inside_a_breakout_group_keeps_the_group(tmp_path, suffix, text):
+    """Themes under a group named above the prompts (a bullet heading, or a Markdown heading) are read as themes,
+    and each unit keeps both its group and its theme: neither is lost."""
+    path = tmp_path / f"groups{suffix}"
+    path.write_text(text, encoding="utf-8")
+    units = ingest.read_notes([path])
+    assert units["theme"].tolist() == ["Group 1 › Workload"] * 2 + ["Group 1 › Culture"] * 2 + ["Group 2"]

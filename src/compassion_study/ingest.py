@@ -628,12 +628,14 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
 
     def flush() -> None:
         if block:
-            blocks.append((block[:], group))
+            blocks.append((block[:], group, outer))
             block.clear()
 
-    def emit(block: list, group: str, flat_themes: bool) -> None:
+    def emit(block: list, group: str, outer: str, flat_themes: bool) -> None:
+        # themes from the list's own shape only where no heading line gave one (a breakout group is not one)
         bullets = [b for b, _ in block]
-        flags = theme_flags(bullets, flat_themes) if block[0][1][0] == "prompt" and not group else [False] * len(bullets)
+        flags = theme_flags(bullets, flat_themes) if block[0][1][0] == "prompt" and group == outer \
+            else [False] * len(bullets)
         theme = group
         for (line, (_, p, s)), is_heading in zip(block, flags):
             out.roles[line.number] = ("theme" if is_heading else "unit", line.text)  # the line's own words
@@ -641,7 +643,7 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
                 out.roles[number] = ("continuation", more)
                 line = Line(line.number, f"{line.text} {more}", line.bullet, line.level)
             if is_heading:
-                theme = line.text
+                theme = f"{outer} › {line.text}" if outer else line.text  # the group's theme, not the group lost
                 continue
             out.units.append({"prompt": p, "section": s, "theme": theme, "text": line.text, "line": line.number})
 
@@ -703,7 +705,7 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
                 prompts_seen += 1
                 role = "prompt"
             else:  # a theme written as a heading, a bold line or a group's name ("Group 1:" is "Group 1")
-                group, role = _label(text), "theme"
+                group, role = (f"{outer} › {_label(text)}" if outer else _label(text)), "theme"
         elif mode == "questions" and _words(text) <= SECTION_MAX_WORDS and not text.endswith(_CLOSING_PUNCT):
             prompt, section, group, mode = text, "", outer, "prompt"  # "Actions" after the questions
             prompts_seen += 1
@@ -723,10 +725,10 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
     flush()
     # a document that shows its themes by nesting (a heading with items indented under it) does so throughout:
     # its flat lists are comments, however short some of them are
-    themed = [blk for blk, g in blocks if blk[0][1][0] == "prompt" and not g]
+    themed = [blk for blk, g, o in blocks if blk[0][1][0] == "prompt" and g == o]
     by_nesting = any(len({b.level for b, _ in blk}) > 1 and any(theme_flags([b for b, _ in blk])) for blk in themed)
-    for blk, g in blocks:
-        emit(blk, g, not by_nesting)
+    for blk, g, o in blocks:
+        emit(blk, g, o, not by_nesting)
 
     out.session = session
     if not prompts_seen:
