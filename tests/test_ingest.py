@@ -557,6 +557,26 @@ def test_a_docx_table_header_row_is_labels_not_comments(tmp_path, marked):
     assert len(ingest.unaccounted(log)) == 2  # each label is warned, with its file and line
 
 
+def test_a_short_first_table_row_that_is_data_stays_data(tmp_path):
+    """``Workload | Too many meetings`` is short, but neither bold nor worded as column labels: a theme and a
+    comment, not a header."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Ward 3 away day")
+    document.add_paragraph("What gets in the way of kindness at work?")
+    rows = [["Workload", "Too many meetings"], ["", "Rotas are published late every single month"]]
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in zip(table.rows, rows):
+        for cell, value in zip(row.cells, cells):
+            cell.text = value
+    path = tmp_path / "data-first.docx"
+    document.save(path)
+    units, log = ingest.read_notes_logged([path])
+    assert set(log.loc[log["text"].isin(rows[0]), "role"]) <= {"unit", "theme"}  # read by the list rules
+    assert rows[0][1] in units["text"].tolist() and not ingest.unaccounted(log)
+
+
 def test_tracked_moves_and_deletions_in_docx_are_read_once_where_the_text_now_stands(tmp_path):
     """Word keeps a tracked move's text at both places (``w:moveFrom`` with ordinary ``w:t`` runs, and
     ``w:moveTo``): only the destination is the document's text now, as Word shows it with changes accepted."""

@@ -311,10 +311,19 @@ def _body_paragraphs(body) -> Iterable[tuple[object, bool, bool]]:
             yield p, _W + "tc" in tags, row is not None and _header_row(row)
 
 
+#: First words of the column labels of tables of notes (``Theme | Comments``, ``Prompt | What people said``).
+_COLUMN_WORDS = frozenset({"theme", "themes", "comment", "comments", "topic", "topics", "issue", "issues", "note",
+                           "notes", "feedback", "response", "responses", "question", "questions", "prompt",
+                           "prompts", "action", "actions", "owner", "who", "what", "category", "categories", "area",
+                           "areas", "point", "points", "discussion", "summary", "group", "table", "details",
+                           "barriers", "enablers", "positives", "negatives", "ideas", "key", "item", "items", "no",
+                           "no.", "#", "section", "heading", "headings"})
+
+
 def _header_row(row) -> bool:
     """Whether a table row is a header: marked "repeat as header row", or the first of several rows with
-    every cell a short label (``Theme | Comments``).  Its cells name columns; read as list items they would
-    become comments or themes."""
+    every cell a short label in bold or worded as a column label (``Theme | Comments``).  Its cells name
+    columns; read as list items they would become comments or themes."""
     table = row.getparent()
     rows = [r for r in table if r.tag == _W + "tr"]
     if len(rows) < 2 or row is not rows[0]:
@@ -322,7 +331,13 @@ def _header_row(row) -> bool:
     if row.find(f"{_W}trPr/{_W}tblHeader") is not None:
         return True
     cells = ["".join(t.text or "" for t in tc.iter(_W + "t")).strip() for tc in row.iter(_W + "tc")]
-    return all(c and _words(c) <= 3 and not c.endswith(_CLOSING_PUNCT) for c in cells)
+    if not all(c and _words(c) <= 3 and not c.endswith(_CLOSING_PUNCT) for c in cells):
+        return False
+    # short cells alone could be a first theme and a short comment ("Workload | Too many meetings"): a header
+    # is also set in bold, or names its columns with the words tables of notes use
+    runs = [r for r in row.iter(_W + "r") if "".join(t.text or "" for t in r.iter(_W + "t")).strip()]
+    bold = bool(runs) and all(r.find(f"{_W}rPr/{_W}b") is not None for r in runs)
+    return bold or all(c.split()[0].lower().strip(":") in _COLUMN_WORDS for c in cells)
 
 
 def _paragraph_text(p) -> str:
