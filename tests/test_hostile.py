@@ -442,3 +442,18 @@ def test_run_removes_what_a_killed_write_left(project, capsys):
     left.write_text("half a file")
     assert main(["--root", str(project.root), "run", "--bootstrap", "10"]) == 0, capsys.readouterr().err
     assert not left.exists()
+
+
+def test_temporary_folders_a_killed_run_left_are_swept(tmp_path, monkeypatch):
+    """A kernel's socket folder or a Chromium profile outlives a killed run; the next run removes those over a
+    day old (none can still be in use) and leaves fresh ones, which may belong to a run in progress."""
+    monkeypatch.setattr(report.tempfile, "gettempdir", lambda: str(tmp_path))
+    old, fresh, other = tmp_path / "cs-chromium-old", tmp_path / "cs-kernel-fresh", tmp_path / "unrelated-old"
+    for folder in (old, fresh, other):
+        (folder / "inner").mkdir(parents=True)
+        (folder / "inner" / "f").write_bytes(b"x" * 100)
+    long_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    assert report.sweep_temporary() == [old]
+    assert not old.exists() and fresh.is_dir() and other.is_dir()

@@ -456,6 +456,7 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
 
     for folder in (paths.processed, paths.reports, paths.exports):
         files.remove_leftovers(folder)  # unfinished writes of a stopped run (we hold the study's lock)
+    report.sweep_temporary()  # kernel and browser folders a killed run left in the temporary folder
     stale = provenance.check(paths)
     if stale:
         say(f"warning: {len(stale)} output(s) do not match data/processed/manifest.json (an earlier run was stopped, "

@@ -102,6 +102,33 @@ def notebook_parameters(source: Path) -> list[str]:
     return names
 
 
+#: Temporary folders of notebook kernels and Chromium profiles, removed when they finish; a killed run leaves them.
+TEMP_PREFIXES = ("cs-kernel-", "cs-chromium-")
+
+
+def sweep_temporary(max_age: float = 24 * 3600) -> list[Path]:
+    """Remove this user's :data:`TEMP_PREFIXES` folders in the temporary folder older than ``max_age`` seconds.
+
+    Nothing that old can be in use (Chromium has a hard timeout, a kernel
+    lives as long as one report), so the folders a killed run left do not
+    pile up (a Chromium profile is a few MB).  Returns what was removed.
+    """
+    import shutil
+    import time
+
+    now, removed = time.time(), []
+    root = Path(tempfile.gettempdir())
+    for folder in sorted(p for prefix in TEMP_PREFIXES for p in root.glob(f"{prefix}*")):
+        try:
+            info = folder.lstat()
+        except OSError:
+            continue
+        if folder.is_dir() and not folder.is_symlink() and info.st_uid == os.getuid() and now - info.st_mtime > max_age:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def check_parameters(paths: Paths, names: Sequence[str], parameters: Mapping[str, Any] | None) -> None:
     """Refuse parameters that no notebook in ``names`` declares (a typo would otherwise be ignored)."""
     if not parameters:
