@@ -645,3 +645,36 @@ def test_a_theme_inside_a_breakout_group_keeps_the_group(tmp_path, suffix, text)
     path.write_text(text, encoding="utf-8")
     units = ingest.read_notes([path])
     assert units["theme"].tolist() == ["Group 1 › Workload"] * 2 + ["Group 1 › Culture"] * 2 + ["Group 2"]
+
+
+def test_only_a_resources_heading_starts_the_resources(tmp_path):
+    """A theme or a comment that merely starts with "Links" or "Reading" does not turn what follows into resources
+    (which are not units): only a line made of resources words does; a resources line without a link is warned."""
+    path = tmp_path / "flipchart.txt"
+    path.write_text("Ward 9 flipchart\n\nWhat gets in the way?\n\nLINKS WITH COMMUNITY TEAMS\n"
+                    "- Discharge delays because social care is not contactable\n"
+                    "- Nobody knows who the district nurse is for our patients\n\n"
+                    "Reading the staff survey results together as a team helped.\n\n"
+                    "What would help?\n- A thank-you board in the staff room\n\nUseful links and reading:\n"
+                    "- https://example.org/wellbeing\n- Ask Sam for the slides\n- Car parking is too dear\n",
+                    encoding="utf-8")
+    units, log = ingest.read_notes_logged([path])
+    assert units["text"].tolist() == ["Discharge delays because social care is not contactable",
+                                      "Nobody knows who the district nurse is for our patients",
+                                      "A thank-you board in the staff room"]
+    warned = " ".join(ingest.unaccounted(log))
+    assert "line 9: not a comment or a heading" in warned  # the prose line, not silently a resources heading
+    assert "line 17: under a resources heading but not a link" in warned  # a comment after the resources
+    assert "line 15" not in warned and "line 16" not in warned  # a link, and a resource named without one
+
+
+def test_roman_numeral_items_are_items_of_their_own_kind(tmp_path):
+    """``i. ii. iii.`` under lettered or numbered items: each is one comment, one level deeper."""
+    path = tmp_path / "roman.md"
+    path.write_text("Maternity workshop\n\nWhat would help?\n\n1. Better rota planning\n   i. Six weeks' notice of "
+                    "shifts\n   ii. Self-rostering pilot on the birth centre\n   iii. Ask staff before moving them\n"
+                    "2. Support after difficult births\n   i. Hot debriefs led by a PMA\n", encoding="utf-8")
+    units = ingest.read_notes([path])
+    assert units["text"].tolist() == ["Six weeks' notice of shifts", "Self-rostering pilot on the birth centre",
+                                      "Ask staff before moving them", "Hot debriefs led by a PMA"]
+    assert units["theme"].tolist() == ["Better rota planning"] * 3 + ["Support after difficult births"]

@@ -87,7 +87,7 @@ MAX_BYTES = 50 * 1024 * 1024
 _GLYPHS = "\u00b7\u2022\u25aa\u25ab\u25e6\u2023\u2219\u25cf\u25cb\u25a0\u25a1\u27a2\u2043\uf0b7\uf0a7\uf076\uf0d8\uf0fc"
 # Word's HTML lists pasted from Outlook put a no-break space after the marker ("o\u00a0", "·\u00a0").
 _BULLET = re.compile(rf"^[ \t]*(?:[{_GLYPHS}][ \t\u00a0]*|[-*+o\u2013\u2014][ \t\u00a0]+|\(?\d{{1,3}}[.)][ \t\u00a0]+"
-                     rf"|\(?[a-z][.)][ \t\u00a0]+)")
+                     rf"|\(?(?:[a-z]|[ivx]{{2,4}})[.)][ \t\u00a0]+)")  # a., b. …; i., ii., iii. …
 #: A breakout group named by number ("Group 2", "Breakout room 3", "Table 1:"): a theme, not a section.
 _GROUP_LINE = re.compile(r"^(group|breakout(\s+room)?|room|table)\s*\d{1,3}\b", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
@@ -110,7 +110,24 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _SECTION_PREFIX = re.compile(r"^key\s+themes?\s*[\u2013\u2014:-]\s*", re.IGNORECASE)
 _QUESTIONS = re.compile(r"\bquestions?\b", re.IGNORECASE)
 _QUESTIONS_PLURAL = re.compile(r"\bquestions\b|\bq\s?&\s?a\b", re.IGNORECASE)
-_RESOURCES = re.compile(r"^(further\s+|useful\s+|additional\s+)?(resources?|reading|links?|references?)\b", re.IGNORECASE)
+#: A resources heading is made of these words only (``Further resources``, ``Useful links and reading:``): a line
+#: that merely starts with one ("Links with community teams", "Reading the survey together") is not.
+_RESOURCE_WORDS = frozenset({"resources", "resource", "reading", "links", "link", "references", "reference",
+                             "materials", "further", "useful", "additional", "suggested", "recommended", "and", "&"})
+_RESOURCE_CORE = frozenset({"resources", "resource", "reading", "links", "link", "references", "reference",
+                            "materials"})
+
+
+#: What a line under a resources heading names when it is a resource without a link.
+_RESOURCE_NAMES = re.compile(r"\b(slides?|intranet|website|web ?site|site|video|videos|recording|handouts?|links?|"
+                             r"documents?|leaflets?|e-?mail(ed)?|books?|articles?|podcasts?|courses?|training|pages?|"
+                             r"channel|playlist|pdf|resources?|reading|references?|materials?|toolkit|guide|report)\b",
+                             re.IGNORECASE)
+
+
+def _resources_heading(text: str) -> bool:
+    words = text.lower().rstrip(":").split()
+    return 0 < len(words) <= 6 and set(words) <= _RESOURCE_WORDS and bool(_RESOURCE_CORE & set(words))
 _CLOSING_PUNCT = tuple(".?!:;,")
 
 
@@ -211,7 +228,10 @@ def _text_lines(path: Path, markdown: bool) -> list[Line]:
             body = _MD_EMPHASIS.sub(r"\2", body.strip())
         marker = ""
         if bullet:
-            marker = re.sub(r"\d+", "1", re.sub(r"^\(?[a-z]([.)])$", r"a\1", raw[:m.end()].strip(" \t\u00a0")))
+            # one marker per kind of list: numbers, letters, roman numerals (i. ii. iii.), glyphs
+            mark = raw[:m.end()].strip(" \t\u00a0")
+            marker = re.sub(r"\d+", "1", re.sub(r"^\(?[ivx]{1,4}([.)])$", r"i\1", mark) if re.fullmatch(
+                r"\(?[ivx]{1,4}[.)]", mark) else re.sub(r"^\(?[a-z]([.)])$", r"a\1", mark))
             if raw[:1] not in " \t" and "\t" in raw[:m.end()]:
                 marker += "\t"  # Word's list pasted as text: marker, tab, text, with the indentation gone
         lines.append(Line(number, clean(body), bullet, level=indent // 2 if bullet else 0, heading=heading,
@@ -692,8 +712,8 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
         role = "skipped"
         if not session and not prompts_seen and not text.endswith("?") and not line.prompt:
             session, role = text, "title"
-        elif _RESOURCES.match(text) or _URL.search(text):
-            mode = "skip" if _RESOURCES.match(text) else mode
+        elif _resources_heading(text) or _URL.search(text):
+            mode = "skip" if _resources_heading(text) else mode
             out.skipped.append(line.number)
             role = "resources"
         elif _GROUP_LINE.match(text) and not _label(text).endswith(_CLOSING_PUNCT) and _words(text) <= SECTION_MAX_WORDS \
@@ -995,7 +1015,10 @@ def unplaced(log: pd.DataFrame) -> pd.DataFrame:
             open_ = []
     for _, r in open_:
         empty[r] = True
-    return notes.iloc[[row for row, (role, e) in enumerate(zip(roles, empty)) if e or role == "skipped"]]
+    # a resources line links to or names a resource; other text there may be comments filed as resources
+    unlinked = [role == "resources" and not _URL.search(t) and not _resources_heading(t)
+                and not _RESOURCE_NAMES.search(t) for role, t in zip(roles, notes["text"].tolist())]
+    return notes.iloc[[row for row, (role, e, u) in enumerate(zip(roles, empty, unlinked)) if e or u or role == "skipped"]]
 
 
 def unaccounted(log: pd.DataFrame) -> list[str]:
@@ -1008,7 +1031,9 @@ def unaccounted(log: pd.DataFrame) -> list[str]:
     """
     out = []
     for r in unplaced(log).itertuples():
-        what = "not a comment or a heading" if r.role == "skipped" else f"a {r.role} with no comment under it"
+        what = ("not a comment or a heading" if r.role == "skipped" else
+                "under a resources heading but not a link" if r.role == "resources" else
+                f"a {r.role} with no comment under it")
         out.append(f"{where(r.source, f'line {r.line}')}: {what}, so not in any unit: "
                    f"“{r.text[:60]}{'…' if len(r.text) > 60 else ''}”")
     skipped = log[(log["role"] == "skipped") & (log["column"] != "")]
