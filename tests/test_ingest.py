@@ -678,3 +678,15 @@ def test_roman_numeral_items_are_items_of_their_own_kind(tmp_path):
     assert units["text"].tolist() == ["Six weeks' notice of shifts", "Self-rostering pilot on the birth centre",
                                       "Ask staff before moving them", "Hot debriefs led by a PMA"]
     assert units["theme"].tolist() == ["Better rota planning"] * 3 + ["Support after difficult births"]
+
+
+def test_one_short_comment_over_one_longer_is_two_comments(tmp_path):
+    """A two-item list whose first item is short is as likely two comments as a theme and its comment: both
+    stay comments (a themed list shows its shape with more than one item under a theme)."""
+    path = tmp_path / "reply.txt"
+    path.write_text("Ward 4 notes\n\nWhat would help?\n- Protected time for supervision\n"
+                    "- A rest room that is not also the store room for broken equipment\n", encoding="utf-8")
+    units = ingest.read_notes([path])
+    assert units["text"].tolist() == ["Protected time for supervision",
+                                      "A rest room that is not also the store room for broken equipment"]
+    assert units["theme"].tolist() == ["", ""]

@@ -536,6 +536,8 @@ def _consistent(bullets: Sequence[Line], flags: Sequence[bool]) -> bool:
     ends = starts[1:] + [len(bullets)]
     if sum(e - s > 2 for s, e in zip(starts, ends)) >= 2:
         return True
+    if len(starts) == 1 and ends[0] - starts[0] <= 2:
+        return False  # one short line over one longer one: two comments as likely as a theme and its comment
     return all(not _title_shaped(bullets[s + 1].text) for s in starts)
 
 
