@@ -37,7 +37,7 @@ def _returned(paths, round_: str, coders: list[str], **kw) -> list[Path]:
     return out
 
 
-def test_importing_one_file_keeps_the_other_coders(ready):
+def test_importing_one_file_keeps_the_other_coders(ready, capsys):
     alice, bob = _returned(ready, "round-2", ["alice", "bob"])
     sheets.import_codings(paths=ready)
     before = sheets.read_codings(ready)
@@ -46,10 +46,14 @@ def test_importing_one_file_keeps_the_other_coders(ready):
     assert set(after["coder"]) == {"alice", "bob"}
     pd.testing.assert_frame_equal(before, after)
     assert list(sheets.read_rounds(ready)["coder"]) == ["alice", "bob"]
-    # the whole folder is the truth: a file taken out of it is gone after a plain import
+    # the whole folder is the truth: a file taken out of it is gone after a plain import, and the import says so
+    from compassion_study.cli import main
+
     alice.unlink()
-    sheets.import_codings(paths=ready)
+    capsys.readouterr()
+    assert main(["--root", str(ready.root), "import"]) == 0
     assert set(sheets.read_codings(ready)["coder"]) == {"bob"}
+    assert "round-2/alice: imported before, but no file of theirs was read now" in capsys.readouterr().err
 
 
 def test_one_file_import_keeps_the_kept_coders_files_in_the_manifest(ready):
@@ -743,3 +747,53 @@ def test_two_processes_write_and_read_exactly_what_one_does(ready, monkeypatch, 
     codings = sheets.import_codings(one[:-1], round_="round-1", paths=ready)
     assert [ready.codings.read_bytes(), ready.rounds.read_bytes(), (ready.processed / "memos.csv").read_bytes()] == first
     assert codings.attrs["warnings"] == warned and "carol" in warned[0]  # reported from the workers too
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_cell_comment_is_refused_by_cell_not_dropped(ready, soffice, tmp_path, fmt):
+    """A coder's or adjudicator's note written as a cell comment (Insert › Comment) is no cell's value: the import
+    refused to see it and dropped it without a word. Now it names the cell and asks for the text in the memo
+    (coding) or note (adjudication) column; LibreOffice's .ods keeps comments as annotations."""
+    import subprocess
+
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+
+    workbook = sheets.export(ready, "round-1", ["alice"])[0]
+    header = _names(workbook)
+    code = sheets.column_letter(len(sheets.FIXED))
+    first = sheets.HEADER_ROW + 1
+    wb = load_workbook(workbook)
+    wb["Coding"][f"{code}{first}"] = 1
+    wb["Coding"][f"{code}{first + 1}"].comment = Comment("unsure whether this applies - ask the lead", "alice")
+    saved = tmp_path / "round-1_alice.xlsx"
+    wb.save(saved)
+    if fmt == "ods":
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                        "ods", "--outdir", str(tmp_path / "ods"), str(saved)], check=True, capture_output=True,
+                       timeout=180)
+        saved = tmp_path / "ods" / "round-1_alice.ods"
+    with pytest.raises(InputError) as exc:
+        sheets.import_codings([saved], round_="round-1", paths=ready)
+    assert (f"{saved.name} › Coding › {code}{first + 1}: has a cell comment (“unsure whether this applies - ask the "
+            "lead”), which the import does not read; put its text in the memo column") in str(exc.value)
+    assert header  # the workbook was the exported one
+
+
+def test_a_cell_comment_in_an_adjudication_is_refused_by_cell(project, tmp_path):
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+
+    from compassion_study import consensus
+
+    ingest.ingest(paths=project)
+    sheets.import_codings(paths=project)
+    book = consensus.export(project, "round-1")
+    wb = load_workbook(book)
+    wb[consensus.SHEET]["G4"].comment = Comment("applies: the speaker names the team", "lead")
+    returned = tmp_path / "round-1_adjudication.xlsx"
+    wb.save(returned)
+    with pytest.raises(InputError) as exc:
+        consensus.run(project, [returned])
+    assert ("round-1_adjudication.xlsx › Adjudication › G4: has a cell comment (“applies: the speaker names the "
+            "team”), which the import does not read; put its text in the note or summary column") in str(exc.value)

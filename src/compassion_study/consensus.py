@@ -46,6 +46,9 @@ COLUMNS = ["unit_id", "code_id", "applied", "basis", "round", "provisional", "de
 SHEET = "Adjudication"
 FIXED = ("unit_id", "code_id", "code", "comment")
 DECISION, NOTE = "decision", "note"
+#: A decision cell's marks: as a coder's, except that empty means "not decided yet", not "not applied".
+DECISION_HELP = (f"{', '.join(sheets.APPLIED_MARKS)} for applied; {', '.join(sheets.NOT_APPLIED_MARKS)} for not "
+                 "applied; leave it empty while undecided")
 _NAME_SUFFIX = "_adjudication"
 
 
@@ -209,7 +212,7 @@ def export(paths: Paths | None = None, round_: str = "round-1", out: str | Path 
     if len(pairs):
         ws.data_validation(2, dec_col, last, dec_col, {
             "validate": "list", "source": list(sheets.MARK_CHOICES), "ignore_blank": True, "error_type": "stop",
-            "error_title": "Decision", "error_message": f"1 = the code applies, 0 = it does not ({sheets.MARKS_HELP})."})
+            "error_title": "Decision", "error_message": f"1 = the code applies, 0 = it does not ({DECISION_HELP})."})
     ws.freeze_panes(2, 4)  # id, code and comment stay in view beside the marks and the decision
     workbooks.print_setup(ws, landscape=True, title_rows=(0, 1))
     ws.autofilter(1, 0, max(last, 1), len(header) - 1)
@@ -326,7 +329,7 @@ def read_adjudication(path: Path, codings: pd.DataFrame, texts: dict[str, str], 
         text = spreadsheets.as_text(raw).strip()
         if mark is None:
             what = f"a formula ({str(raw)[:40]})" if isinstance(raw, spreadsheets.Formula) else f"'{text}'"
-            problems.append(f"{at(r, col[DECISION])}: decision {what} is not a documented mark ({sheets.MARKS_HELP})")
+            problems.append(f"{at(r, col[DECISION])}: decision {what} is not a documented mark ({DECISION_HELP})")
             continue
         if text or note:  # a row without a decision stays provisional, and keeps its note
             rows.append((rnd, uid, cid, int(mark) if text else None, note))

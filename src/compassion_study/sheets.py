@@ -787,6 +787,7 @@ class Tab:
     instructions_coder: str | None = None
     colours: list[list[str | None]] | None = None  # each cell's fill (RRGGBB), where the format keeps fills
     plain: bool = False  # every cell is text (a CSV): no formula cells
+    comments: list[tuple[int, int, str]] = field(default_factory=list)  # cell comments (notes): (row, col, text)
 
 
 @dataclass
@@ -826,11 +827,12 @@ class Result:
 def _read_workbook(path: Path, kind: str) -> list[Tab]:
     """The Coding tabs of an .xlsx or .ods, with the hidden Assignment and the Instructions' coder."""
     colours: dict = {}
+    comments: dict = {}
     wanted = lambda name: name.startswith("Coding") or name in ("Assignment", "Instructions")  # noqa: E731
     if kind == "xlsx":
-        sheets = xlsx_sheets(path, path.name, wanted, colours)
+        sheets = xlsx_sheets(path, path.name, wanted, colours, comments)
     else:
-        sheets = {n: g for n, g in read_ods(path, path.name, colours).items() if wanted(n)}
+        sheets = {n: g for n, g in read_ods(path, path.name, colours, comments).items() if wanted(n)}
     assigned: dict[str, list[str]] = {}
     for row in sheets.get("Assignment", [])[1:]:
         if row and row[0] is not None and len(row) > 1:
@@ -844,7 +846,8 @@ def _read_workbook(path: Path, kind: str) -> list[Tab]:
         if name.startswith("Coding"):
             coder = name[len("Coding "):] if name.startswith("Coding ") else (instr_coder or "")
             tabs.append(Tab(path, name, grid, assigned.get(coder) if assigned else None,
-                            instr_coder if name == "Coding" else None, colours.get(name)))
+                            instr_coder if name == "Coding" else None, colours.get(name),
+                            comments=comments.get(name, [])))
     return tabs
 
 
@@ -1002,6 +1005,8 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     problems = result.problems
     at = lambda r, c: where(label, sheet, cell(r, c))  # noqa: E731
     grid = tab.grid
+    # the header's comments are the codes' definitions, written by the export; below it a comment is the coder's
+    problems.extend(f"{at(r, c)}: {comment_problem(text, 'memo')}" for r, c, text in tab.comments if r >= HEADER_ROW)
     if len(grid) < HEADER_ROW:
         problems.append(f"{where(label, sheet)}: sheet is empty or truncated (no header row)")
         return
@@ -1851,6 +1856,14 @@ def _import(inputs, round_: str | None, paths: Paths, coders: list[str] | None, 
                                                       f"{n_files} file(s); nothing was written:")
         rounds, memos = _frames(result, paths, units)
         imported = set(zip(rounds["round"], rounds["coder"])) if inputs else None
+        if imported is None and paths.rounds.is_file():  # the folder replaces everything: say who drops out
+            before = files.read_csv(paths.rounds, text=("round", "coder"))
+            now = set(zip(rounds["round"], rounds["coder"]))
+            result.warnings.extend(
+                f"{rnd}/{coder}: imported before, but no file of theirs was read now (removed from "
+                f"{paths.relative(paths.coding)}/, or skipped as said above), so their codings and memos are no "
+                "longer in the study's tables; put the file back and import again to keep them"
+                for rnd, coder in sorted(set(zip(before["round"], before["coder"])) - now))
         rounds = _merge(paths.rounds, rounds, imported, ROUNDS_COLUMNS)
         memos = _merge(paths.processed / "memos.csv", memos, imported, MEMOS_COLUMNS)
         mixed = rounds.groupby("round")["codebook_version"].nunique()
@@ -2052,6 +2065,13 @@ def read_rounds(paths: Paths) -> pd.DataFrame:
     return files.read_csv(paths.rounds, text=("round", "coder", "source", "sheet", "sha256", "codebook_version"))
 
 
+def comment_problem(text: str, column: str) -> str:
+    """What to say of a cell comment (a note attached to a cell): the import reads cells, never comments."""
+    shown = text if len(text) <= 50 else text[:50] + "…"
+    return (f"has a cell comment (“{shown}”), which the import does not read; put its text in the {column} column, "
+            "delete the comment, and save again")
+
+
 def read_grid(path: Path, sheet: str) -> tuple[list[list[object]], list[list[str | None]] | None] | None:
     """One named sheet of a returned .xlsx/.ods (or a CSV of it) as a grid, with its cell fills (None for CSV).
 
@@ -2067,12 +2087,18 @@ def read_grid(path: Path, sheet: str) -> tuple[list[list[object]], list[list[str
         raise InputError(f"{path.name}: {why}")
     try:
         shades: dict = {}
+        notes: dict = {}
         if (office_kind(path) or suffix[1:]) == "xlsx":
-            grids = xlsx_sheets(path, path.name, lambda name: name == sheet, shades)
+            grids = xlsx_sheets(path, path.name, lambda name: name == sheet, shades, notes)
         else:
-            grids = read_ods(path, path.name, shades)
-        return (grids[sheet], shades[sheet]) if sheet in grids else None
+            grids = read_ods(path, path.name, shades, notes)
     except InputError:
         raise
     except Exception as exc:
         raise InputError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from None
+    if sheet not in grids:
+        return None
+    if notes.get(sheet):  # a note or a decision's reason written as a cell comment would be lost
+        raise InputError([f"{where(path.name, sheet, cell(r, c))}: {comment_problem(text, 'note or summary')}"
+                          for r, c, text in notes[sheet]])
+    return grids[sheet], shades[sheet]

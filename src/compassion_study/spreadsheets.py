@@ -152,8 +152,8 @@ def _fills(z, label: str) -> list[str | None]:
     return out
 
 
-def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict | None = None
-                ) -> dict[str, list[list[object]]]:
+def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict | None = None,
+                comments: dict | None = None) -> dict[str, list[list[object]]]:
     """The sheets of an .xlsx that ``wanted(name)`` accepts, each as a grid of values, streamed.
 
     Cells are what the person typed: a formula is a :class:`Formula`
@@ -164,7 +164,10 @@ def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict 
     nothing); rows are placed by their numbers, and reading stops with an
     error past :data:`MAX_ROWS` rows or :data:`MAX_CELLS` cells (a gap in the
     row numbers counts as the empty rows it stands for).  Given a dict,
-    ``colours`` receives for each sheet the rows of cell fills (``RRGGBB``).
+    ``colours`` receives for each sheet the rows of cell fills (``RRGGBB``),
+    and ``comments`` each sheet's cell comments (notes) as
+    ``(row, column, text)``, 0-based: they are no cell's value, and a caller
+    that reads only values would drop them without a word.
     """
     import posixpath
     import zipfile
@@ -191,7 +194,37 @@ def xlsx_sheets(path: Path, label: str, wanted=lambda name: True, colours: dict 
             out[name] = _xlsx_sheet(z, part, label, shared, fills, shades if colours is not None else None)
             if colours is not None:
                 colours[name] = shades
+            if comments is not None:
+                comments[name] = _xlsx_comments(z, part, label)
         return out
+
+
+def _xlsx_comments(z, part: str, label: str) -> list[tuple[int, int, str]]:
+    """The cell comments of one worksheet part: its ``comments`` relationship's ``<comment ref=…>`` texts."""
+    import posixpath
+
+    folder, name = posixpath.split(part)
+    rels_part = posixpath.join(folder, "_rels", name + ".rels")
+    if rels_part not in z.namelist():
+        return []
+    out = []
+    for rel in _xml_tree(z, rels_part, label).iterfind(f"{{{_PKG_REL}}}Relationship"):
+        if not rel.get("Type", "").endswith("/comments"):
+            continue
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        if target not in z.namelist():
+            continue
+        for comment in _xml_tree(z, target, label).iter(f"{{{_MAIN}}}comment"):
+            m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d{1,7})", comment.get("ref", ""))
+            if not m:
+                continue
+            col = 0
+            for ch in m.group(1):
+                col = col * 26 + ord(ch) - 64
+            text = "".join(t.text or "" for t in comment.iter(f"{{{_MAIN}}}t"))
+            out.append((int(m.group(2)) - 1, col - 1, unescape(text).strip()))
+    return sorted(out)
 
 
 def _xlsx_sheet(z, part: str, label: str, shared: list[str], fills: list, shades: list | None) -> list[list[object]]:
@@ -448,7 +481,8 @@ def ods_cells(content, label: str = "content.xml") -> int:
     return worst
 
 
-def read_ods(path: Path, label: str, colours: dict | None = None) -> dict[str, list[list[object]]]:
+def read_ods(path: Path, label: str, colours: dict | None = None, comments: dict | None = None
+             ) -> dict[str, list[list[object]]]:
     """Every sheet of an .ods file as a grid of values, formula cells as :class:`Formula`.
 
     Refused first if it would expand past :data:`MAX_CELLS` (see
@@ -460,7 +494,9 @@ def read_ods(path: Path, label: str, colours: dict | None = None) -> dict[str, l
     spaces and tabs restored).  No text is read as a missing value: ``NA``
     stays ``NA``.  Empty rows and cells at the end of a row or sheet are
     dropped, as other readers do.  Given a dict, ``colours`` receives for
-    each sheet the rows of cell background colours (``RRGGBB`` or None).
+    each sheet the rows of cell background colours (``RRGGBB`` or None), and
+    ``comments`` each sheet's cell comments (``office:annotation``) as
+    ``(row, column, text)``, 0-based.
     """
     import zipfile
 
@@ -503,8 +539,11 @@ def read_ods(path: Path, label: str, colours: dict | None = None) -> dict[str, l
                         grid, shades, column_styles, pending_rows = [], [], [], 0
                         name = elem.get(f"{t}name") or f"Sheet{len(sheets) + 1}"
                         sheets[name] = grid
+                        notes: list[tuple[int, int, str]] = []
                         if colours is not None:
                             colours[name] = shades
+                        if comments is not None:
+                            comments[name] = notes
                 else:
                     depth -= 1
                     if depth == 0:
@@ -520,6 +559,10 @@ def read_ods(path: Path, label: str, colours: dict | None = None) -> dict[str, l
                     continue
                 value = _ods_value(cell, t, o, x)
                 repeat = int(cell.get(f"{t}number-columns-repeated", "1"))
+                annotation = cell.find(f"{o}annotation") if comments is not None else None
+                if annotation is not None:  # where this cell is: rows and cells still pending come before it
+                    notes.append((len(grid) + pending_rows, len(row) + pending_cells,
+                                  "\n".join(_ods_text(p, x) for p in annotation if p.tag == f"{x}p").strip()))
                 if value is None:
                     pending_cells += repeat
                     continue
