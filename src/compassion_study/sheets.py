@@ -1402,10 +1402,13 @@ def moved_marks(label: str, sheet: str, by_check: list[int], by_stripe: list[int
                       (by_stripe, "cells you fill in carry the stripe colour of other rows")):
         if rows:
             shown = ", ".join(str(r + 1) for r in rows[:8]) + (" …" if len(rows) > 8 else "")
+            check = (f" If a '{CHECK}' cell was cleared or typed over, put the row's unit id (column A) back in "
+                     "it." if rows is by_check else "")
             out.append(f"{where(label, sheet)}: in {len(rows)} row(s) ({shown}) {why}: {what} were sorted or moved "
-                       f"away from their comments, or cells were copied from other rows with their formatting. Undo "
-                       f"the sort (Edit › Undo); where you copied cells, paste values only (Paste Special › Values); "
-                       f"or copy your {what} into a fresh copy of the workbook, and return it again")
+                       f"away from their comments, or cells were copied or filled down from other rows with their "
+                       f"formatting. Undo the sort (Edit › Undo); where you copied or filled cells, paste values only "
+                       f"(Paste Special › Values) or type them; or copy your {what} into a fresh copy of the workbook, "
+                       f"and return it again.{check}")
     return out
 
 
