@@ -383,3 +383,9 @@ def yaml_dump(data: dict) -> str:
     import yaml
 
     return yaml.safe_dump(data, allow_unicode=True)
+
+
+def test_init_refuses_root(tmp_path, capsys):
+    """init makes the study in its FOLDER argument; a --root beside it would be silently ignored."""
+    assert main(["init", str(tmp_path / "s"), "--root", str(tmp_path / "other")]) == 1
+    assert "init makes the study in FOLDER" in capsys.readouterr().err and not (tmp_path / "s").exists()

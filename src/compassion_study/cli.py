@@ -752,6 +752,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.func is cmd_init:
+            if getattr(args, "root", None):  # the new study is FOLDER; --root names an existing one
+                raise InputError(f"--root {args.root}: init makes the study in FOLDER ('compassion-study init "
+                                 f"FOLDER'); --root is for commands on an existing study")
             return cmd_init(args, None)
         # the calculator and codebook diff read only the files they are given
         if (args.func is cmd_agreement and args.ratings) or (args.func is cmd_codebook and args.action == "diff"):
