@@ -766,6 +766,10 @@ def test_a_cell_comment_is_refused_by_cell_not_dropped(ready, soffice, tmp_path,
     wb = load_workbook(workbook)
     wb["Coding"][f"{code}{first}"] = 1
     wb["Coding"][f"{code}{first + 1}"].comment = Comment("unsure whether this applies - ask the lead", "alice")
+    wb["Coding"]["A1"].comment = Comment("I skipped the ones about rotas, ask me", "alice")
+    defined = wb["Coding"][f"{code}{sheets.HEADER_ROW}"]
+    defined.comment = Comment(defined.comment.text + " (not when it is about the ward)", "alice")
+    untouched = f"{sheets.column_letter(len(sheets.FIXED) + 1)}{sheets.HEADER_ROW}"  # the export's own definition
     saved = tmp_path / "round-1_alice.xlsx"
     wb.save(saved)
     if fmt == "ods":
@@ -775,9 +779,12 @@ def test_a_cell_comment_is_refused_by_cell_not_dropped(ready, soffice, tmp_path,
         saved = tmp_path / "ods" / "round-1_alice.ods"
     with pytest.raises(InputError) as exc:
         sheets.import_codings([saved], round_="round-1", paths=ready)
+    text = str(exc.value)
     assert (f"{saved.name} › Coding › {code}{first + 1}: has a cell comment (“unsure whether this applies - ask the "
-            "lead”), which the import does not read; put its text in the memo column") in str(exc.value)
-    assert header  # the workbook was the exported one
+            "lead”), which the import does not read; put its text in the memo column") in text
+    assert f"{saved.name} › Coding › A1: has a cell comment (“I skipped the ones about rotas, ask me”)" in text
+    assert f"Coding › {code}{sheets.HEADER_ROW}: has a cell comment" in text  # a definition the coder added to
+    assert f"Coding › {untouched}:" not in text and len(header) > len(sheets.FIXED)
 
 
 def test_a_cell_comment_in_an_adjudication_is_refused_by_cell(project, tmp_path):

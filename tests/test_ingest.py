@@ -690,3 +690,17 @@ def test_one_short_comment_over_one_longer_is_two_comments(tmp_path):
     assert units["text"].tolist() == ["Protected time for supervision",
                                       "A rest room that is not also the store room for broken equipment"]
     assert units["theme"].tolist() == ["", ""]
+
+
+def test_a_theme_called_resources_holds_comments_not_links(tmp_path):
+    """"Resources" (staffing, budgets) or "Materials" as a theme: its items are comments; only a block whose items
+    hold links is resources, and a line there naming neither a link nor a resource is warned."""
+    path = tmp_path / "res.txt"
+    path.write_text("Workshop\n\nWhat gets in the way?\nResources\n- No budget for training cover\n"
+                    "- Agency staff every night\nMaterials\n- The slides were too dense to read\n\n"
+                    "Further resources\n- https://example.org/x\n- The slides are on the intranet\n"
+                    "- Parking is too dear\n", encoding="utf-8")
+    units, log = ingest.read_notes_logged([path])
+    assert units["text"].tolist() == ["No budget for training cover", "Agency staff every night",
+                                      "The slides were too dense to read"]
+    assert [w.split(" › ")[1].split(":")[0] for w in ingest.unaccounted(log)] == ["line 13"]  # "Parking …"

@@ -114,8 +114,7 @@ _QUESTIONS_PLURAL = re.compile(r"\bquestions\b|\bq\s?&\s?a\b", re.IGNORECASE)
 #: that merely starts with one ("Links with community teams", "Reading the survey together") is not.
 _RESOURCE_WORDS = frozenset({"resources", "resource", "reading", "links", "link", "references", "reference",
                              "materials", "further", "useful", "additional", "suggested", "recommended", "and", "&"})
-_RESOURCE_CORE = frozenset({"resources", "resource", "reading", "links", "link", "references", "reference",
-                            "materials"})
+_RESOURCE_CORE = frozenset({"resources", "resource", "reading", "links", "link", "references", "reference"})
 
 
 #: What a line under a resources heading names when it is a resource without a link.
@@ -123,6 +122,17 @@ _RESOURCE_NAMES = re.compile(r"\b(slides?|intranet|website|web ?site|site|video|
                              r"documents?|leaflets?|e-?mail(ed)?|books?|articles?|podcasts?|courses?|training|pages?|"
                              r"channel|playlist|pdf|resources?|reading|references?|materials?|toolkit|guide|report)\b",
                              re.IGNORECASE)
+
+
+def _links_follow(lines: Sequence[Line], i: int, reach: int = 200) -> bool:
+    """Whether the items under line ``i`` (up to the next plain line) hold a link: a resources block holds links,
+    while a theme called "Resources" (staffing, budgets) holds comments, which must not be filed away."""
+    for line in lines[i + 1:i + 1 + reach]:
+        if _URL.search(line.text):
+            return True
+        if line.text and not line.bullet and line.indent < 2:
+            return False  # the next heading: the block under line i had no link
+    return False
 
 
 def _resources_heading(text: str) -> bool:
@@ -714,7 +724,7 @@ def parse(lines: Sequence[Line], source: str, paragraphs: bool = False) -> Parse
         role = "skipped"
         if not session and not prompts_seen and not text.endswith("?") and not line.prompt:
             session, role = text, "title"
-        elif _resources_heading(text) or _URL.search(text):
+        elif (_resources_heading(text) and _links_follow(lines, i)) or _URL.search(text):
             mode = "skip" if _resources_heading(text) else mode
             out.skipped.append(line.number)
             role = "resources"

@@ -123,7 +123,8 @@ def sweep_temporary(max_age: float = 24 * 3600) -> list[Path]:
             info = folder.lstat()
         except OSError:
             continue
-        if folder.is_dir() and not folder.is_symlink() and info.st_uid == os.getuid() and now - info.st_mtime > max_age:
+        mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()  # Windows has no uids: one user's temp folder
+        if folder.is_dir() and not folder.is_symlink() and mine and now - info.st_mtime > max_age:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

@@ -354,7 +354,7 @@ def _coding_sheet(book_: workbooks.Book, name: str, round_: str, coder: str, uni
                   **({"font_color": "#888888"} if j == check else {}))
         if first_code <= j < no_code:
             code = labels[book.ids[j - first_code]]
-            ws.write_comment(h, j, f"{code['label']} ({code['id']}): {code['brief']}",
+            ws.write_comment(h, j, header_comment(code),
                              {"author": "compassion_study", "width": 300, "height": 110})
     # rotated labels wrap onto two lines of a code column; a line holds about 1 character per 5 points
     ws.set_row(h, min(200.0, max(100.0, 5.2 * max(math.ceil(len(t) / 2) + 2 for t in header[first_code:no_code + 1]))))
@@ -1005,8 +1005,13 @@ def parse_tab(tab: Tab, units: pd.DataFrame, books: dict[str, cbmod.Codebook], e
     problems = result.problems
     at = lambda r, c: where(label, sheet, cell(r, c))  # noqa: E731
     grid = tab.grid
-    # the header's comments are the codes' definitions, written by the export; below it a comment is the coder's
-    problems.extend(f"{at(r, c)}: {comment_problem(text, 'memo')}" for r, c, text in tab.comments if r >= HEADER_ROW)
+    # the export writes each code's definition as a comment on its header: those (unchanged) are ours; any other
+    # comment, anywhere, is the coder's and would be lost
+    # (``label: brief`` is how earlier versions wrote them, as in the bundled ILLUSTRATIVE round)
+    ours = {text for b in books.values() for code in b.codes for text in
+            (header_comment(code), f"{code['label']}: {code['brief']}")} if tab.comments else set()
+    problems.extend(f"{at(r, c)}: {comment_problem(text, 'memo')}" for r, c, text in tab.comments
+                    if not (r == HEADER_ROW - 1 and text in ours))
     if len(grid) < HEADER_ROW:
         problems.append(f"{where(label, sheet)}: sheet is empty or truncated (no header row)")
         return
@@ -2066,6 +2071,11 @@ def read_rounds(paths: Paths) -> pd.DataFrame:
     if not paths.rounds.is_file():
         raise InputError(f"{paths.relative(paths.rounds)}: not found; run 'compassion-study import' first")
     return files.read_csv(paths.rounds, text=("round", "coder", "source", "sheet", "sha256", "codebook_version"))
+
+
+def header_comment(code: dict) -> str:
+    """The comment the export puts on a code's header cell: its label, id and brief definition."""
+    return f"{code['label']} ({code['id']}): {code['brief']}"
 
 
 def comment_problem(text: str, column: str) -> str:
