@@ -366,7 +366,11 @@ def _header_row(row) -> bool:
     # short cells alone could be a first theme and a short comment ("Workload | Too many meetings"): a header
     # is also set in bold, or names its columns with the words tables of notes use
     runs = [r for r in row.iter(_W + "r") if "".join(t.text or "" for t in r.iter(_W + "t")).strip()]
-    bold = bool(runs) and all(r.find(f"{_W}rPr/{_W}b") is not None for r in runs)
+    def is_bold(run) -> bool:  # <w:b/>, but not <w:b w:val="0"/> (bold switched off)
+        b = run.find(f"{_W}rPr/{_W}b")
+        return b is not None and b.get(f"{_W}val", "1") not in ("0", "false", "off")
+
+    bold = bool(runs) and all(is_bold(r) for r in runs)
     return bold or all(c.split()[0].lower().strip(":") in _COLUMN_WORDS for c in cells)
 
 
