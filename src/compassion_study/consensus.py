@@ -116,9 +116,9 @@ def superseded(codings: pd.DataFrame, decisions: pd.DataFrame | None) -> list[st
         return []
     latest = _latest_round(codings)[["round", "unit_id"]].drop_duplicates()
     merged = decisions.merge(latest, on=["round", "unit_id"], how="left", indicator=True)
-    gone = merged[merged["_merge"] == "left_only"]
+    gone = merged[merged["_merge"] == "left_only"].assign(decided_in=lambda d: d.get("decided_in", ""))
     out = []
-    for (file, rnd), grp in gone.groupby([gone.get("decided_in", pd.Series("", index=gone.index)), "round"], sort=True):
+    for (file, rnd), grp in gone.groupby(["decided_in", "round"], sort=True):
         noted = int((grp["note"].fillna("").astype(str) != "").sum()) if "note" in grp else 0
         out.append(f"{file or 'an adjudication'}: {grp['applied'].notna().sum()} decision(s) and {noted} note(s) "
                    f"on round '{rnd}' are not used: their {grp['unit_id'].nunique()} unit(s) were coded again in a "

@@ -102,7 +102,7 @@ _INVISIBLE_OR_SEPARATOR = re.compile("[" + "".join(map(chr, [*_INVISIBLE, *_SEPA
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 #: Longest comment a spreadsheet cell can hold (Excel's and LibreOffice's limit).
-MAX_CELL_CHARS = 32767
+MAX_CELL_CHARS = files.MAX_CELL_CHARS
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u2009\u2002\u2003]+")
 _STRAY_LEADING = re.compile(rf"^(?:[{_GLYPHS}][ \t\u00a0]*)+")
 _PRIVATE_GLYPHS = re.compile(r"[\uf0b7\uf0a7\uf076\uf0d8\uf0fc]")
